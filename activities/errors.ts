@@ -1,0 +1,30 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { RequestRejected } from '../lib/http';
+
+/** Stable failure types a workflow (or an admin reading the UI) can branch on. */
+export const FailureType = {
+  rejected: 'RequestRejected',
+  invalidRegistration: 'InvalidRegistration',
+  setpassRejected: 'SetpassRejected',
+  recipientRefused: 'RecipientRefused',
+} as const;
+
+/**
+ * Runs an activity body; a 4xx from another service becomes non-retryable (the same request
+ * would be refused again). Everything else stays a plain error that Temporal retries with backoff.
+ */
+export async function classified<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof RequestRejected) {
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: FailureType.rejected,
+        nonRetryable: true,
+        details: [{ service: err.service, status: err.status }],
+      });
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,13 @@
+export { createOpenStackActivities } from './openstack/activities';
+export { createSetpassActivities } from './setpass/activities';
+export { createMailActivities } from './mail/activities';
+export type { SendMailInput } from './mail/activities';
+
+import type { createOpenStackActivities } from './openstack/activities';
+import type { createSetpassActivities } from './setpass/activities';
+import type { createMailActivities } from './mail/activities';
+
+/** Every activity the onboarding worker registers, as workflows see them. */
+export type OnboardingActivities = ReturnType<typeof createOpenStackActivities> &
+  ReturnType<typeof createSetpassActivities> &
+  ReturnType<typeof createMailActivities>;

@@ -1,0 +1,80 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { Transporter } from 'nodemailer';
+import { FailureType } from '../errors';
+import { render, type MailContext, type Template, type TemplateName } from './render';
+
+export interface SendMailInput {
+  template: TemplateName;
+  to: string;
+  fullName: string;
+  project: string;
+  /** The setpass token for the link; encrypted in history by the payload codec. */
+  setpassToken?: string;
+  /** Stable per message, so a send retried after a crash carries the same Message-ID. */
+  messageKey: string;
+}
+
+export interface MailSettings {
+  sender: string;
+  operatorName: string;
+  supportEmail: string;
+  loginUrl: string;
+  termsUrl: string;
+  gettingStartedUrl: string;
+  passwordResetFormUrl: string;
+  setpassUrl: string;
+  tokenExpiration: string;
+}
+
+export interface MailDeps {
+  transport: Pick<Transporter, 'sendMail'>;
+  templates: Record<TemplateName, Template>;
+  settings: MailSettings;
+}
+
+export function setpassLink(setpassUrl: string, token: string): string {
+  const url = new URL(setpassUrl);
+  url.searchParams.set('token', token);
+  return url.toString();
+}
+
+export function messageId(messageKey: string): string {
+  return `<${messageKey.replace(/[^A-Za-z0-9._-]/g, '.')}@kaizen-onboarding>`;
+}
+
+export function createMailActivities({ transport, templates, settings }: MailDeps) {
+  return {
+    async sendMail(input: SendMailInput): Promise<{ messageId: string }> {
+      const context: MailContext = {
+        FULLNAME: input.fullName,
+        USERNAME: input.to,
+        PROJECT: input.project,
+        SETPASS_TOKEN_URL: input.setpassToken ? setpassLink(settings.setpassUrl, input.setpassToken) : '',
+        PASSWORD_RESET_FORM_URL: settings.passwordResetFormUrl,
+        LOGIN_URL: settings.loginUrl,
+        TERMS_URL: settings.termsUrl,
+        GETTING_STARTED_URL: settings.gettingStartedUrl,
+        SUPPORT_EMAIL: settings.supportEmail,
+        OPERATOR_NAME: settings.operatorName,
+        TOKEN_EXPIRATION: settings.tokenExpiration,
+      };
+      const { subject, text } = render(templates[input.template], context);
+      const id = messageId(input.messageKey);
+      try {
+        await transport.sendMail({ from: settings.sender, to: input.to, subject, text, messageId: id });
+      } catch (err) {
+        const code = (err as { responseCode?: number }).responseCode;
+        if (code !== undefined && code >= 500 && code < 600) {
+          // The server refuses this recipient for good: retrying cannot help, an admin must look.
+          throw ApplicationFailure.nonRetryable(
+            `mail server refused ${input.to} (SMTP ${code})`,
+            FailureType.recipientRefused,
+          );
+        }
+        throw err;
+      }
+      log.info('mail sent', { template: input.template, to: input.to, messageId: id });
+      return { messageId: id };
+    },
+  };
+}

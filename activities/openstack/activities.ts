@@ -1,0 +1,100 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { classified, FailureType } from '../errors';
+import type { KeystoneClient } from './keystone';
+
+export interface EnsureProjectInput {
+  name: string;
+  description?: string;
+}
+export interface EnsureUserInput {
+  email: string;
+  fullName: string;
+  defaultProjectId: string;
+}
+export interface GrantRoleInput {
+  userId: string;
+  projectId: string;
+}
+export interface Ensured {
+  id: string;
+  created: boolean;
+}
+
+export interface OpenStackDeps {
+  keystone: KeystoneClient;
+  domainId: string;
+  memberRole: string;
+}
+
+/** Find-before-create steps: each can run any number of times and converges on the same state. */
+export function createOpenStackActivities({ keystone, domainId, memberRole }: OpenStackDeps) {
+  return {
+    async ensureProject({ name, description }: EnsureProjectInput): Promise<Ensured> {
+      return classified(async () => {
+        const existing = await keystone.findProjectByName(name);
+        if (existing) return { id: existing.id, created: false };
+        const response = await keystone.request(
+          'POST',
+          '/projects',
+          { project: { name, domain_id: domainId, description: description ?? '', enabled: true } },
+          [409],
+        );
+        if (response.status === 409) return { id: await mustFind(keystone.findProjectByName(name), name), created: false };
+        const id = response.json<{ project: { id: string } }>().project.id;
+        log.info('project created', { project: name, projectId: id });
+        return { id, created: true };
+      });
+    },
+
+    /**
+     * The user is created without a password, so nobody can log in with it until the setpass
+     * step gives it a random temporary one that only the setpass store knows.
+     */
+    async ensureUser({ email, fullName, defaultProjectId }: EnsureUserInput): Promise<Ensured> {
+      return classified(async () => {
+        const existing = await keystone.findUserByName(email);
+        if (existing) return { id: existing.id, created: false };
+        const response = await keystone.request(
+          'POST',
+          '/users',
+          {
+            user: {
+              name: email,
+              email,
+              description: fullName,
+              domain_id: domainId,
+              default_project_id: defaultProjectId,
+              enabled: true,
+            },
+          },
+          [409],
+        );
+        if (response.status === 409) return { id: await mustFind(keystone.findUserByName(email), email), created: false };
+        const id = response.json<{ user: { id: string } }>().user.id;
+        log.info('user created', { user: email, userId: id });
+        return { id, created: true };
+      });
+    },
+
+    async grantMemberRole({ userId, projectId }: GrantRoleInput): Promise<void> {
+      return classified(async () => {
+        const role = await keystone.findRoleByName(memberRole);
+        if (!role) {
+          throw ApplicationFailure.nonRetryable(
+            `role "${memberRole}" does not exist in Keystone: create it or set [auth] member_role`,
+            FailureType.rejected,
+          );
+        }
+        // PUT is idempotent in Keystone: granting twice answers 204 again.
+        await keystone.request('PUT', `/projects/${projectId}/users/${userId}/roles/${role.id}`);
+      });
+    },
+  };
+}
+
+async function mustFind(found: Promise<{ id: string } | undefined>, name: string): Promise<string> {
+  const item = await found;
+  // 409 but not findable: another domain holds the name, or a race; retrying will tell.
+  if (!item) throw new Error(`Keystone reports "${name}" exists but it cannot be found yet`);
+  return item.id;
+}

@@ -1,0 +1,165 @@
+// A small Keystone v3 client: one admin token, reused until shortly before it expires.
+import { httpRequest, RequestRejected, type HttpResponse } from '../../lib/http';
+
+export interface KeystoneSettings {
+  authUrl: string;
+  adminUser: string;
+  adminPassword: string;
+  adminProject: string;
+  domainId: string;
+  timeoutMs: number;
+}
+
+export interface KeystoneProject {
+  id: string;
+  name: string;
+  domain_id: string;
+  description?: string;
+}
+
+export interface KeystoneUser {
+  id: string;
+  name: string;
+  domain_id: string;
+  email?: string;
+  description?: string;
+}
+
+const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
+
+export class KeystoneClient {
+  private adminToken?: { id: string; expiresAt: number };
+
+  constructor(private readonly settings: KeystoneSettings) {}
+
+  private url(path: string): string {
+    return `${this.settings.authUrl.replace(/\/+$/, '')}${path}`;
+  }
+
+  private async fetchAdminToken(): Promise<string> {
+    const s = this.settings;
+    const response = await httpRequest({
+      service: 'Keystone',
+      method: 'POST',
+      url: this.url('/auth/tokens'),
+      timeoutMs: s.timeoutMs,
+      body: {
+        auth: {
+          identity: {
+            methods: ['password'],
+            password: { user: { name: s.adminUser, domain: { id: s.domainId }, password: s.adminPassword } },
+          },
+          scope: { project: { name: s.adminProject, domain: { id: s.domainId } } },
+        },
+      },
+    });
+    const id = response.headers.get('x-subject-token');
+    if (!id) throw new Error('Keystone issued no X-Subject-Token for the admin user');
+    const expiresAt = Date.parse(response.json<{ token: { expires_at: string } }>().token.expires_at);
+    this.adminToken = { id, expiresAt };
+    return id;
+  }
+
+  async token(): Promise<string> {
+    if (this.adminToken && this.adminToken.expiresAt - TOKEN_REFRESH_MARGIN_MS > Date.now()) {
+      return this.adminToken.id;
+    }
+    return this.fetchAdminToken();
+  }
+
+  /** An admin request; a 401 (token revoked or expired early) gets one fresh token and one retry. */
+  async request(method: string, path: string, body?: unknown, accept?: number[]): Promise<HttpResponse> {
+    const send = async (token: string) =>
+      httpRequest({
+        service: 'Keystone',
+        method,
+        url: this.url(path),
+        headers: { 'x-auth-token': token },
+        body,
+        timeoutMs: this.settings.timeoutMs,
+        accept,
+      });
+    try {
+      return await send(await this.token());
+    } catch (err) {
+      if (!(err instanceof RequestRejected && err.status === 401)) throw err;
+      this.adminToken = undefined;
+      return send(await this.fetchAdminToken());
+    }
+  }
+
+  /** Keystone on PostgreSQL compares names case-sensitively; operators and users expect it not to. */
+  async findProjectByName(name: string): Promise<KeystoneProject | undefined> {
+    const query = new URLSearchParams({ domain_id: this.settings.domainId, name__icontains: name });
+    const { projects } = (await this.request('GET', `/projects?${query}`)).json<{
+      projects: KeystoneProject[];
+    }>();
+    return projects.find((p) => p.name.toLowerCase() === name.toLowerCase());
+  }
+
+  async findUserByName(name: string): Promise<KeystoneUser | undefined> {
+    const query = new URLSearchParams({ domain_id: this.settings.domainId, name__icontains: name });
+    const { users } = (await this.request('GET', `/users?${query}`)).json<{ users: KeystoneUser[] }>();
+    return users.find((u) => u.name.toLowerCase() === name.toLowerCase());
+  }
+
+  async findRoleByName(name: string): Promise<{ id: string; name: string } | undefined> {
+    const query = new URLSearchParams({ name });
+    const { roles } = (await this.request('GET', `/roles?${query}`)).json<{
+      roles: { id: string; name: string }[];
+    }>();
+    return roles.find((r) => r.name === name);
+  }
+
+  /**
+   * Checks that `token` can be scoped to the admin project, i.e. belongs to an admin.
+   * Resolves false when Keystone refuses it (401/403/404), throws when Keystone is unreachable.
+   */
+  async canScopeToAdminProject(token: string): Promise<boolean> {
+    const response = await httpRequest({
+      service: 'Keystone',
+      method: 'POST',
+      url: this.url('/auth/tokens'),
+      timeoutMs: this.settings.timeoutMs,
+      accept: [400, 401, 403, 404],
+      body: {
+        auth: {
+          identity: { methods: ['token'], token: { id: token } },
+          scope: { project: { name: this.settings.adminProject, domain: { id: this.settings.domainId } } },
+        },
+      },
+    });
+    return response.status === 201;
+  }
+
+  /**
+   * Changes a password the way a user does, proving knowledge of the current one.
+   * Returns 'changed', 'wrong-original' (401) or { refused: reason } when the new password
+   * breaks the password policy (400).
+   */
+  async changePassword(
+    userId: string,
+    originalPassword: string,
+    password: string,
+  ): Promise<'changed' | 'wrong-original' | { refused: string }> {
+    const response = await httpRequest({
+      service: 'Keystone',
+      method: 'POST',
+      url: this.url(`/users/${encodeURIComponent(userId)}/password`),
+      timeoutMs: this.settings.timeoutMs,
+      accept: [400, 401],
+      body: { user: { original_password: originalPassword, password } },
+    });
+    if (response.status === 401) return 'wrong-original';
+    if (response.status === 400) {
+      let reason = 'the password does not meet the password rules';
+      try {
+        reason = response.json<{ error: { message: string } }>().error.message;
+      } catch {
+        // keep the generic reason
+      }
+      return { refused: reason };
+    }
+    return 'changed';
+  }
+}

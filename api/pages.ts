@@ -1,0 +1,82 @@
+// The set-password page: plain HTML that works without JavaScript and reads well on a phone.
+export interface PageBranding {
+  operatorName: string;
+  supportEmail: string;
+  passwordResetFormUrl: string;
+}
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}
+label{display:block;margin-top:1rem;font-weight:600}
+input{display:block;width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;margin-top:.25rem;border:1px solid #666;border-radius:4px}
+button{margin-top:1.5rem;padding:.7rem 1.4rem;font-size:1rem;background:#0b5394;color:#fff;border:0;border-radius:4px;cursor:pointer}
+.error{background:#fdecea;border-left:4px solid #b00020;padding:.75rem;margin:1rem 0}
+.ok{background:#e6f4ea;border-left:4px solid #137333;padding:.75rem;margin:1rem 0}
+.hint{color:#444;font-size:.95rem}`;
+
+function layout(title: string, branding: PageBranding, content: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)} · ${escapeHtml(branding.operatorName)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(title)}</h1>
+${content}
+</main>
+<footer><p class="hint">${escapeHtml(branding.operatorName)} · Help: <a href="mailto:${escapeHtml(branding.supportEmail)}">${escapeHtml(branding.supportEmail)}</a></p></footer>
+</body>
+</html>
+`;
+}
+
+export const PASSWORD_RULES = 'At least 8 characters. Your password must be different from your PIN.';
+
+export function setPasswordPage(
+  branding: PageBranding,
+  options: { token: string; error?: string; expiresIn?: string },
+): string {
+  const error = options.error
+    ? `<div class="error" role="alert" id="form-error">${escapeHtml(options.error)}</div>`
+    : '';
+  const described = options.error ? ' aria-describedby="form-error"' : '';
+  return layout(
+    'Choose your password',
+    branding,
+    `${error}
+<p>Enter the 4-digit PIN you chose when you registered, then your new password twice.</p>
+<p class="hint" id="rules">${escapeHtml(PASSWORD_RULES)}${options.expiresIn ? ` This link works for ${escapeHtml(options.expiresIn)} after it was sent.` : ''}</p>
+<form method="post" action="/">
+<input type="hidden" name="token" value="${escapeHtml(options.token)}">
+<label for="pin">PIN (4 digits)</label>
+<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{4}" maxlength="4" autocomplete="off" required${described}>
+<label for="password">New password</label>
+<input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required aria-describedby="rules">
+<label for="confirm_password">New password, again</label>
+<input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="8" required>
+<button type="submit">Set password</button>
+</form>`,
+  );
+}
+
+export function messagePage(
+  branding: PageBranding,
+  options: { title: string; message: string; kind: 'ok' | 'error'; offerReset?: boolean },
+): string {
+  const reset = options.offerReset
+    ? `<p><a href="${escapeHtml(branding.passwordResetFormUrl)}">Ask for a new link</a>.</p>`
+    : '';
+  return layout(
+    options.title,
+    branding,
+    `<div class="${options.kind}" role="${options.kind === 'error' ? 'alert' : 'status'}">${escapeHtml(options.message)}</div>${reset}`,
+  );
+}

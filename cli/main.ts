@@ -1,0 +1,92 @@
+// Admin command line. Run: npm run cli -- <command>
+import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../config/load';
+import type { Config } from '../config/schema';
+import { startOnboarding } from '../lib/start-onboarding';
+import { connectClient } from '../lib/temporal';
+import { registrationFromCsv, validateRegistration } from '../registration/parse';
+import { statusQuery, type OnboardingStep } from '../shared/onboarding';
+
+const USAGE = `usage: npm run cli -- <command>
+
+  start --json FILE     start the onboarding of the registration in FILE (a JSON object with
+                        email, firstName, lastName, project, projectDescription, pin)
+  start --csv FILE      the same from a CSV file: a header row (Email, First name, Last name,
+                        New project name, Project description, PIN) and one registration row
+                        (FILE "-" reads standard input); add --no-wait to return at once
+  status WORKFLOW_ID    show the step an onboarding is at
+
+Settings come from settings.ini (or the file KAIZEN_SETTINGS names).`;
+
+const RESTING: OnboardingStep[] = ['waiting-for-password', 'completed', 'abandoned', 'failed'];
+
+async function start(args: string[], config: Config, client: Client): Promise<number> {
+  const format = args[0];
+  const file = args[1];
+  if ((format !== '--json' && format !== '--csv') || !file) {
+    console.error(USAGE);
+    return 2;
+  }
+  const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  const registration =
+    format === '--json'
+      ? validateRegistration(JSON.parse(text) as Record<string, unknown>)
+      : registrationFromCsv(text);
+  const { handle, alreadyRunning } = await startOnboarding(client, config, registration);
+  console.log(`${alreadyRunning ? 'already running' : 'started'}: ${handle.workflowId}`);
+  if (args.includes('--no-wait')) return 0;
+
+  // Follow the steps until the onboarding rests (waiting for the person, or finished).
+  let last = '';
+  for (;;) {
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status && status.step !== last) {
+      last = status.step;
+      console.log(`  ${new Date().toISOString()}  ${status.step}`);
+      if (RESTING.includes(status.step)) return status.step === 'failed' ? 1 : 0;
+    }
+    const { status: execution } = await handle.describe();
+    if (execution.name !== 'RUNNING' && !status) {
+      console.log(`  workflow ${execution.name.toLowerCase()}`);
+      return execution.name === 'COMPLETED' ? 0 : 1;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function status(args: string[], client: Client): Promise<number> {
+  const workflowId = args[0];
+  if (!workflowId) {
+    console.error(USAGE);
+    return 2;
+  }
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const state = await handle.query(statusQuery);
+  console.log(JSON.stringify({ workflowId, execution: description.status.name, ...state }, null, 2));
+  return 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command !== 'start' && command !== 'status') {
+    console.error(USAGE);
+    return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+  const config = loadConfig();
+  const client = await connectClient(config);
+  try {
+    return command === 'start' ? await start(args, config, client) : await status(args, client);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  },
+);

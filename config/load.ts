@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseIni } from 'ini';
+import { parseDuration } from './duration';
+import { SCHEMA, type Config, type SettingSpec } from './schema';
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`configuration is not valid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `KAIZEN_AUTH__ADMIN_PWD` overrides `[auth] admin_pwd`. */
+export function envName(section: string, key: string): string {
+  return `KAIZEN_${section.toUpperCase()}__${key.toUpperCase()}`;
+}
+
+export const DEFAULT_SETTINGS_FILE = 'settings.ini';
+
+/**
+ * Reads the settings file named by KAIZEN_SETTINGS (default settings.ini), applies
+ * KAIZEN_<SECTION>__<KEY> overrides and validates everything against the schema.
+ * Throws ConfigError listing every problem, each naming the key and what is expected.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = resolve(env.KAIZEN_SETTINGS ?? DEFAULT_SETTINGS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError([
+      `settings file ${file} cannot be read: copy example_settings.ini to settings.ini and fill it in, or point KAIZEN_SETTINGS at your file`,
+    ]);
+  }
+  return parseConfig(parseIni(text) as Record<string, unknown>, env, file);
+}
+
+/** Pure part of loadConfig, for tests: the parsed INI object plus environment overrides. */
+export function parseConfig(
+  ini: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  source = 'settings',
+): Config {
+  const problems: string[] = [];
+  const result: Record<string, Record<string, unknown>> = {};
+
+  for (const [section, value] of Object.entries(ini)) {
+    if (!(section in SCHEMA)) {
+      problems.push(`${source}: unknown section [${section}]; known: ${Object.keys(SCHEMA).join(', ')}`);
+      continue;
+    }
+    const known = SCHEMA[section as keyof typeof SCHEMA] as Record<string, SettingSpec>;
+    if (typeof value !== 'object' || value === null) {
+      problems.push(`${source}: "${section}" must be a section header [${section}]`);
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (!(key in known)) {
+        problems.push(
+          `${source}: unknown key [${section}] ${key}; known keys: ${Object.keys(known).join(', ')}`,
+        );
+      }
+    }
+  }
+  for (const name of Object.keys(env)) {
+    const match = /^KAIZEN_([A-Z0-9_]+?)__([A-Z0-9_]+)$/.exec(name);
+    if (!match) continue;
+    const section = match[1]!.toLowerCase();
+    const key = match[2]!.toLowerCase();
+    const specs = SCHEMA[section as keyof typeof SCHEMA] as Record<string, SettingSpec> | undefined;
+    if (!specs || !(key in specs)) problems.push(`environment: ${name} names no setting`);
+  }
+
+  for (const [section, specs] of Object.entries(SCHEMA)) {
+    const fromFile = (ini[section] ?? {}) as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [key, spec] of Object.entries(specs as Record<string, SettingSpec>)) {
+      const envValue = env[envName(section, key)];
+      const fileValue = fromFile[key];
+      const raw =
+        envValue !== undefined
+          ? envValue
+          : fileValue !== undefined && fileValue !== ''
+            ? String(fileValue)
+            : spec.default;
+      const where = `[${section}] ${key} (or ${envName(section, key)})`;
+      if (raw === undefined || (raw.trim() === '' && !spec.optional)) {
+        problems.push(`${where} is required: ${spec.help}`);
+        continue;
+      }
+      const parsed = convert(raw.trim(), spec);
+      if ('error' in parsed) {
+        const shown = spec.secret ? '***' : JSON.stringify(raw);
+        problems.push(`${where} = ${shown} is not valid: expected ${parsed.error} (${spec.help})`);
+      } else {
+        out[key] = parsed.value;
+      }
+    }
+    result[section] = out;
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return result as Config;
+}
+
+function convert(raw: string, spec: SettingSpec): { value: unknown } | { error: string } {
+  switch (spec.kind) {
+    case 'string':
+    case 'path':
+      return { value: raw };
+    case 'url': {
+      try {
+        const url = new URL(raw);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+        return { value: raw };
+      } catch {
+        return { error: 'an http:// or https:// URL' };
+      }
+    }
+    case 'email':
+      return /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(raw)
+        ? { value: raw }
+        : { error: 'an e-mail address like name@example.org' };
+    case 'int': {
+      const n = Number(raw);
+      const range = `between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}`;
+      if (!/^-?\d+$/.test(raw)) return { error: `a whole number ${range}` };
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        return { error: `a whole number ${range}` };
+      }
+      return { value: n };
+    }
+    case 'duration': {
+      const ms = parseDuration(raw);
+      return ms === undefined || ms <= 0
+        ? { error: 'a positive duration such as 90s, 30m, 48h or 7d (a bare number is seconds)' }
+        : { value: ms };
+    }
+    case 'bool':
+      if (/^(true|yes|on|1)$/i.test(raw)) return { value: true };
+      if (/^(false|no|off|0)$/i.test(raw)) return { value: false };
+      return { error: 'true or false' };
+    case 'key32': {
+      const key = Buffer.from(raw, 'base64');
+      return key.length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(raw)
+        ? { value: key }
+        : { error: 'base64 of exactly 32 random bytes; make one with: openssl rand -base64 32' };
+    }
+  }
+}

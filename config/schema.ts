@@ -1,0 +1,118 @@
+// Every setting, declared once: section, key, kind, default and help.
+// The loader checks values against this at start-up; nothing else reads settings.ini.
+export type Kind = 'string' | 'url' | 'int' | 'duration' | 'bool' | 'key32' | 'email' | 'path';
+
+export interface SettingSpec {
+  kind: Kind;
+  help: string;
+  /** Omitted: the setting is required. */
+  default?: string;
+  /** Shown as *** in messages and never logged. */
+  secret?: boolean;
+  min?: number;
+  max?: number;
+  /** An empty value is allowed (e.g. an optional CA file). */
+  optional?: boolean;
+}
+
+const s = <K extends Kind>(
+  kind: K,
+  help: string,
+  extra: Omit<SettingSpec, 'kind' | 'help'> = {},
+): SettingSpec & { kind: K } => ({
+  kind,
+  help,
+  ...extra,
+});
+
+export const SCHEMA = {
+  auth: {
+    auth_url: s('url', 'Keystone v3 endpoint, e.g. https://keystone.example.org:5000/v3'),
+    admin_user: s('string', 'Keystone admin user name', { default: 'admin' }),
+    admin_pwd: s('string', 'Keystone admin password', { secret: true }),
+    admin_project: s('string', 'project the admin token is scoped to', { default: 'admin' }),
+    domain_id: s('string', 'domain of the admin user and project, and of new users and projects', {
+      default: 'default',
+    }),
+    member_role: s('string', 'role granted to new users on their project', { default: 'member' }),
+    request_timeout: s('duration', 'timeout of one OpenStack request', { default: '30s' }),
+  },
+  temporal: {
+    address: s('string', 'Temporal frontend host:port', { default: '127.0.0.1:7233' }),
+    namespace: s('string', 'Temporal namespace', { default: 'default' }),
+    task_queue: s('string', 'task queue of the onboarding worker', { default: 'kaizen-onboarding' }),
+  },
+  secrets: {
+    codec_key: s('key32', 'AES-256 key (base64 of 32 bytes) encrypting workflow payloads', {
+      secret: true,
+    }),
+    setpass_key: s('key32', 'AES-256 key (base64 of 32 bytes) encrypting temporary passwords', {
+      secret: true,
+    }),
+  },
+  setpass: {
+    setpass_url: s('url', 'public address of the set-password page, used in mailed links', {
+      default: 'http://127.0.0.1:5001/',
+    }),
+    listen_host: s('string', 'address the setpass API listens on', { default: '127.0.0.1' }),
+    port: s('int', 'port the setpass API listens on', { default: '5001', min: 1, max: 65535 }),
+    database: s('path', 'SQLite file of the token store', { default: '.state/setpass.sqlite' }),
+    token_expiration: s('duration', 'how long a set-password link stays valid', { default: '48h' }),
+    max_attempts: s('int', 'wrong PINs before a link is locked', { default: '3', min: 1, max: 100 }),
+  },
+  reminder: {
+    interval: s('duration', 'time between set-password reminders', { default: '24h' }),
+    count: s('int', 'reminders sent before an onboarding is abandoned', {
+      default: '3',
+      min: 0,
+      max: 100,
+    }),
+  },
+  mail: {
+    smtp_host: s('string', 'SMTP server host', { default: '127.0.0.1' }),
+    smtp_port: s('int', 'SMTP server port (STARTTLS is required)', {
+      default: '587',
+      min: 1,
+      max: 65535,
+    }),
+    smtp_user: s('string', 'SMTP user name (empty: no authentication)', {
+      default: '',
+      optional: true,
+    }),
+    smtp_password: s('string', 'SMTP password', { default: '', optional: true, secret: true }),
+    ca_file: s('path', 'PEM file of the CA that signed the SMTP certificate (empty: system CAs)', {
+      default: '',
+      optional: true,
+    }),
+  },
+  email_defaults: {
+    sender: s('email', 'From address of all mail', { default: 'kaizen-noreply@example.org' }),
+    operator_name: s('string', 'name of the cloud shown in mails and pages', {
+      default: 'Kaizen cloud',
+    }),
+    support_email: s('email', 'where people ask for help', { default: 'kaizen-help@example.org' }),
+    login_url: s('url', 'dashboard login page', { default: 'https://kaizen.example.org/' }),
+    terms_url: s('url', 'terms of use', { default: 'https://kaizen.example.org/terms' }),
+    getting_started_url: s('url', 'getting-started guide', {
+      default: 'https://kaizen.example.org/getting-started',
+    }),
+    password_reset_form_url: s('url', 'where people ask for a new link', {
+      default: 'http://127.0.0.1:5001/reset',
+    }),
+  },
+} as const satisfies Record<string, Record<string, SettingSpec>>;
+
+type Schema = typeof SCHEMA;
+type KindOf<T> = T extends { kind: infer K extends Kind } ? K : never;
+type ValueOf<K extends Kind> = K extends 'int' | 'duration'
+  ? number
+  : K extends 'bool'
+    ? boolean
+    : K extends 'key32'
+      ? Buffer
+      : string;
+
+/** The validated configuration: durations in milliseconds, keys as 32-byte buffers. */
+export type Config = {
+  [S in keyof Schema]: { [K in keyof Schema[S]]: ValueOf<KindOf<Schema[S][K]>> };
+};

@@ -1,0 +1,49 @@
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Config } from '../config/schema';
+import {
+  onboardingWorkflowId,
+  searchAttributes,
+  type OnboardUserInput,
+  type Registration,
+} from '../shared/onboarding';
+import type { onboardUser } from '../workflows';
+
+export interface Started {
+  handle: WorkflowHandle<typeof onboardUser>;
+  alreadyRunning: boolean;
+}
+
+/** Starts the onboarding of one registration; a second start of the same one is a no-op. */
+export async function startOnboarding(
+  client: Client,
+  config: Config,
+  registration: Registration,
+  options: { taskQueue?: string; reminders?: OnboardUserInput['reminders'] } = {},
+): Promise<Started> {
+  const workflowId = onboardingWorkflowId(registration);
+  const input: OnboardUserInput = {
+    registration,
+    reminders: options.reminders ?? {
+      intervalMs: config.reminder.interval,
+      maxReminders: config.reminder.count,
+    },
+  };
+  try {
+    const handle = await client.workflow.start<typeof onboardUser>('onboardUser', {
+      workflowId,
+      taskQueue: options.taskQueue ?? config.temporal.task_queue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: searchAttributes.user, value: registration.email },
+        { key: searchAttributes.project, value: registration.project },
+        { key: searchAttributes.step, value: 'started' },
+      ],
+    });
+    return { handle, alreadyRunning: false };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      return { handle: client.workflow.getHandle<typeof onboardUser>(workflowId), alreadyRunning: true };
+    }
+    throw err;
+  }
+}

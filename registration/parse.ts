@@ -1,0 +1,113 @@
+// Turns a registration given as JSON or as a CSV row (with the access sheet's headers) into a
+// validated Registration. Pure: every problem names the field and what would fix it.
+import type { Registration } from '../shared/onboarding';
+
+export class RegistrationError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`registration is not valid:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'RegistrationError';
+  }
+}
+
+const EMAIL = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+/** Keystone allows 64 characters; we keep to characters that are safe in mails and URLs. */
+const PROJECT = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+
+export function validateRegistration(input: Record<string, unknown>): Registration {
+  const problems: string[] = [];
+  const text = (field: string): string => {
+    const value = input[field];
+    if (value === undefined || value === null) return '';
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      problems.push(`${field} must be text`);
+      return '';
+    }
+    return String(value).trim();
+  };
+  const email = text('email');
+  const firstName = text('firstName');
+  const lastName = text('lastName');
+  const project = text('project');
+  const projectDescription = text('projectDescription');
+  const pin = text('pin');
+
+  if (!EMAIL.test(email)) problems.push(`email ${JSON.stringify(email)} is not an e-mail address: write it as name@example.org`);
+  if (!firstName) problems.push('firstName is required');
+  if (!lastName) problems.push('lastName is required');
+  for (const [field, value] of [['firstName', firstName], ['lastName', lastName]] as const) {
+    if (/[\r\n<>]/.test(value) || value.length > 100) {
+      problems.push(`${field} must be at most 100 characters without line breaks or < >`);
+    }
+  }
+  if (!PROJECT.test(project)) {
+    problems.push(
+      `project ${JSON.stringify(project)} is not a valid project name: 1-64 characters, letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
+    );
+  }
+  if (projectDescription.length > 255) problems.push('projectDescription must be at most 255 characters');
+  if (!/^\d{4}$/.test(pin)) problems.push('pin must be exactly 4 digits (the PIN the person chose on the form)');
+  if (problems.length > 0) throw new RegistrationError(problems);
+  return { email: email.toLowerCase(), firstName, lastName, project, pin, ...(projectDescription ? { projectDescription } : {}) };
+}
+
+/** The access sheet's column headers, as the original form wrote them. */
+export const CSV_HEADERS = {
+  email: 'Email',
+  firstName: 'First name',
+  lastName: 'Last name',
+  project: 'New project name',
+  projectDescription: 'Project description',
+  pin: 'PIN',
+} as const;
+
+/** A CSV with a header row and one registration row; columns are found by header name. */
+export function registrationFromCsv(csv: string): Registration {
+  const rows = parseCsv(csv).filter((row) => row.some((cell) => cell.trim() !== ''));
+  if (rows.length < 2) throw new RegistrationError(['CSV needs a header row and one registration row']);
+  const [header, row] = [rows[0]!, rows[1]!];
+  const find = (name: string) => header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
+  const missing = Object.values(CSV_HEADERS).filter((h) => h !== CSV_HEADERS.projectDescription && find(h) < 0);
+  if (missing.length > 0) {
+    throw new RegistrationError([`CSV header lacks column(s) ${missing.map((m) => `"${m}"`).join(', ')}`]);
+  }
+  const record = Object.fromEntries(
+    Object.entries(CSV_HEADERS).map(([field, headerName]) => {
+      const index = find(headerName);
+      return [field, index >= 0 ? (row[index] ?? '') : ''];
+    }),
+  );
+  return validateRegistration(record);
+}
+
+/** RFC 4180 CSV: quoted fields, doubled quotes, commas and line breaks inside quotes. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Installs what the local services and the app need. Idempotent: a second run
+# checks, prints what it skipped, and rebuilds or reinstalls nothing.
+#
+#   scripts/install.sh
+#
+# Env: KAIZEN_CACHE_DIR, TEMPORAL_CLI_VERSION, MAILPIT_VERSION (see lib.sh).
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+APT_PACKAGES=(
+  keystone
+  python3-openstackclient
+  uwsgi
+  uwsgi-plugin-python3
+  python3-psycopg2
+  postgresql
+  chromium
+)
+
+POLICY_RC=/usr/sbin/policy-rc.d
+created_policy_rc=0
+
+cleanup() {
+  # Only remove the policy file if this script created it: an existing one
+  # (container images ship one) belongs to someone else.
+  if ((created_policy_rc)); then
+    rm -f "$POLICY_RC"
+  fi
+}
+trap cleanup EXIT
+
+pkg_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" == installed ]]
+}
+
+install_apt_packages() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    pkg_installed "$p" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then
+    log "apt: all packages present (${APT_PACKAGES[*]})"
+    return
+  fi
+  ((EUID == 0)) || die "apt: missing ${missing[*]}; run this script as root to install them"
+
+  # The packages' post-install scripts would start system-wide Keystone,
+  # PostgreSQL etc. on the default ports; we run private instances instead.
+  # invoke-rc.d asks policy-rc.d, and exit code 101 means "action forbidden".
+  if [[ ! -e $POLICY_RC ]]; then
+    printf '#!/bin/sh\n# temporary, from kaizen scripts/install.sh\nexit 101\n' >"$POLICY_RC"
+    chmod 755 "$POLICY_RC"
+    created_policy_rc=1
+  fi
+
+  local apt_opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  export DEBIAN_FRONTEND=noninteractive
+  log "apt: installing ${missing[*]} (several minutes on a new machine)"
+  # Package lists may be stale or absent; refresh only when that is the
+  # reason the install failed, so the common path makes no extra requests.
+  if ! apt-get install "${apt_opts[@]}" "${missing[@]}"; then
+    log "apt: install failed; running apt-get update and retrying"
+    apt-get update -q
+    apt-get install "${apt_opts[@]}" "${missing[@]}"
+  fi
+}
+
+# go_binary NAME MODULE_PATH VERSION
+# Builds NAME into $BIN_DIR with `go install`, unless the stamp file says
+# this VERSION is already there (the builds take minutes on 2 cores).
+go_binary() {
+  local name=$1 module=$2 version=$3
+  local bin="$BIN_DIR/$name" stamp="$BIN_DIR/.$name.version"
+  if [[ -x $bin && -f $stamp && "$(cat "$stamp")" == "$version" ]]; then
+    log "go: $name $version already built"
+    return
+  fi
+  mkdir -p "$BIN_DIR"
+  if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+    # The official Go tarball's location; often not on a non-login PATH.
+    PATH="$PATH:/usr/local/go/bin"
+  fi
+  # A binary built before stamps existed: trust the module version that Go
+  # recorded in it instead of rebuilding.
+  if [[ -x $bin ]] && command -v go >/dev/null 2>&1 &&
+    go version -m "$bin" 2>/dev/null | awk -v m="${module%%/cmd/*}" -v v="$version" \
+      '$1 == "mod" && $2 == m && $3 == v { found = 1 } END { exit !found }'; then
+    printf '%s\n' "$version" >"$stamp"
+    log "go: $name $version already built (recorded stamp)"
+    return
+  fi
+  command -v go >/dev/null 2>&1 || die "go: 'go' not found; install Go (1.24+) to build $name"
+  log "go: building $name $version (takes minutes, downloads modules)"
+  # CGO off like the official release builds: both use pure-Go SQLite.
+  GOBIN="$BIN_DIR" CGO_ENABLED=0 go install "$module@$version"
+  printf '%s\n' "$version" >"$stamp"
+  log "go: $name $version installed in $BIN_DIR"
+}
+
+install_node_modules() {
+  local hash_file="$ROOT/node_modules/.kaizen-lock-hash" hash
+  [[ -f $ROOT/package-lock.json ]] || die "npm: $ROOT/package-lock.json missing"
+  hash="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+  if [[ -d $ROOT/node_modules && -f $hash_file && "$(cat "$hash_file")" == "$hash" ]]; then
+    log "npm: node_modules up to date with package-lock.json"
+  else
+    log "npm: npm ci"
+    (cd "$ROOT" && npm ci --no-audit --no-fund)
+    printf '%s\n' "$hash" >"$hash_file"
+  fi
+  # Opening a database loads the native addon; a bare require() would not.
+  # A Node upgrade leaves a binary built for the wrong ABI: rebuild then.
+  local check="new (require('better-sqlite3'))(':memory:').close()"
+  if ! (cd "$ROOT" && node -e "$check") 2>/dev/null; then
+    log "npm: better-sqlite3 native module does not load; rebuilding it"
+    (cd "$ROOT" && npm rebuild better-sqlite3)
+    (cd "$ROOT" && node -e "$check") || die "npm: better-sqlite3 still does not load after rebuild"
+  fi
+  log "npm: better-sqlite3 loads"
+}
+
+install_apt_packages
+go_binary temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
+go_binary mailpit github.com/axllent/mailpit "$MAILPIT_VERSION"
+install_node_modules
+log "install: done"

@@ -1,0 +1,85 @@
+# shellcheck shell=bash
+# Shared settings and helpers for scripts/install.sh and scripts/services.sh.
+# Sourced, not executed: it only defines variables and functions.
+
+# Repo root from this file's location, so the scripts work from any cwd and
+# no machine-specific path is ever written into the repo.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+
+# Built binaries live outside the repo so a fresh clone or `git clean` does
+# not force a multi-minute Go rebuild.
+CACHE_DIR="${KAIZEN_CACHE_DIR:-$HOME/.cache/kaizen-onboarding}"
+BIN_DIR="$CACHE_DIR/bin"
+# Service state (databases, keys, logs, pids) is per checkout and git-ignored.
+STATE_DIR="${KAIZEN_STATE_DIR:-$ROOT/.state}"
+LOG_DIR="$STATE_DIR/logs"
+RUN_DIR="$STATE_DIR/run"
+
+TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+KEYSTONE_PORT="${KEYSTONE_PORT:-5000}"
+PG_PORT="${PG_PORT:-5433}" # not 5432: leaves the distro cluster's port alone
+SMTP_PORT="${SMTP_PORT:-1025}"
+MAILPIT_HTTP_PORT="${MAILPIT_HTTP_PORT:-8025}"
+
+# Temporal CLI v1.6.0+ carries a `replace` directive and cannot be
+# `go install`ed, so stay on v1.5.1 (server 1.29.1, UI 2.42.1).
+TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
+MAILPIT_VERSION="${MAILPIT_VERSION:-v1.33.1}"
+
+TEMPORAL_BIN="$BIN_DIR/temporal"
+MAILPIT_BIN="$BIN_DIR/mailpit"
+
+# Progress and errors go to stderr so stdout stays usable (`services.sh env`).
+log() {
+  printf '[kaizen] %s\n' "$*" >&2
+}
+
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# port_open HOST PORT: true when something accepts TCP connections there.
+# Uses bash's /dev/tcp so no netcat is needed; on 127.0.0.1 a closed port is
+# refused at once, so no timeout is required.
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# pid_alive PIDFILE: true when the file names a running (non-zombie) process.
+# A service that died while this script is still its parent stays a zombie,
+# and `kill -0` alone would call it alive.
+pid_alive() {
+  local pidfile=$1 pid state
+  [[ -r $pidfile ]] || return 1
+  pid="$(head -n 1 "$pidfile" 2>/dev/null || true)"
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -r /proc/$pid/status ]]; then
+    state="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null || true)"
+    [[ $state != Z ]] || return 1
+  fi
+  return 0
+}
+
+# wait_for_port HOST PORT TIMEOUT_SECONDS NAME
+# Waits until HOST:PORT accepts connections. Gives up early when the
+# service's pid file ($RUN_DIR/NAME.pid) names a process that has died, and
+# fails with a message naming the service and its log ($LOG_DIR/NAME.log).
+wait_for_port() {
+  local host=$1 port=$2 timeout=$3 name=$4
+  local logfile="$LOG_DIR/$name.log" pidfile="$RUN_DIR/$name.pid"
+  local deadline=$((SECONDS + timeout))
+  while ! port_open "$host" "$port"; do
+    if [[ -e $pidfile ]] && ! pid_alive "$pidfile"; then
+      tail -n 30 "$logfile" >&2 2>/dev/null || true
+      die "$name exited before listening on $host:$port; see $logfile"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 30 "$logfile" >&2 2>/dev/null || true
+      die "$name did not listen on $host:$port within ${timeout}s; see $logfile"
+    fi
+    sleep 0.2
+  done
+}

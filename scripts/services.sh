@@ -1,0 +1,630 @@
+#!/usr/bin/env bash
+# Starts and stops the local services the app and tests use, all on 127.0.0.1:
+#   postgres  private PostgreSQL cluster (for Keystone and, later, nova etc.)
+#   keystone  OpenStack Keystone under uwsgi
+#   mailpit   SMTP with STARTTLS required, plus an HTTP API to read mail
+#   temporal  Temporal dev server (SQLite) with its Web UI
+#
+#   scripts/services.sh start [SERVICE...]   start all (or the named) services
+#   scripts/services.sh stop  [SERVICE...]   stop all (or the named) services
+#   scripts/services.sh status [SERVICE...]  print up/down; exit 3 if any is down
+#   scripts/services.sh env                  print the export lines of services.env
+#
+# State, logs and pid files live in $STATE_DIR (default: <repo>/.state);
+# `start` writes $STATE_DIR/services.env for the app and tests to source.
+# Run install.sh first.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ALL_SERVICES=(postgres keystone mailpit temporal)
+
+PG_DATA="$STATE_DIR/pg"
+PG_SOCKET_DIR="$STATE_DIR/pg-socket"
+KEYSTONE_DIR="$STATE_DIR/keystone"
+TLS_DIR="$STATE_DIR/tls"
+SECRETS_FILE="$STATE_DIR/secrets.env"
+SERVICES_ENV="$STATE_DIR/services.env"
+KEYSTONE_URL="http://127.0.0.1:$KEYSTONE_PORT/v3"
+SEARCH_ATTRIBUTES=(OnboardingStep OnboardingUser OnboardingProject)
+MISSING_SA=""  # set by wait_search_attributes
+SELECTED=()    # set by select_services
+# The Debian OpenStack tools run on the system interpreter; `python3` on PATH
+# may be another one (pyenv) that cannot import them, so call them by path.
+KEYSTONE_MANAGE=/usr/bin/keystone-manage
+KEYSTONE_WSGI=/usr/bin/keystone-wsgi-public
+
+# ---------------------------------------------------------------- helpers
+
+pidfile_of() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+logfile_of() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
+
+# Ports that must answer for a service to count as up.
+ports_of() {
+  case $1 in
+    postgres) echo "$PG_PORT" ;;
+    keystone) echo "$KEYSTONE_PORT" ;;
+    mailpit) echo "$SMTP_PORT $MAILPIT_HTTP_PORT" ;;
+    temporal) echo "$TEMPORAL_PORT $TEMPORAL_UI_PORT" ;;
+  esac
+}
+
+is_up() {
+  local port
+  pid_alive "$(pidfile_of "$1")" || return 1
+  for port in $(ports_of "$1"); do
+    port_open 127.0.0.1 "$port" || return 1
+  done
+}
+
+pg_bin_dir() {
+  local d
+  # Newest installed major version; Debian keeps the tools off PATH.
+  d="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)"
+  [[ -n $d && -x $d/pg_ctl ]] || die "postgres: PostgreSQL server binaries not found; run scripts/install.sh"
+  echo "$d"
+}
+
+# PostgreSQL refuses to run as root: as root, run its tools as `postgres`.
+# cd / so the postgres user never trips over an unreadable working directory.
+as_pg() {
+  if ((EUID == 0)); then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "$@")
+  fi
+}
+
+# Single-quote a value for a shell `export` line.
+shquote() {
+  local s=${1//\'/\'\\\'\'}
+  printf "'%s'" "$s"
+}
+
+ensure_state_dirs() {
+  mkdir -p "$STATE_DIR" "$LOG_DIR" "$RUN_DIR"
+  # The postgres user must traverse into the state folder (its data dir and
+  # log live there); x without r is enough, secrets stay in 0600 files.
+  chmod go+x "$STATE_DIR" "$LOG_DIR"
+  # PostgreSQL keeps its own pid file; link it where the others' are. The
+  # link dangles (= not running) while the cluster is stopped.
+  ln -sfn ../pg/postmaster.pid "$(pidfile_of postgres)"
+}
+
+# Creates secrets once and keeps them: the admin password and the two
+# app keys must survive restarts, or existing data becomes unreadable.
+ensure_secrets() {
+  local KAIZEN_KEYSTONE_ADMIN_PASSWORD="" KAIZEN_CODEC_KEY="" KAIZEN_SETPASS_KEY=""
+  if [[ -f $SECRETS_FILE ]]; then
+    # shellcheck disable=SC1090
+    . "$SECRETS_FILE"
+  fi
+  local changed=0
+  # Hex keeps the password free of characters that need escaping in JSON/INI.
+  [[ -n $KAIZEN_KEYSTONE_ADMIN_PASSWORD ]] || { KAIZEN_KEYSTONE_ADMIN_PASSWORD="$(openssl rand -hex 20)"; changed=1; }
+  [[ -n $KAIZEN_CODEC_KEY ]] || { KAIZEN_CODEC_KEY="$(openssl rand -base64 32)"; changed=1; }
+  [[ -n $KAIZEN_SETPASS_KEY ]] || { KAIZEN_SETPASS_KEY="$(openssl rand -base64 32)"; changed=1; }
+  if ((changed)) || [[ "$(stat -c %a "$SECRETS_FILE")" != 600 ]]; then
+    (
+      umask 077
+      {
+        echo "# Generated once by scripts/services.sh; keep it: data depends on these."
+        echo "KAIZEN_KEYSTONE_ADMIN_PASSWORD=$(shquote "$KAIZEN_KEYSTONE_ADMIN_PASSWORD")"
+        echo "KAIZEN_CODEC_KEY=$(shquote "$KAIZEN_CODEC_KEY")"
+        echo "KAIZEN_SETPASS_KEY=$(shquote "$KAIZEN_SETPASS_KEY")"
+      } >"$SECRETS_FILE.tmp"
+      mv -f "$SECRETS_FILE.tmp" "$SECRETS_FILE"
+    )
+    chmod 600 "$SECRETS_FILE"
+  fi
+  ADMIN_PASSWORD=$KAIZEN_KEYSTONE_ADMIN_PASSWORD
+  CODEC_KEY=$KAIZEN_CODEC_KEY
+  SETPASS_KEY=$KAIZEN_SETPASS_KEY
+}
+
+services_env_content() {
+  ensure_secrets
+  local name value
+  local -a vars=(
+    KAIZEN_AUTH__AUTH_URL "$KEYSTONE_URL"
+    KAIZEN_AUTH__ADMIN_USER admin
+    KAIZEN_AUTH__ADMIN_PWD "$ADMIN_PASSWORD"
+    KAIZEN_AUTH__ADMIN_PROJECT admin
+    KAIZEN_MAIL__SMTP_HOST 127.0.0.1
+    KAIZEN_MAIL__SMTP_PORT "$SMTP_PORT"
+    KAIZEN_MAIL__CA_FILE "$TLS_DIR/cert.pem"
+    KAIZEN_TEMPORAL__ADDRESS "127.0.0.1:$TEMPORAL_PORT"
+    KAIZEN_SECRETS__CODEC_KEY "$CODEC_KEY"
+    KAIZEN_SECRETS__SETPASS_KEY "$SETPASS_KEY"
+    KAIZEN_TEMPORAL_UI "http://127.0.0.1:$TEMPORAL_UI_PORT"
+    KAIZEN_MAILPIT_API "http://127.0.0.1:$MAILPIT_HTTP_PORT"
+    KAIZEN_STATE_DIR "$STATE_DIR"
+    TEMPORAL_CLI "$TEMPORAL_BIN"
+  )
+  echo "# Generated by scripts/services.sh start; source it: . .state/services.env"
+  while ((${#vars[@]})); do
+    name=${vars[0]} value=${vars[1]}
+    vars=("${vars[@]:2}")
+    echo "export $name=$(shquote "$value")"
+  done
+}
+
+write_services_env() {
+  local content
+  content="$(services_env_content)"
+  (
+    umask 077
+    printf '%s\n' "$content" >"$SERVICES_ENV.tmp"
+    mv -f "$SERVICES_ENV.tmp" "$SERVICES_ENV"
+  )
+  chmod 600 "$SERVICES_ENV"
+  log "wrote $SERVICES_ENV"
+}
+
+# launch NAME CMD...: runs CMD in its own session (so `stop` can signal the
+# whole process group and a closing terminal does not kill it), stdin from
+# /dev/null and output appended to the log (so callers capturing our stdout
+# do not hang). The pid file is written by the process that then execs CMD.
+launch() {
+  local name=$1
+  shift
+  local pidfile logfile
+  pidfile="$(pidfile_of "$name")"
+  logfile="$(logfile_of "$name")"
+  rm -f "$pidfile"
+  printf '\n==== %s: starting %s\n' "$(date -Is)" "$name" >>"$logfile"
+  # shellcheck disable=SC2016 # $$ and $@ expand in the inner shell
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
+    </dev/null >>"$logfile" 2>&1 &
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ -s $pidfile ]] && return 0
+    sleep 0.1
+  done
+  die "$name: no pid file after launch; see $logfile"
+}
+
+# stop_pid NAME TIMEOUT: SIGTERM the process group, wait, then SIGKILL.
+stop_pid() {
+  local name=$1 timeout=$2 pidfile pid pgid target
+  pidfile="$(pidfile_of "$name")"
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile"
+    log "$name: not running"
+    return 0
+  fi
+  pid="$(head -n 1 "$pidfile")"
+  pgid="$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ' || true)"
+  # launch() made it a session/group leader: signal its children too.
+  if [[ $pgid == "$pid" ]]; then target="-$pid"; else target="$pid"; fi
+  log "$name: stopping (pid $pid)"
+  kill -TERM -- "$target" 2>/dev/null || true
+  local deadline=$((SECONDS + timeout))
+  while pid_alive "$pidfile" && ((SECONDS < deadline)); do
+    sleep 0.2
+  done
+  if pid_alive "$pidfile"; then
+    log "$name: still running after ${timeout}s; sending SIGKILL"
+    kill -KILL -- "$target" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$pidfile"
+}
+
+# Refuse to start when another program holds one of our ports: the service
+# would fail with a less obvious error, or we would talk to the wrong server.
+check_ports_free() {
+  local name=$1 port
+  for port in $(ports_of "$name"); do
+    if port_open 127.0.0.1 "$port"; then
+      die "$name: port $port on 127.0.0.1 is already in use by another process (override with the *_PORT variables, see scripts/lib.sh)"
+    fi
+  done
+}
+
+# ---------------------------------------------------------------- postgres
+
+start_postgres() {
+  local bin logfile
+  bin="$(pg_bin_dir)"
+  logfile="$(logfile_of postgres)"
+  if ((EUID == 0)); then
+    id postgres >/dev/null 2>&1 || die "postgres: no 'postgres' user; run scripts/install.sh"
+    runuser -u postgres -- test -x "$STATE_DIR" ||
+      die "postgres: user postgres cannot reach $STATE_DIR; give its parent folders o+x or set KAIZEN_STATE_DIR elsewhere"
+  fi
+  if [[ ! -f $PG_DATA/PG_VERSION ]]; then
+    log "postgres: creating cluster in $PG_DATA"
+    # initdb into a temporary folder and rename, so an interrupted initdb
+    # never leaves a half-made cluster that blocks the next start.
+    rm -rf "$PG_DATA.tmp"
+    mkdir -p "$PG_DATA.tmp"
+    ((EUID != 0)) || chown postgres: "$PG_DATA.tmp"
+    chmod 700 "$PG_DATA.tmp"
+    as_pg "$bin/initdb" -D "$PG_DATA.tmp" -U postgres -A trust -E UTF8 --no-locale -N >>"$logfile" 2>&1 ||
+      die "postgres: initdb failed; see $logfile"
+    # Our settings live in an included file rewritten on each start, so port
+    # overrides apply and paths need no quoting on a command line.
+    echo "include_if_exists = 'kaizen.conf'" >>"$PG_DATA.tmp/postgresql.conf"
+    mv "$PG_DATA.tmp" "$PG_DATA"
+  fi
+  mkdir -p "$PG_SOCKET_DIR"
+  touch "$logfile"
+  if ((EUID == 0)); then
+    # postgres writes its own log and socket; it cannot write root's files.
+    chown postgres: "$PG_SOCKET_DIR" "$logfile"
+  fi
+  local sock=${PG_SOCKET_DIR//\'/\'\'}
+  cat >"$PG_DATA/kaizen.conf" <<EOF
+# Written by scripts/services.sh on each start.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$sock'
+# Dev/test cluster: durability traded for speed.
+fsync = off
+synchronous_commit = off
+# Keystone now (4 uwsgi processes) and nova/cinder/neutron later each keep
+# connection pools; the default 100 is too tight.
+max_connections = 200
+EOF
+  ((EUID != 0)) || chown postgres: "$PG_DATA/kaizen.conf"
+  # A crash leaves postmaster.pid behind; pg_ctl copes with a stale one.
+  as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$logfile" -w -t 60 start >/dev/null ||
+    { tail -n 30 "$logfile" >&2; die "postgres: failed to start; see $logfile"; }
+  wait_for_port 127.0.0.1 "$PG_PORT" 30 postgres
+
+  local db existing
+  existing="$("$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -XAtq \
+    -c 'SELECT datname FROM pg_database')"
+  # keystone now; the others are cheap to create and used by later services.
+  for db in keystone nova_api nova nova_cell0 cinder neutron; do
+    if ! grep -qx "$db" <<<"$existing"; then
+      "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$db"
+      log "postgres: created database $db"
+    fi
+  done
+}
+
+stop_postgres() {
+  local bin
+  if ! pid_alive "$(pidfile_of postgres)"; then
+    log "postgres: not running"
+    return 0
+  fi
+  bin="$(pg_bin_dir)"
+  log "postgres: stopping"
+  # fast = roll back open transactions and disconnect clients, then a clean
+  # shutdown; immediate (no checkpoint, recovers on next start) as fallback.
+  as_pg "$bin/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop >/dev/null ||
+    as_pg "$bin/pg_ctl" -D "$PG_DATA" -m immediate -w -t 10 stop >/dev/null ||
+    log "postgres: pg_ctl stop failed; see $(logfile_of postgres)"
+}
+
+# ---------------------------------------------------------------- keystone
+
+write_keystone_conf() {
+  mkdir -p "$KEYSTONE_DIR"
+  chmod 700 "$KEYSTONE_DIR" # holds the fernet and credential keys
+  cat >"$KEYSTONE_DIR/keystone.conf" <<EOF
+# Written by scripts/services.sh on each start.
+[DEFAULT]
+debug = false
+
+[database]
+# PostgreSQL, not SQLite: SQLite fails as soon as two uwsgi processes or
+# threads touch it ("database is locked").
+connection = postgresql+psycopg2://postgres@127.0.0.1:$PG_PORT/keystone
+
+[identity]
+# bcrypt cost; default 12 costs ~225 ms per hash here. Applies to passwords
+# hashed after it is set, so it must be in place before bootstrap.
+password_hash_rounds = ${KAIZEN_KEYSTONE_HASH_ROUNDS:-4}
+
+[token]
+provider = fernet
+
+[fernet_tokens]
+key_repository = $KEYSTONE_DIR/fernet-keys
+
+[fernet_receipts]
+key_repository = $KEYSTONE_DIR/fernet-keys
+
+[credential]
+key_repository = $KEYSTONE_DIR/credential-keys
+EOF
+  cat >"$KEYSTONE_DIR/uwsgi.ini" <<EOF
+; Written by scripts/services.sh on each start.
+[uwsgi]
+plugins = python3
+http-socket = 127.0.0.1:$KEYSTONE_PORT
+wsgi-file = $KEYSTONE_WSGI
+env = OS_KEYSTONE_CONFIG_FILES=$KEYSTONE_DIR/keystone.conf
+master = true
+processes = 4
+threads = 1
+; each worker imports Keystone itself (no state shared over fork)
+lazy-apps = true
+; without it uwsgi drops kept-alive connections and clients see resets
+add-header = Connection: close
+; SIGTERM means "reload" to uwsgi by default; we want it to exit
+die-on-term = true
+; exit instead of serving 500s when Keystone cannot be imported
+need-app = true
+buffer-size = 65535
+EOF
+}
+
+keystone_manage() {
+  local logfile
+  logfile="$(logfile_of keystone-manage)"
+  # Each run prints a harmless eventlet traceback on exit: keep it in the log.
+  "$KEYSTONE_MANAGE" --config-file "$KEYSTONE_DIR/keystone.conf" "$@" >>"$logfile" 2>&1 ||
+    { tail -n 30 "$logfile" >&2; die "keystone: keystone-manage $1 failed; see $logfile"; }
+}
+
+bootstrap_keystone() {
+  local stamp="$KEYSTONE_DIR/.bootstrapped" want
+  # The stamp records the password's hash: if secrets.env was lost and a new
+  # password generated, bootstrap runs again and sets it (bootstrap is
+  # idempotent apart from that).
+  want="$(printf '%s' "$ADMIN_PASSWORD" | sha256sum | cut -d' ' -f1)"
+  if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  log "keystone: db_sync, key setup and bootstrap (first start only)"
+  local user group
+  user="$(id -un)" group="$(id -gn)"
+  keystone_manage db_sync
+  [[ -f $KEYSTONE_DIR/fernet-keys/0 ]] ||
+    keystone_manage fernet_setup --keystone-user "$user" --keystone-group "$group"
+  [[ -f $KEYSTONE_DIR/credential-keys/0 ]] ||
+    keystone_manage credential_setup --keystone-user "$user" --keystone-group "$group"
+  # Password via the environment, not argv (visible in ps).
+  OS_BOOTSTRAP_PASSWORD="$ADMIN_PASSWORD" keystone_manage bootstrap \
+    --bootstrap-username admin \
+    --bootstrap-project-name admin \
+    --bootstrap-role-name admin \
+    --bootstrap-region-id RegionOne \
+    --bootstrap-admin-url "$KEYSTONE_URL/" \
+    --bootstrap-internal-url "$KEYSTONE_URL/" \
+    --bootstrap-public-url "$KEYSTONE_URL/"
+  printf '%s\n' "$want" >"$stamp"
+}
+
+# Prints an admin token (project-scoped) or fails.
+keystone_admin_token() {
+  local body headers
+  body=$(printf '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"id":"default"},"password":"%s"}}},"scope":{"project":{"name":"admin","domain":{"id":"default"}}}}}' "$ADMIN_PASSWORD")
+  headers="$(curl -sS --max-time 10 -o /dev/null -D - -H 'Content-Type: application/json' \
+    --data-binary @- "$KEYSTONE_URL/auth/tokens" <<<"$body" 2>/dev/null)" || return 1
+  grep -qE '^HTTP/[0-9.]+ 201' <<<"$headers" || return 1
+  sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken:[[:space:]]*\([^[:space:]]*\).*/\1/p' <<<"$headers" | grep .
+}
+
+start_keystone() {
+  [[ -x $KEYSTONE_MANAGE && -x $KEYSTONE_WSGI ]] || die "keystone: not installed; run scripts/install.sh"
+  command -v uwsgi >/dev/null 2>&1 || die "keystone: uwsgi not installed; run scripts/install.sh"
+  ensure_secrets
+  write_keystone_conf
+  bootstrap_keystone
+  launch keystone uwsgi --ini "$KEYSTONE_DIR/uwsgi.ini"
+  wait_for_port 127.0.0.1 "$KEYSTONE_PORT" 60 keystone
+
+  # Listening is not serving: lazy-apps workers import Keystone after the
+  # socket opens. Ready means the admin can get a token.
+  local token="" deadline=$((SECONDS + 120))
+  until token="$(keystone_admin_token)"; do
+    pid_alive "$(pidfile_of keystone)" || die "keystone: uwsgi exited; see $(logfile_of keystone)"
+    ((SECONDS < deadline)) || die "keystone: admin cannot get a token after 120s; see $(logfile_of keystone)"
+    sleep 0.5
+  done
+  # Bootstrap creates roles admin, member and reader; the app assigns member.
+  local roles
+  roles="$(curl -sS --max-time 10 -H "X-Auth-Token: $token" "$KEYSTONE_URL/roles?name=member")" ||
+    die "keystone: GET /v3/roles failed"
+  grep -qE '"name": *"member"' <<<"$roles" ||
+    die "keystone: role 'member' does not exist (GET /v3/roles?name=member returned: $roles)"
+}
+
+# ---------------------------------------------------------------- mailpit
+
+ensure_tls_cert() {
+  [[ -s $TLS_DIR/cert.pem && -s $TLS_DIR/key.pem ]] && return 0
+  log "mailpit: generating self-signed certificate for localhost/127.0.0.1"
+  mkdir -p "$TLS_DIR"
+  (
+    umask 077
+    openssl req -x509 -nodes -newkey rsa:2048 -sha256 -days 3650 \
+      -subj /CN=localhost \
+      -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
+      -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>>"$(logfile_of mailpit)"
+  ) || die "mailpit: openssl failed to create the certificate"
+  chmod 644 "$TLS_DIR/cert.pem" # the CA file clients read
+}
+
+start_mailpit() {
+  [[ -x $MAILPIT_BIN ]] || die "mailpit: $MAILPIT_BIN missing; run scripts/install.sh"
+  ensure_tls_cert
+  # --smtp-auth-accept-any: any credentials or none are accepted.
+  # --smtp-disable-rdns: no DNS here; reverse lookups would only add delay.
+  # --disable-version-check: it would try GitHub on every start.
+  launch mailpit "$MAILPIT_BIN" \
+    --database "$STATE_DIR/mailpit.db" \
+    --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
+    --smtp "127.0.0.1:$SMTP_PORT" \
+    --smtp-tls-cert "$TLS_DIR/cert.pem" \
+    --smtp-tls-key "$TLS_DIR/key.pem" \
+    --smtp-require-starttls \
+    --smtp-auth-accept-any \
+    --smtp-disable-rdns \
+    --disable-version-check
+  wait_for_port 127.0.0.1 "$SMTP_PORT" 30 mailpit
+  wait_for_port 127.0.0.1 "$MAILPIT_HTTP_PORT" 30 mailpit
+}
+
+# ---------------------------------------------------------------- temporal
+
+# Flags after the subcommand: cobra cannot tell a flag's value from a
+# subcommand name when global flags come first.
+temporal_cli() {
+  "$TEMPORAL_BIN" "$@" --address "127.0.0.1:$TEMPORAL_PORT" --command-timeout 10s
+}
+
+missing_search_attributes() {
+  local list a
+  list="$(temporal_cli operator search-attribute list 2>/dev/null)" || { echo "${SEARCH_ATTRIBUTES[*]}"; return; }
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do
+    grep -qE "^[[:space:]]*$a[[:space:]]+Keyword" <<<"$list" || echo "$a"
+  done
+}
+
+# wait_search_attributes TIMEOUT: polls until all are listed; leaves the
+# ones still missing in MISSING_SA.
+wait_search_attributes() {
+  local deadline=$((SECONDS + $1))
+  while MISSING_SA="$(missing_search_attributes)" && [[ -n $MISSING_SA ]] && ((SECONDS < deadline)); do
+    sleep 0.5
+  done
+}
+
+start_temporal() {
+  [[ -x $TEMPORAL_BIN ]] || die "temporal: $TEMPORAL_BIN missing; run scripts/install.sh"
+  local sa_flags=() a out
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do
+    sa_flags+=(--search-attribute "$a=Keyword")
+  done
+  launch temporal "$TEMPORAL_BIN" server start-dev \
+    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+    --db-filename "$STATE_DIR/temporal.db" \
+    --namespace default --log-level warn \
+    "${sa_flags[@]}"
+  wait_for_port 127.0.0.1 "$TEMPORAL_PORT" 60 temporal
+  wait_for_port 127.0.0.1 "$TEMPORAL_UI_PORT" 30 temporal
+
+  # --search-attribute registers them, also on a restart over the existing
+  # SQLite file; should one be missing all the same, register it by hand.
+  wait_search_attributes 15
+  if [[ -n $MISSING_SA ]]; then
+    for a in $MISSING_SA; do
+      log "temporal: registering search attribute $a"
+      out="$(temporal_cli operator search-attribute create --name "$a" --type Keyword 2>&1)" ||
+        grep -qi 'already exists' <<<"$out" ||
+        log "temporal: creating search attribute $a failed: $out"
+    done
+    wait_search_attributes 15
+    [[ -z $MISSING_SA ]] ||
+      die "temporal: search attributes missing: ${MISSING_SA//$'\n'/ }; see $(logfile_of temporal)"
+  fi
+}
+
+# ---------------------------------------------------------------- commands
+
+start_one() {
+  local name=$1 pidfile
+  pidfile="$(pidfile_of "$name")"
+  if is_up "$name"; then
+    log "$name: already running (pid $(head -n 1 "$pidfile"))"
+    return 0
+  fi
+  if pid_alive "$pidfile"; then
+    # Alive but not listening: hung or half-started. Start over.
+    log "$name: process alive but not listening; restarting it"
+    stop_one "$name"
+  fi
+  check_ports_free "$name"
+  local t0=$SECONDS
+  "start_$name"
+  log "$name: up ($((SECONDS - t0))s, pid $(head -n 1 "$pidfile"), log $(logfile_of "$name"))"
+}
+
+stop_one() {
+  case $1 in
+    postgres) stop_postgres ;;
+    keystone) stop_pid keystone 30 ;;
+    mailpit) stop_pid mailpit 15 ;;
+    temporal) stop_pid temporal 30 ;;
+  esac
+}
+
+status_one() {
+  local name=$1 pidfile state detail=""
+  pidfile="$(pidfile_of "$name")"
+  if is_up "$name"; then
+    state=up
+    detail="pid $(head -n 1 "$pidfile")"
+  else
+    state=down
+    if pid_alive "$pidfile"; then detail="pid $(head -n 1 "$pidfile") alive, not listening"; fi
+  fi
+  printf '%-9s %-5s 127.0.0.1:%s %s\n' "$name" "$state" "$(ports_of "$name" | tr ' ' ',')" "$detail"
+  [[ $state == up ]]
+}
+
+# select_services [NAME...]: sets SELECTED to the named services (all when
+# none), validated and in start order (dependencies first).
+select_services() {
+  local want s ok
+  SELECTED=()
+  for want in "$@"; do
+    ok=0
+    for s in "${ALL_SERVICES[@]}"; do [[ $s == "$want" ]] && ok=1; done
+    ((ok)) || die "unknown service '$want' (known: ${ALL_SERVICES[*]})"
+  done
+  for s in "${ALL_SERVICES[@]}"; do
+    if (($# == 0)); then
+      SELECTED+=("$s")
+      continue
+    fi
+    for want in "$@"; do
+      if [[ $s == "$want" ]]; then
+        SELECTED+=("$s")
+        break
+      fi
+    done
+  done
+}
+
+usage() {
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+main() {
+  local cmd=${1:-}
+  (($#)) && shift
+  local s i rc=0
+  case $cmd in
+    start)
+      select_services "$@"
+      ensure_state_dirs
+      ensure_secrets
+      for s in "${SELECTED[@]}"; do
+        # Keystone keeps its data in PostgreSQL.
+        if [[ $s == keystone ]] && ! is_up postgres; then start_one postgres; fi
+        start_one "$s"
+      done
+      write_services_env
+      ;;
+    stop)
+      select_services "$@"
+      # Reverse order: dependents before what they depend on.
+      for ((i = ${#SELECTED[@]} - 1; i >= 0; i--)); do
+        stop_one "${SELECTED[i]}"
+      done
+      ;;
+    status)
+      select_services "$@"
+      for s in "${SELECTED[@]}"; do status_one "$s" || rc=3; done
+      return "$rc"
+      ;;
+    env)
+      ensure_state_dirs
+      services_env_content
+      ;;
+    -h | --help | help) usage ;;
+    *) usage ;;
+  esac
+}
+
+main "$@"

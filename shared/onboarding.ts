@@ -1,0 +1,81 @@
+// The contract between the onboarding workflow and everything that talks to it
+// (worker, setpass API, CLI, tests). Dependency-free apart from message definitions.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const TASK_QUEUE_DEFAULT = 'kaizen-onboarding';
+
+/** An approved registration, as the intake (sheet, CSV, JSON) hands it over. */
+export interface Registration {
+  email: string;
+  firstName: string;
+  lastName: string;
+  /** Name of the OpenStack project to create or join. */
+  project: string;
+  projectDescription?: string;
+  /** The 4-digit PIN the person chose on the form: a secret. */
+  pin: string;
+}
+
+export interface ReminderPolicy {
+  /** Milliseconds between reminders. */
+  intervalMs: number;
+  /** Reminders sent before the onboarding is given up as abandoned. */
+  maxReminders: number;
+}
+
+export interface OnboardUserInput {
+  registration: Registration;
+  reminders: ReminderPolicy;
+}
+
+export const ONBOARDING_STEPS = [
+  'started',
+  'ensuring-project',
+  'ensuring-user',
+  'granting-role',
+  'issuing-setpass-token',
+  'sending-mail',
+  'waiting-for-password',
+  'completed',
+  'abandoned',
+  'failed',
+] as const;
+export type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
+
+export interface OnboardingStatus {
+  step: OnboardingStep;
+  email: string;
+  project: string;
+  projectId?: string;
+  userId?: string;
+  remindersSent: number;
+  /** ISO time the password was set, once it is. */
+  passwordSetAt?: string;
+}
+
+export interface OnboardUserResult {
+  outcome: 'completed' | 'abandoned';
+  userId: string;
+  projectId: string;
+  remindersSent: number;
+}
+
+export interface PasswordSetSignal {
+  userId: string;
+  at: string;
+}
+
+export const passwordSetSignal = defineSignal<[PasswordSetSignal]>('passwordSet');
+export const statusQuery = defineQuery<OnboardingStatus>('status');
+
+export const searchAttributes = {
+  step: defineSearchAttributeKey('OnboardingStep', SearchAttributeType.KEYWORD),
+  user: defineSearchAttributeKey('OnboardingUser', SearchAttributeType.KEYWORD),
+  project: defineSearchAttributeKey('OnboardingProject', SearchAttributeType.KEYWORD),
+} as const;
+
+/** One onboarding per person and project: starting the same registration twice is a no-op. */
+export function onboardingWorkflowId(registration: Pick<Registration, 'email' | 'project'>): string {
+  return `onboard:${registration.email.trim().toLowerCase()}:${registration.project.trim().toLowerCase()}`;
+}

@@ -1,0 +1,86 @@
+// The onboarding worker: builds every client from config once, registers the activities and
+// runs the workflows. Run: npm run worker
+import { readFileSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import nodemailer from 'nodemailer';
+import {
+  createMailActivities,
+  createOpenStackActivities,
+  createSetpassActivities,
+} from './activities';
+import { loadTemplates } from './activities/mail/render';
+import { dataConverterFor } from './codec/encryption-codec';
+import { formatDuration } from './config/duration';
+import { loadConfig } from './config/load';
+import type { Config } from './config/schema';
+import { keystoneFromConfig } from './lib/keystone-from-config';
+import { connectWorkerConnection } from './lib/temporal';
+
+export function createActivities(config: Config) {
+  const keystone = keystoneFromConfig(config);
+  const mail = config.mail;
+  const transport = nodemailer.createTransport({
+    host: mail.smtp_host,
+    port: mail.smtp_port,
+    secure: false,
+    requireTLS: true, // never send a password link in the clear
+    auth: mail.smtp_user ? { user: mail.smtp_user, pass: mail.smtp_password } : undefined,
+    tls: mail.ca_file ? { ca: readFileSync(mail.ca_file) } : undefined,
+    pool: true,
+  });
+  const defaults = config.email_defaults;
+  return {
+    ...createOpenStackActivities({
+      keystone,
+      domainId: config.auth.domain_id,
+      memberRole: config.auth.member_role,
+    }),
+    ...createSetpassActivities({
+      keystone,
+      setpassUrl: config.setpass.setpass_url,
+      timeoutMs: config.auth.request_timeout,
+    }),
+    ...createMailActivities({
+      transport,
+      templates: loadTemplates(),
+      settings: {
+        sender: defaults.sender,
+        operatorName: defaults.operator_name,
+        supportEmail: defaults.support_email,
+        loginUrl: defaults.login_url,
+        termsUrl: defaults.terms_url,
+        gettingStartedUrl: defaults.getting_started_url,
+        passwordResetFormUrl: defaults.password_reset_form_url,
+        setpassUrl: config.setpass.setpass_url,
+        tokenExpiration: formatDuration(config.setpass.token_expiration),
+      },
+    }),
+  };
+}
+
+export async function createWorker(config: Config, taskQueue = config.temporal.task_queue): Promise<Worker> {
+  return Worker.create({
+    connection: await connectWorkerConnection(config),
+    namespace: config.temporal.namespace,
+    taskQueue,
+    workflowsPath: require.resolve('./workflows'),
+    activities: createActivities(config),
+    dataConverter: dataConverterFor(config.secrets.codec_key),
+  });
+}
+
+async function run(): Promise<void> {
+  const config = loadConfig();
+  const worker = await createWorker(config);
+  console.log(
+    `worker polling task queue ${config.temporal.task_queue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+  );
+  await worker.run();
+}
+
+if (require.main === module) {
+  run().catch((err: unknown) => {
+    console.error(`worker stopped: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,1 @@
+export { onboardUser } from './onboard-user';
