@@ -2,7 +2,7 @@
 // runs the workflows. Run: npm run worker
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import {
   createMailActivities,
   createOpenStackActivities,
@@ -16,10 +16,8 @@ import type { Config } from './config/schema';
 import { keystoneFromConfig } from './lib/keystone-from-config';
 import { connectWorkerConnection } from './lib/temporal';
 
-export function createActivities(config: Config) {
-  const keystone = keystoneFromConfig(config);
-  const mail = config.mail;
-  const transport = nodemailer.createTransport({
+export function mailTransport({ mail }: Config): Transporter {
+  return nodemailer.createTransport({
     host: mail.smtp_host,
     port: mail.smtp_port,
     secure: false,
@@ -28,6 +26,10 @@ export function createActivities(config: Config) {
     tls: mail.ca_file ? { ca: readFileSync(mail.ca_file) } : undefined,
     pool: true,
   });
+}
+
+export function createActivities(config: Config, transport: Transporter) {
+  const keystone = keystoneFromConfig(config);
   const defaults = config.email_defaults;
   return {
     ...createOpenStackActivities({
@@ -58,24 +60,46 @@ export function createActivities(config: Config) {
   };
 }
 
-export async function createWorker(config: Config, taskQueue = config.temporal.task_queue): Promise<Worker> {
-  return Worker.create({
-    connection: await connectWorkerConnection(config),
+export interface OnboardingWorker {
+  worker: Worker;
+  /** Runs until worker.shutdown(), then closes the Temporal connection and the mail pool. */
+  run(): Promise<void>;
+}
+
+export async function createWorker(
+  config: Config,
+  taskQueue = config.temporal.task_queue,
+): Promise<OnboardingWorker> {
+  const connection = await connectWorkerConnection(config);
+  const transport = mailTransport(config);
+  const worker = await Worker.create({
+    connection,
     namespace: config.temporal.namespace,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities(config),
+    activities: createActivities(config, transport),
     dataConverter: dataConverterFor(config.secrets.codec_key),
   });
+  return {
+    worker,
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        transport.close();
+        await connection.close();
+      }
+    },
+  };
 }
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const worker = await createWorker(config);
+  const { run: runWorker } = await createWorker(config);
   console.log(
     `worker polling task queue ${config.temporal.task_queue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
   );
-  await worker.run();
+  await runWorker();
 }
 
 if (require.main === module) {

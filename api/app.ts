@@ -37,7 +37,13 @@ const PIN_SHAPE = /^\d{4}$/;
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;
 
-type Outcome = { status: number; title: string; message: string; offerReset?: boolean; showForm?: boolean };
+type Outcome = {
+  status: number;
+  title: string;
+  message: string;
+  offerReset?: boolean;
+  showForm?: boolean;
+};
 
 export function createApp(deps: SetpassDeps): Koa {
   const now = deps.now ?? Date.now;
@@ -49,7 +55,10 @@ export function createApp(deps: SetpassDeps): Koa {
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    );
     try {
       await next();
     } catch (err) {
@@ -79,8 +88,10 @@ export function createApp(deps: SetpassDeps): Koa {
     const password = optionalString(body, 'password');
     const pin = optionalString(body, 'pin');
     const workflowId = optionalString(body, 'workflow_id');
-    if (pin !== undefined && !PIN_SHAPE.test(pin)) throw new HttpError(400, 'pin must be exactly 4 digits');
-    if (password !== undefined && password.length === 0) throw new HttpError(400, 'password must not be empty');
+    if (pin !== undefined && !PIN_SHAPE.test(pin))
+      throw new HttpError(400, 'pin must be exactly 4 digits');
+    if (password !== undefined && password.length === 0)
+      throw new HttpError(400, 'password must not be empty');
     if (!existing && (password === undefined || pin === undefined)) {
       throw new HttpError(400, 'password and pin are both required for a user without a token');
     }
@@ -89,7 +100,8 @@ export function createApp(deps: SetpassDeps): Koa {
       userId,
       tokenHash: hashToken(token),
       pinHash: pin !== undefined ? deps.secrets.pinHash(userId, pin) : existing!.pinHash,
-      passwordSealed: password !== undefined ? deps.secrets.encrypt(userId, password) : existing!.passwordSealed,
+      passwordSealed:
+        password !== undefined ? deps.secrets.encrypt(userId, password) : existing!.passwordSealed,
       workflowId: workflowId ?? existing?.workflowId ?? null,
       updatedAt: now(),
     });
@@ -102,28 +114,53 @@ export function createApp(deps: SetpassDeps): Koa {
     // Never consumes or counts anything: mail scanners open links too.
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     if (!token) {
-      return respond(ctx, { status: 400, title: 'Link incomplete', message: 'This page needs the link from your e-mail. Open the link exactly as it was sent.', offerReset: true });
+      return respond(ctx, {
+        status: 400,
+        title: 'Link incomplete',
+        message: 'This page needs the link from your e-mail. Open the link exactly as it was sent.',
+        offerReset: true,
+      });
     }
     const record = deps.store.byTokenHash(hashToken(token));
     const problem = record ? tokenProblem(record) : notFound;
     if (problem) return respond(ctx, problem);
     ctx.type = 'text/html';
-    ctx.body = setPasswordPage(deps.branding, { token, expiresIn: formatDuration(deps.tokenExpirationMs) });
+    ctx.body = setPasswordPage(deps.branding, {
+      token,
+      expiresIn: formatDuration(deps.tokenExpirationMs),
+    });
   });
 
   router.post('/', async (ctx) => {
     const body = await readBody(ctx, BODY_LIMIT);
-    const token = optionalString(body, 'token') ?? (typeof ctx.query.token === 'string' ? ctx.query.token : '');
+    const token =
+      optionalString(body, 'token') ?? (typeof ctx.query.token === 'string' ? ctx.query.token : '');
     const pin = optionalString(body, 'pin') ?? '';
     const password = optionalString(body, 'password') ?? '';
     const confirm = optionalString(body, 'confirm_password') ?? '';
-    const form = (status: number, error: string) => respond(ctx, { status, title: 'Choose your password', message: error, showForm: true }, token);
+    const form = (status: number, error: string) =>
+      respond(
+        ctx,
+        { status, title: 'Choose your password', message: error, showForm: true },
+        token,
+      );
 
-    if (!token) return respond(ctx, { status: 400, title: 'Link incomplete', message: 'The link token is missing. Open the link exactly as it was sent.', offerReset: true });
-    if (!pin || !password || !confirm) return form(400, 'Please fill in the PIN and the new password twice.');
-    if (password !== confirm) return form(400, 'The two passwords differ. Type the same password twice.');
+    if (!token)
+      return respond(ctx, {
+        status: 400,
+        title: 'Link incomplete',
+        message: 'The link token is missing. Open the link exactly as it was sent.',
+        offerReset: true,
+      });
+    if (!pin || !password || !confirm)
+      return form(400, 'Please fill in the PIN and the new password twice.');
+    if (password !== confirm)
+      return form(400, 'The two passwords differ. Type the same password twice.');
     if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
-      return form(400, `The password must be between ${MIN_PASSWORD} and ${MAX_PASSWORD} characters long.`);
+      return form(
+        400,
+        `The password must be between ${MIN_PASSWORD} and ${MAX_PASSWORD} characters long.`,
+      );
     }
 
     const tokenHash = hashToken(token);
@@ -137,7 +174,10 @@ export function createApp(deps: SetpassDeps): Koa {
       const left = deps.maxAttempts - attempts;
       log('wrong pin', { userId: record.userId, attempts });
       if (left <= 0) return respond(ctx, locked);
-      return form(403, `Wrong PIN. ${left} attempt${left === 1 ? '' : 's'} left before this link is locked.`);
+      return form(
+        403,
+        `Wrong PIN. ${left} attempt${left === 1 ? '' : 's'} left before this link is locked.`,
+      );
     }
 
     const temporary = deps.secrets.decrypt(record.userId, record.passwordSealed);
@@ -145,13 +185,23 @@ export function createApp(deps: SetpassDeps): Koa {
     if (result === 'wrong-original') {
       // The account's password was changed elsewhere: this link can no longer work.
       log('temporary password no longer valid', { userId: record.userId });
-      return respond(ctx, { status: 409, title: 'Link no longer valid', message: 'This account\'s password was already changed. Ask for a new link if you need one.', offerReset: true });
+      return respond(ctx, {
+        status: 409,
+        title: 'Link no longer valid',
+        message: "This account's password was already changed. Ask for a new link if you need one.",
+        offerReset: true,
+      });
     }
-    if (result !== 'changed') return form(400, `The password was refused: ${passwordPolicyReason(result.refused)}`);
+    if (result !== 'changed')
+      return form(400, `The password was refused: ${passwordPolicyReason(result.refused)}`);
     if (!deps.store.consume(tokenHash)) return respond(ctx, notFound);
     log('password set', { userId: record.userId });
     if (record.workflowId) await deps.notifyPasswordSet(record.workflowId, record.userId);
-    respond(ctx, { status: 200, title: 'Password set', message: 'Password set. You can now log in with your e-mail address and your new password.' });
+    respond(ctx, {
+      status: 200,
+      title: 'Password set',
+      message: 'Password set. You can now log in with your e-mail address and your new password.',
+    });
   });
 
   function tokenProblem(record: TokenRecord): Outcome | undefined {
@@ -170,8 +220,17 @@ export function createApp(deps: SetpassDeps): Koa {
     ctx.type = 'text/html';
     ctx.body =
       outcome.showForm && token
-        ? setPasswordPage(deps.branding, { token, error: outcome.message, expiresIn: formatDuration(deps.tokenExpirationMs) })
-        : messagePage(deps.branding, { title: outcome.title, message: outcome.message, kind: outcome.status === 200 ? 'ok' : 'error', offerReset: outcome.offerReset });
+        ? setPasswordPage(deps.branding, {
+            token,
+            error: outcome.message,
+            expiresIn: formatDuration(deps.tokenExpirationMs),
+          })
+        : messagePage(deps.branding, {
+            title: outcome.title,
+            message: outcome.message,
+            kind: outcome.status === 200 ? 'ok' : 'error',
+            offerReset: outcome.offerReset,
+          });
   }
 
   app.use(router.routes());
@@ -179,9 +238,24 @@ export function createApp(deps: SetpassDeps): Koa {
   return app;
 }
 
-const notFound: Outcome = { status: 404, title: 'Link not valid', message: 'Token not found: this link is unknown or was already used.', offerReset: true };
-const expired: Outcome = { status: 403, title: 'Link expired', message: 'Token expired: this link is too old. Ask for a new link.', offerReset: true };
-const locked: Outcome = { status: 403, title: 'Link locked', message: 'Account locked, too many wrong attempts. Ask for a new link.', offerReset: true };
+const notFound: Outcome = {
+  status: 404,
+  title: 'Link not valid',
+  message: 'Token not found: this link is unknown or was already used.',
+  offerReset: true,
+};
+const expired: Outcome = {
+  status: 403,
+  title: 'Link expired',
+  message: 'Token expired: this link is too old. Ask for a new link.',
+  offerReset: true,
+};
+const locked: Outcome = {
+  status: 403,
+  title: 'Link locked',
+  message: 'Account locked, too many wrong attempts. Ask for a new link.',
+  offerReset: true,
+};
 
 function optionalString(body: Record<string, unknown>, field: string): string | undefined {
   const value = body[field];

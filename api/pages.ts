@@ -38,7 +38,8 @@ ${content}
 `;
 }
 
-export const PASSWORD_RULES = 'At least 8 characters. Your password must be different from your PIN.';
+export const PASSWORD_RULES =
+  'At least 8 characters. Your password must be different from your PIN.';
 
 export function setPasswordPage(
   branding: PageBranding,

@@ -25,7 +25,9 @@ export class SecretBox {
 
   constructor(masterKey: Buffer) {
     // Separate subkeys, so the PIN MAC and the cipher never share a key.
-    this.encryptionKey = Buffer.from(hkdfSync('sha256', masterKey, '', 'kaizen-setpass temporary password', 32));
+    this.encryptionKey = Buffer.from(
+      hkdfSync('sha256', masterKey, '', 'kaizen-setpass temporary password', 32),
+    );
     this.pinKey = Buffer.from(hkdfSync('sha256', masterKey, '', 'kaizen-setpass pin', 32));
   }
 
@@ -51,6 +53,8 @@ export class SecretBox {
     const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, sealed.subarray(0, 12));
     decipher.setAAD(Buffer.from(userId));
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    return Buffer.concat([decipher.update(sealed.subarray(12, -16)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(sealed.subarray(12, -16)), decipher.final()]).toString(
+      'utf8',
+    );
   }
 }

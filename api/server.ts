@@ -20,10 +20,16 @@ export function temporalNotifier(client: Client, log: Log): PasswordSetNotifier 
   return async (workflowId, userId) => {
     for (let attempt = 1; attempt <= 5; attempt++) {
       try {
-        await client.workflow.getHandle(workflowId).signal(passwordSetSignal, { userId, at: new Date().toISOString() });
+        await client.workflow
+          .getHandle(workflowId)
+          .signal(passwordSetSignal, { userId, at: new Date().toISOString() });
         return;
       } catch (err) {
-        log('signalling the onboarding failed', { workflowId, attempt, error: (err as Error).message });
+        log('signalling the onboarding failed', {
+          workflowId,
+          attempt,
+          error: (err as Error).message,
+        });
         await new Promise((r) => setTimeout(r, 500 * attempt));
       }
     }

@@ -52,12 +52,14 @@ export class TokenStore {
   }
 
   byUser(userId: string): TokenRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE user_id = ?').get(userId) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM tokens WHERE user_id = ?').get(userId) as
+      Row | undefined;
     return row && toRecord(row);
   }
 
   byTokenHash(tokenHash: string): TokenRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash) as
+      Row | undefined;
     return row && toRecord(row);
   }
 

@@ -64,7 +64,9 @@ async function status(args: string[], client: Client): Promise<number> {
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe();
   const state = await handle.query(statusQuery);
-  console.log(JSON.stringify({ workflowId, execution: description.status.name, ...state }, null, 2));
+  console.log(
+    JSON.stringify({ workflowId, execution: description.status.name, ...state }, null, 2),
+  );
   return 0;
 }
 

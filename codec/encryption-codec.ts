@@ -50,13 +50,17 @@ export class EncryptionCodec implements PayloadCodec {
       if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return payload;
       const id = Buffer.from(payload.metadata?.[KEY_ID_METADATA] ?? []).toString();
       const key = this.keysById.get(id);
-      if (!key) throw new Error(`payload encrypted with unknown codec key ${id}: add it as a previous key`);
+      if (!key)
+        throw new Error(`payload encrypted with unknown codec key ${id}: add it as a previous key`);
       const data = Buffer.from(payload.data ?? []);
       const iv = data.subarray(0, IV_BYTES);
       const tag = data.subarray(data.length - TAG_BYTES);
       const decipher = createDecipheriv('aes-256-gcm', key, iv);
       decipher.setAuthTag(tag);
-      const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, -TAG_BYTES)), decipher.final()]);
+      const plain = Buffer.concat([
+        decipher.update(data.subarray(IV_BYTES, -TAG_BYTES)),
+        decipher.final(),
+      ]);
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }

@@ -47,7 +47,9 @@ export function parseConfig(
 
   for (const [section, value] of Object.entries(ini)) {
     if (!(section in SCHEMA)) {
-      problems.push(`${source}: unknown section [${section}]; known: ${Object.keys(SCHEMA).join(', ')}`);
+      problems.push(
+        `${source}: unknown section [${section}]; known: ${Object.keys(SCHEMA).join(', ')}`,
+      );
       continue;
     }
     const known = SCHEMA[section as keyof typeof SCHEMA] as Record<string, SettingSpec>;

@@ -40,7 +40,9 @@ export const SCHEMA = {
   temporal: {
     address: s('string', 'Temporal frontend host:port', { default: '127.0.0.1:7233' }),
     namespace: s('string', 'Temporal namespace', { default: 'default' }),
-    task_queue: s('string', 'task queue of the onboarding worker', { default: 'kaizen-onboarding' }),
+    task_queue: s('string', 'task queue of the onboarding worker', {
+      default: 'kaizen-onboarding',
+    }),
   },
   secrets: {
     codec_key: s('key32', 'AES-256 key (base64 of 32 bytes) encrypting workflow payloads', {
@@ -58,7 +60,11 @@ export const SCHEMA = {
     port: s('int', 'port the setpass API listens on', { default: '5001', min: 1, max: 65535 }),
     database: s('path', 'SQLite file of the token store', { default: '.state/setpass.sqlite' }),
     token_expiration: s('duration', 'how long a set-password link stays valid', { default: '48h' }),
-    max_attempts: s('int', 'wrong PINs before a link is locked', { default: '3', min: 1, max: 100 }),
+    max_attempts: s('int', 'wrong PINs before a link is locked', {
+      default: '3',
+      min: 1,
+      max: 100,
+    }),
   },
   reminder: {
     interval: s('duration', 'time between set-password reminders', { default: '24h' }),

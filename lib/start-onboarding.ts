@@ -1,4 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Config } from '../config/schema';
 import {
   onboardingWorkflowId,
@@ -42,7 +46,10 @@ export async function startOnboarding(
     return { handle, alreadyRunning: false };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return { handle: client.workflow.getHandle<typeof onboardUser>(workflowId), alreadyRunning: true };
+      return {
+        handle: client.workflow.getHandle<typeof onboardUser>(workflowId),
+        alreadyRunning: true,
+      };
     }
     throw err;
   }

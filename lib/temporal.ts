@@ -13,7 +13,10 @@ function unreachable(config: Config, err: unknown): Error {
 export async function connectClient(config: Config): Promise<Client> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '10s' });
+    connection = await Connection.connect({
+      address: config.temporal.address,
+      connectTimeout: '10s',
+    });
   } catch (err) {
     throw unreachable(config, err);
   }

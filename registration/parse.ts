@@ -31,10 +31,16 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
   const projectDescription = text('projectDescription');
   const pin = text('pin');
 
-  if (!EMAIL.test(email)) problems.push(`email ${JSON.stringify(email)} is not an e-mail address: write it as name@example.org`);
+  if (!EMAIL.test(email))
+    problems.push(
+      `email ${JSON.stringify(email)} is not an e-mail address: write it as name@example.org`,
+    );
   if (!firstName) problems.push('firstName is required');
   if (!lastName) problems.push('lastName is required');
-  for (const [field, value] of [['firstName', firstName], ['lastName', lastName]] as const) {
+  for (const [field, value] of [
+    ['firstName', firstName],
+    ['lastName', lastName],
+  ] as const) {
     if (/[\r\n<>]/.test(value) || value.length > 100) {
       problems.push(`${field} must be at most 100 characters without line breaks or < >`);
     }
@@ -44,10 +50,19 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
       `project ${JSON.stringify(project)} is not a valid project name: 1-64 characters, letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
     );
   }
-  if (projectDescription.length > 255) problems.push('projectDescription must be at most 255 characters');
-  if (!/^\d{4}$/.test(pin)) problems.push('pin must be exactly 4 digits (the PIN the person chose on the form)');
+  if (projectDescription.length > 255)
+    problems.push('projectDescription must be at most 255 characters');
+  if (!/^\d{4}$/.test(pin))
+    problems.push('pin must be exactly 4 digits (the PIN the person chose on the form)');
   if (problems.length > 0) throw new RegistrationError(problems);
-  return { email: email.toLowerCase(), firstName, lastName, project, pin, ...(projectDescription ? { projectDescription } : {}) };
+  return {
+    email: email.toLowerCase(),
+    firstName,
+    lastName,
+    project,
+    pin,
+    ...(projectDescription ? { projectDescription } : {}),
+  };
 }
 
 /** The access sheet's column headers, as the original form wrote them. */
@@ -63,12 +78,18 @@ export const CSV_HEADERS = {
 /** A CSV with a header row and one registration row; columns are found by header name. */
 export function registrationFromCsv(csv: string): Registration {
   const rows = parseCsv(csv).filter((row) => row.some((cell) => cell.trim() !== ''));
-  if (rows.length < 2) throw new RegistrationError(['CSV needs a header row and one registration row']);
+  if (rows.length < 2)
+    throw new RegistrationError(['CSV needs a header row and one registration row']);
   const [header, row] = [rows[0]!, rows[1]!];
-  const find = (name: string) => header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
-  const missing = Object.values(CSV_HEADERS).filter((h) => h !== CSV_HEADERS.projectDescription && find(h) < 0);
+  const find = (name: string) =>
+    header.findIndex((h) => h.trim().toLowerCase() === name.toLowerCase());
+  const missing = Object.values(CSV_HEADERS).filter(
+    (h) => h !== CSV_HEADERS.projectDescription && find(h) < 0,
+  );
   if (missing.length > 0) {
-    throw new RegistrationError([`CSV header lacks column(s) ${missing.map((m) => `"${m}"`).join(', ')}`]);
+    throw new RegistrationError([
+      `CSV header lacks column(s) ${missing.map((m) => `"${m}"`).join(', ')}`,
+    ]);
   }
   const record = Object.fromEntries(
     Object.entries(CSV_HEADERS).map(([field, headerName]) => {

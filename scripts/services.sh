@@ -50,9 +50,30 @@ ports_of() {
   esac
 }
 
+# Pattern the service's command line contains; guards against a stale pid
+# file (e.g. after a reboot) whose pid now belongs to another program.
+program_of() {
+  case $1 in
+    postgres) echo postgres ;;
+    keystone) echo uwsgi ;;
+    mailpit) echo mailpit ;;
+    temporal) echo start-dev ;;
+  esac
+}
+
+# service_alive NAME: its pid file names a live process running its program.
+service_alive() {
+  local pidfile pid
+  pidfile="$(pidfile_of "$1")"
+  pid_alive "$pidfile" || return 1
+  pid="$(head -n 1 "$pidfile")"
+  [[ -r /proc/$pid/cmdline ]] || return 0 # no procfs: trust the pid
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$(program_of "$1")"
+}
+
 is_up() {
   local port
-  pid_alive "$(pidfile_of "$1")" || return 1
+  service_alive "$1" || return 1
   for port in $(ports_of "$1"); do
     port_open 127.0.0.1 "$port" || return 1
   done
@@ -185,11 +206,29 @@ launch() {
   die "$name: no pid file after launch; see $logfile"
 }
 
+# kill_leftovers PIDFILE: the leader named in PIDFILE is dead (e.g. killed
+# with -9); kill what is left of its process group (uwsgi workers), which
+# would otherwise keep the port. A dead leader's pid cannot be reused while
+# its group still exists, so this cannot hit an unrelated process.
+kill_leftovers() {
+  local pid
+  pid="$(head -n 1 "$1" 2>/dev/null || true)"
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  # A live process holds that pid now (stale file): not ours, hands off.
+  if pid_alive "$1"; then return 0; fi
+  if kill -0 -- "-$pid" 2>/dev/null; then
+    log "killing leftover processes of group $pid"
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+}
+
 # stop_pid NAME TIMEOUT: SIGTERM the process group, wait, then SIGKILL.
 stop_pid() {
   local name=$1 timeout=$2 pidfile pid pgid target
   pidfile="$(pidfile_of "$name")"
-  if ! pid_alive "$pidfile"; then
+  if ! service_alive "$name"; then
+    kill_leftovers "$pidfile"
     rm -f "$pidfile"
     log "$name: not running"
     return 0
@@ -288,7 +327,7 @@ EOF
 
 stop_postgres() {
   local bin
-  if ! pid_alive "$(pidfile_of postgres)"; then
+  if ! service_alive postgres; then
     log "postgres: not running"
     return 0
   fi
@@ -372,7 +411,7 @@ bootstrap_keystone() {
   if [[ -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
     return 0
   fi
-  log "keystone: db_sync, key setup and bootstrap (first start only)"
+  log "keystone: db_sync, key setup and bootstrap (first start, or new admin password)"
   local user group
   user="$(id -un)" group="$(id -gn)"
   keystone_manage db_sync
@@ -433,13 +472,15 @@ ensure_tls_cert() {
   [[ -s $TLS_DIR/cert.pem && -s $TLS_DIR/key.pem ]] && return 0
   log "mailpit: generating self-signed certificate for localhost/127.0.0.1"
   mkdir -p "$TLS_DIR"
-  (
+  local out
+  # Self-signed, used by clients as their CA file (no verification turned off).
+  out="$(
     umask 077
     openssl req -x509 -nodes -newkey rsa:2048 -sha256 -days 3650 \
       -subj /CN=localhost \
       -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' \
-      -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>>"$(logfile_of mailpit)"
-  ) || die "mailpit: openssl failed to create the certificate"
+      -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" 2>&1
+  )" || die "mailpit: openssl failed to create the certificate: $out"
   chmod 644 "$TLS_DIR/cert.pem" # the CA file clients read
 }
 
@@ -527,10 +568,14 @@ start_one() {
     log "$name: already running (pid $(head -n 1 "$pidfile"))"
     return 0
   fi
-  if pid_alive "$pidfile"; then
+  if service_alive "$name"; then
     # Alive but not listening: hung or half-started. Start over.
     log "$name: process alive but not listening; restarting it"
     stop_one "$name"
+  elif [[ $name != postgres && -f $pidfile ]]; then
+    # Died without `stop`: clear its pid file and any orphaned children.
+    kill_leftovers "$pidfile"
+    rm -f "$pidfile"
   fi
   check_ports_free "$name"
   local t0=$SECONDS
@@ -555,7 +600,7 @@ status_one() {
     detail="pid $(head -n 1 "$pidfile")"
   else
     state=down
-    if pid_alive "$pidfile"; then detail="pid $(head -n 1 "$pidfile") alive, not listening"; fi
+    if service_alive "$name"; then detail="pid $(head -n 1 "$pidfile") alive, not listening"; fi
   fi
   printf '%-9s %-5s 127.0.0.1:%s %s\n' "$name" "$state" "$(ports_of "$name" | tr ' ' ',')" "$detail"
   [[ $state == up ]]

@@ -76,6 +76,8 @@ export const searchAttributes = {
 } as const;
 
 /** One onboarding per person and project: starting the same registration twice is a no-op. */
-export function onboardingWorkflowId(registration: Pick<Registration, 'email' | 'project'>): string {
+export function onboardingWorkflowId(
+  registration: Pick<Registration, 'email' | 'project'>,
+): string {
   return `onboard:${registration.email.trim().toLowerCase()}:${registration.project.trim().toLowerCase()}`;
 }

@@ -26,7 +26,10 @@ const { ensureProject, ensureUser, grantMemberRole, issueSetpassToken, sendMail 
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 
-export async function onboardUser({ registration, reminders }: OnboardUserInput): Promise<OnboardUserResult> {
+export async function onboardUser({
+  registration,
+  reminders,
+}: OnboardUserInput): Promise<OnboardUserResult> {
   const { workflowId } = workflowInfo();
   const fullName = `${registration.firstName} ${registration.lastName}`.trim();
   const status: OnboardingStatus = {
@@ -69,7 +72,11 @@ export async function onboardUser({ registration, reminders }: OnboardUserInput)
     await grantMemberRole({ userId: user.id, projectId: project.id });
 
     setStep('issuing-setpass-token');
-    const { token } = await issueSetpassToken({ userId: user.id, pin: registration.pin, workflowId });
+    const { token } = await issueSetpassToken({
+      userId: user.id,
+      pin: registration.pin,
+      workflowId,
+    });
 
     setStep('sending-mail');
     const mail = { to: registration.email, fullName, project: registration.project };
@@ -86,7 +93,12 @@ export async function onboardUser({ registration, reminders }: OnboardUserInput)
       if (status.remindersSent >= reminders.maxReminders) {
         setStep('abandoned');
         log.warn('no password set after the last reminder', { user: registration.email });
-        return { outcome: 'abandoned', userId: user.id, projectId: project.id, remindersSent: status.remindersSent };
+        return {
+          outcome: 'abandoned',
+          userId: user.id,
+          projectId: project.id,
+          remindersSent: status.remindersSent,
+        };
       }
       status.remindersSent += 1;
       await sendMail({
@@ -98,7 +110,12 @@ export async function onboardUser({ registration, reminders }: OnboardUserInput)
     }
 
     setStep('completed');
-    return { outcome: 'completed', userId: user.id, projectId: project.id, remindersSent: status.remindersSent };
+    return {
+      outcome: 'completed',
+      userId: user.id,
+      projectId: project.id,
+      remindersSent: status.remindersSent,
+    };
   } catch (err) {
     const failedAt = status.step;
     setStep('failed');

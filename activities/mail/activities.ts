@@ -49,7 +49,9 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         FULLNAME: input.fullName,
         USERNAME: input.to,
         PROJECT: input.project,
-        SETPASS_TOKEN_URL: input.setpassToken ? setpassLink(settings.setpassUrl, input.setpassToken) : '',
+        SETPASS_TOKEN_URL: input.setpassToken
+          ? setpassLink(settings.setpassUrl, input.setpassToken)
+          : '',
         PASSWORD_RESET_FORM_URL: settings.passwordResetFormUrl,
         LOGIN_URL: settings.loginUrl,
         TERMS_URL: settings.termsUrl,
@@ -61,7 +63,13 @@ export function createMailActivities({ transport, templates, settings }: MailDep
       const { subject, text } = render(templates[input.template], context);
       const id = messageId(input.messageKey);
       try {
-        await transport.sendMail({ from: settings.sender, to: input.to, subject, text, messageId: id });
+        await transport.sendMail({
+          from: settings.sender,
+          to: input.to,
+          subject,
+          text,
+          messageId: id,
+        });
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
         if (code !== undefined && code >= 500 && code < 600) {

@@ -33,7 +33,8 @@ const PLACEHOLDER = /\{\{\s*([A-Z_]+)\s*\}\}/g;
 /** Parses "Subject: …" + blank line + body, and rejects unknown variables at load time. */
 export function parseTemplate(name: string, text: string): Template {
   const match = /^Subject:[ \t]*(.*)\r?\n\r?\n([\s\S]*)$/.exec(text);
-  if (!match) throw new Error(`mail template ${name}: must start with "Subject: …" and a blank line`);
+  if (!match)
+    throw new Error(`mail template ${name}: must start with "Subject: …" and a blank line`);
   const unknown = [...text.matchAll(PLACEHOLDER)]
     .map((m) => m[1]!)
     .filter((v) => !(MAIL_VARIABLES as readonly string[]).includes(v));
@@ -45,7 +46,10 @@ export function parseTemplate(name: string, text: string): Template {
   return { name, subject: match[1]!.trim(), body: match[2]! };
 }
 
-export function render(template: Template, context: MailContext): { subject: string; text: string } {
+export function render(
+  template: Template,
+  context: MailContext,
+): { subject: string; text: string } {
   const fill = (text: string) =>
     text.replace(PLACEHOLDER, (_, name: string) => context[name as MailVariable]);
   // A subject is a header: never let a value smuggle in a line break.

@@ -39,7 +39,8 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
           { project: { name, domain_id: domainId, description: description ?? '', enabled: true } },
           [409],
         );
-        if (response.status === 409) return { id: await mustFind(keystone.findProjectByName(name), name), created: false };
+        if (response.status === 409)
+          return { id: await mustFind(keystone.findProjectByName(name), name), created: false };
         const id = response.json<{ project: { id: string } }>().project.id;
         log.info('project created', { project: name, projectId: id });
         return { id, created: true };
@@ -69,7 +70,8 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
           },
           [409],
         );
-        if (response.status === 409) return { id: await mustFind(keystone.findUserByName(email), email), created: false };
+        if (response.status === 409)
+          return { id: await mustFind(keystone.findUserByName(email), email), created: false };
         const id = response.json<{ user: { id: string } }>().user.id;
         log.info('user created', { user: email, userId: id });
         return { id, created: true };

@@ -47,7 +47,9 @@ export class KeystoneClient {
         auth: {
           identity: {
             methods: ['password'],
-            password: { user: { name: s.adminUser, domain: { id: s.domainId }, password: s.adminPassword } },
+            password: {
+              user: { name: s.adminUser, domain: { id: s.domainId }, password: s.adminPassword },
+            },
           },
           scope: { project: { name: s.adminProject, domain: { id: s.domainId } } },
         },
@@ -55,7 +57,9 @@ export class KeystoneClient {
     });
     const id = response.headers.get('x-subject-token');
     if (!id) throw new Error('Keystone issued no X-Subject-Token for the admin user');
-    const expiresAt = Date.parse(response.json<{ token: { expires_at: string } }>().token.expires_at);
+    const expiresAt = Date.parse(
+      response.json<{ token: { expires_at: string } }>().token.expires_at,
+    );
     this.adminToken = { id, expiresAt };
     return id;
   }
@@ -68,7 +72,12 @@ export class KeystoneClient {
   }
 
   /** An admin request; a 401 (token revoked or expired early) gets one fresh token and one retry. */
-  async request(method: string, path: string, body?: unknown, accept?: number[]): Promise<HttpResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept?: number[],
+  ): Promise<HttpResponse> {
     const send = async (token: string) =>
       httpRequest({
         service: 'Keystone',
@@ -99,7 +108,9 @@ export class KeystoneClient {
 
   async findUserByName(name: string): Promise<KeystoneUser | undefined> {
     const query = new URLSearchParams({ domain_id: this.settings.domainId, name__icontains: name });
-    const { users } = (await this.request('GET', `/users?${query}`)).json<{ users: KeystoneUser[] }>();
+    const { users } = (await this.request('GET', `/users?${query}`)).json<{
+      users: KeystoneUser[];
+    }>();
     return users.find((u) => u.name.toLowerCase() === name.toLowerCase());
   }
 
@@ -125,7 +136,9 @@ export class KeystoneClient {
       body: {
         auth: {
           identity: { methods: ['token'], token: { id: token } },
-          scope: { project: { name: this.settings.adminProject, domain: { id: this.settings.domainId } } },
+          scope: {
+            project: { name: this.settings.adminProject, domain: { id: this.settings.domainId } },
+          },
         },
       },
     });

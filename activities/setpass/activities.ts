@@ -31,10 +31,16 @@ export function createSetpassActivities({ keystone, setpassUrl, timeoutMs }: Set
      * PIN. The password never leaves this function except to Keystone and setpass, so it never
      * reaches workflow history. Running it again issues a new token and kills the old one.
      */
-    async issueSetpassToken({ userId, pin, workflowId }: IssueSetpassTokenInput): Promise<{ token: string }> {
+    async issueSetpassToken({
+      userId,
+      pin,
+      workflowId,
+    }: IssueSetpassTokenInput): Promise<{ token: string }> {
       return classified(async () => {
         const password = temporaryPassword();
-        await keystone.request('PATCH', `/users/${encodeURIComponent(userId)}`, { user: { password } });
+        await keystone.request('PATCH', `/users/${encodeURIComponent(userId)}`, {
+          user: { password },
+        });
         const response = await httpRequest({
           service: 'setpass',
           method: 'PUT',

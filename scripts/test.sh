@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what is missing, checks types, lint and
+# format, runs the unit tests, starts the local services and runs the integration tests on them.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/install.sh"
+
+log "type check"
+npx tsc -p tsconfig.json
+log "lint and format"
+npx eslint .
+npx prettier --check .
+
+log "unit tests"
+node --import tsx --test --test-reporter=spec test/unit/*.test.ts
+
+# Leave services alone that were already running (a demo, a developer's session);
+# stop only what this run started.
+already_up=$("$ROOT/scripts/services.sh" status 2>/dev/null | grep -c ' up' || true)
+"$ROOT/scripts/services.sh" start
+if [[ $already_up -eq 0 ]]; then
+  trap '"$ROOT/scripts/services.sh" stop' EXIT
+fi
+# shellcheck source=/dev/null
+source "$STATE_DIR/services.env"
+
+log "integration tests (real Temporal, Keystone, Mailpit)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/integration/*.test.ts
+log "all tests passed"

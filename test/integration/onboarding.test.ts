@@ -1,0 +1,250 @@
+// End to end on the real services: Temporal dev server, Keystone, Mailpit (STARTTLS), the setpass
+// API over HTTP. Nothing is mocked.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import nodemailer from 'nodemailer';
+import { SecretBox } from '../../api/secrets';
+import { startSetpassServer } from '../../api/server';
+import { TokenStore } from '../../api/token-store';
+import type { Config } from '../../config/schema';
+import { startOnboarding } from '../../lib/start-onboarding';
+import { connectClient } from '../../lib/temporal';
+import { searchAttributes, statusQuery, type Registration } from '../../shared/onboarding';
+import { createWorker, type OnboardingWorker } from '../../worker';
+import {
+  eventually,
+  keystoneLogin,
+  mailRaw,
+  mailsTo,
+  mailText,
+  temporalCli,
+  testConfig,
+  uniqueName,
+} from '../support/services';
+
+const PIN = '7391';
+
+function registration(): Registration {
+  const id = uniqueName('e2e');
+  return {
+    email: `${id}@example.org`,
+    firstName: 'Grace',
+    lastName: 'Hopper',
+    project: `Proj-${id}`,
+    pin: PIN,
+  };
+}
+
+async function postForm(url: string, fields: Record<string, string>, accept = 'text/plain') {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
+    body: new URLSearchParams(fields),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+describe('onboarding, end to end', () => {
+  const taskQueue = `test-${randomUUID()}`;
+  let config: Config;
+  let client: Client;
+  let worker: OnboardingWorker;
+  let workerRun: Promise<void>;
+  let api: Awaited<ReturnType<typeof startSetpassServer>>;
+
+  before(async () => {
+    const base = testConfig();
+    api = await startSetpassServer(base, { port: 0, log: () => undefined });
+    config = testConfig({
+      KAIZEN_SETPASS__SETPASS_URL: api.url,
+      KAIZEN_SETPASS__DATABASE: base.setpass.database,
+    });
+    client = await connectClient(config);
+    worker = await createWorker(config, taskQueue);
+    workerRun = worker.run();
+  });
+
+  after(async () => {
+    worker.worker.shutdown();
+    await workerRun;
+    await api.close();
+    await client.connection.close();
+  });
+
+  test('an approved registration becomes a working account', async () => {
+    const reg = registration();
+    const { handle } = await startOnboarding(client, config, reg, {
+      taskQueue,
+      reminders: { intervalMs: 3_600_000, maxReminders: 3 },
+    });
+    assert.equal((await startOnboarding(client, config, reg, { taskQueue })).alreadyRunning, true);
+
+    const status = await eventually('the workflow to wait for the password', async () => {
+      const s = await handle.query(statusQuery);
+      return s.step === 'waiting-for-password' ? s : undefined;
+    });
+    assert.ok(status.userId && status.projectId);
+
+    // Both mails arrived through Mailpit, over STARTTLS, with stable Message-IDs.
+    const mails = await eventually('two mails', async () => {
+      const found = await mailsTo(reg.email);
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.equal(mails.length, 2);
+    const setpassMail = mails.find((m) => /password/i.test(m.Subject));
+    assert.ok(setpassMail, 'set-password mail');
+    assert.ok(
+      mails.some((m) => /welcome/i.test(m.Subject)),
+      'welcome mail',
+    );
+    assert.ok(mails.every((m) => m.MessageID.endsWith('@kaizen-onboarding')));
+    // Mailpit runs with --smtp-require-starttls (plain sessions are refused, see the test below),
+    // so an accepted mail went over STARTTLS.
+    assert.match(await mailRaw(setpassMail.ID), /^Message-ID:\s*<onboard\./m);
+    const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(setpassMail.ID))?.[1];
+    assert.ok(link, 'the mail carries the set-password link');
+    const token = new URL(link).searchParams.get('token')!;
+
+    // The temporary password works before the change (read from the store only to prove it).
+    const store = new TokenStore(config.setpass.database);
+    const record = store.byUser(status.userId);
+    store.close();
+    assert.ok(record);
+    const temporary = new SecretBox(config.secrets.setpass_key).decrypt(
+      status.userId,
+      record.passwordSealed,
+    );
+    assert.equal((await keystoneLogin(config, reg.email, temporary)).status, 201);
+
+    // The page is served without consuming anything.
+    const page = await fetch(link, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /<label for="pin">/);
+    assert.ok(html.includes(token));
+
+    // A wrong PIN is refused and the workflow keeps waiting.
+    const newPassword = `Correct-horse-${randomUUID()}`;
+    const wrong = await postForm(api.url, {
+      token,
+      pin: '0000',
+      password: newPassword,
+      confirm_password: newPassword,
+    });
+    assert.equal(wrong.status, 403);
+    assert.match(wrong.text, /Wrong PIN\. 2 attempts left/);
+    assert.equal((await handle.query(statusQuery)).step, 'waiting-for-password');
+
+    const mismatch = await postForm(api.url, {
+      token,
+      pin: PIN,
+      password: newPassword,
+      confirm_password: 'other',
+    });
+    assert.equal(mismatch.status, 400);
+
+    const ok = await postForm(api.url, {
+      token,
+      pin: PIN,
+      password: newPassword,
+      confirm_password: newPassword,
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.match(ok.text, /Password set/);
+
+    const result = await handle.result();
+    assert.equal(result.outcome, 'completed');
+    const description = await handle.describe();
+    assert.equal(description.typedSearchAttributes.get(searchAttributes.step), 'completed');
+
+    // Keystone accepts the new password and refuses the temporary one.
+    await new Promise((r) => setTimeout(r, 1100)); // tokens issued in the same second count as revoked
+    const login = await keystoneLogin(config, reg.email, newPassword);
+    assert.equal(login.status, 201);
+    assert.equal((await keystoneLogin(config, reg.email, temporary)).status, 401);
+
+    // The token is single-use.
+    const again = await postForm(api.url, {
+      token,
+      pin: PIN,
+      password: newPassword,
+      confirm_password: newPassword,
+    });
+    assert.equal(again.status, 404);
+
+    // An ordinary member's token cannot issue setpass tokens.
+    const put = await fetch(new URL(`token/${status.userId}`, api.url), {
+      method: 'PUT',
+      headers: { 'x-auth-token': login.token!, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'x', pin: '1234' }),
+    });
+    assert.equal(put.status, 403);
+    const anonymous = await fetch(new URL(`token/${status.userId}`, api.url), {
+      method: 'PUT',
+      body: '{}',
+    });
+    assert.equal(anonymous.status, 401);
+
+    // No secret in plaintext anywhere in the history, as the Temporal CLI exports it.
+    const history = execFileSync(
+      temporalCli(),
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        handle.workflowId,
+        '--address',
+        config.temporal.address,
+        '--output',
+        'json',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    assert.ok(history.includes('onboardUser'), 'the export is the real history');
+    const decodedStrings = [...history.matchAll(/"([A-Za-z0-9+/]{16,}={0,2})"/g)].map((m) =>
+      Buffer.from(m[1]!, 'base64').toString('latin1'),
+    );
+    for (const secret of [token, temporary, newPassword, `"${PIN}"`]) {
+      assert.ok(!history.includes(secret), `history holds ${secret} in plaintext`);
+      assert.ok(
+        !decodedStrings.some((s) => s.includes(secret)),
+        `history holds ${secret} base64-encoded`,
+      );
+    }
+  });
+
+  test('reminders go out on the interval, then the onboarding is abandoned', async () => {
+    const reg = registration();
+    const { handle } = await startOnboarding(client, config, reg, {
+      taskQueue,
+      reminders: { intervalMs: 1500, maxReminders: 2 },
+    });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'abandoned');
+    assert.equal(result.remindersSent, 2);
+    const mails = await eventually('four mails', async () => {
+      const found = await mailsTo(reg.email);
+      return found.length >= 4 ? found : undefined;
+    });
+    assert.equal(mails.filter((m) => /^Reminder/.test(m.Subject)).length, 2);
+    assert.equal(
+      (await handle.describe()).typedSearchAttributes.get(searchAttributes.step),
+      'abandoned',
+    );
+  });
+
+  test('the SMTP server refuses mail sent without STARTTLS', async () => {
+    const plain = nodemailer.createTransport({
+      host: config.mail.smtp_host,
+      port: config.mail.smtp_port,
+      ignoreTLS: true,
+    });
+    await assert.rejects(
+      plain.sendMail({ from: 'a@example.org', to: 'b@example.org', subject: 'x', text: 'x' }),
+      /STARTTLS|TLS/i,
+    );
+  });
+});

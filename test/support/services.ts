@@ -1,0 +1,97 @@
+// What integration tests need from the local services that scripts/services.sh started.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../config/load';
+import type { Config } from '../../config/schema';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: run the tests with npm test (it starts the services and sources .state/services.env)`,
+    );
+  }
+  return value;
+}
+
+export const mailpitApi = () => required('KAIZEN_MAILPIT_API');
+export const temporalCli = () => required('TEMPORAL_CLI');
+
+/** Settings for one test: the example file, the services' environment, and a private token store. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  required('KAIZEN_AUTH__ADMIN_PWD');
+  const dir = mkdtempSync(join(tmpdir(), 'kaizen-test-'));
+  return loadConfig({
+    ...process.env,
+    KAIZEN_SETTINGS: 'example_settings.ini',
+    KAIZEN_SETPASS__DATABASE: join(dir, 'setpass.sqlite'),
+    ...overrides,
+  });
+}
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface MailpitMessage {
+  ID: string;
+  MessageID: string;
+  Subject: string;
+  To: { Address: string }[];
+}
+
+export async function mailsTo(address: string): Promise<MailpitMessage[]> {
+  const query = new URLSearchParams({ query: `to:"${address}"` });
+  const response = await fetch(`${mailpitApi()}/api/v1/search?${query}`);
+  if (!response.ok) throw new Error(`Mailpit search answered ${response.status}`);
+  return ((await response.json()) as { messages: MailpitMessage[] }).messages;
+}
+
+export async function mailText(id: string): Promise<string> {
+  const response = await fetch(`${mailpitApi()}/api/v1/message/${id}`);
+  if (!response.ok) throw new Error(`Mailpit message answered ${response.status}`);
+  return ((await response.json()) as { Text: string }).Text;
+}
+
+export async function mailRaw(id: string): Promise<string> {
+  const response = await fetch(`${mailpitApi()}/api/v1/message/${id}/raw`);
+  if (!response.ok) throw new Error(`Mailpit raw answered ${response.status}`);
+  return response.text();
+}
+
+/** Authenticates a user against Keystone; returns the HTTP status and token. */
+export async function keystoneLogin(
+  config: Config,
+  name: string,
+  password: string,
+): Promise<{ status: number; token?: string }> {
+  const response = await fetch(`${config.auth.auth_url}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name, domain: { id: 'default' }, password } },
+        },
+      },
+    }),
+  });
+  await response.text();
+  return { status: response.status, token: response.headers.get('x-subject-token') ?? undefined };
+}

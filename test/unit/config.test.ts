@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatDuration, parseDuration } from '../../config/duration';
+import { ConfigError, parseConfig } from '../../config/load';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const minimal = () => ({
+  auth: { auth_url: 'http://127.0.0.1:5000/v3', admin_pwd: 'pw' },
+  secrets: { codec_key: KEY, setpass_key: KEY },
+});
+
+function problems(ini: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(ini, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  return [];
+}
+
+test('durations read the way operators write them', () => {
+  assert.equal(parseDuration('48h'), 48 * 3_600_000);
+  assert.equal(parseDuration('90'), 90_000);
+  assert.equal(parseDuration('1.5m'), 90_000);
+  assert.equal(parseDuration('7 d'), 7 * 86_400_000);
+  assert.equal(parseDuration('soon'), undefined);
+  assert.equal(formatDuration(48 * 3_600_000), '2 days');
+  assert.equal(formatDuration(3_600_000), '1 hour');
+});
+
+test('a minimal file gets defaults, converted to their types', () => {
+  const config = parseConfig(minimal(), {});
+  assert.equal(config.setpass.token_expiration, 48 * 3_600_000);
+  assert.equal(config.setpass.max_attempts, 3);
+  assert.equal(config.auth.member_role, 'member');
+  assert.equal(config.secrets.codec_key.length, 32);
+});
+
+test('environment overrides the file', () => {
+  const config = parseConfig(minimal(), {
+    KAIZEN_SETPASS__MAX_ATTEMPTS: '5',
+    KAIZEN_AUTH__ADMIN_PWD: 'env',
+  });
+  assert.equal(config.setpass.max_attempts, 5);
+  assert.equal(config.auth.admin_pwd, 'env');
+});
+
+test('a missing required key is named with its environment variable', () => {
+  const found = problems({ secrets: minimal().secrets, auth: { auth_url: 'http://x/v3' } });
+  assert.equal(found.length, 1);
+  assert.match(found[0]!, /\[auth\] admin_pwd \(or KAIZEN_AUTH__ADMIN_PWD\) is required/);
+});
+
+test('wrong values name the key and what is expected; secrets are not echoed', () => {
+  const ini = minimal();
+  Object.assign(ini, {
+    setpass: { token_expiration: 'two days', max_attempts: '0', setpass_url: 'ftp://x' },
+  });
+  ini.secrets.codec_key = 'c2hvcnQ=';
+  const found = problems(ini);
+  assert.ok(
+    found.some((p) => /token_expiration .* expected a positive duration/.test(p)),
+    found.join('\n'),
+  );
+  assert.ok(found.some((p) => /max_attempts .* whole number between 1 and 100/.test(p)));
+  assert.ok(found.some((p) => /setpass_url .* http:\/\/ or https:\/\/ URL/.test(p)));
+  const codec = found.find((p) => p.includes('codec_key'));
+  assert.ok(codec && codec.includes('***') && !codec.includes('c2hvcnQ='), codec);
+});
+
+test('typos in keys, sections and environment names are reported, not ignored', () => {
+  const ini = { ...minimal(), auht: {}, setpass: { max_attempt: '3' } };
+  const found = problems(ini, { KAIZEN_SETPASS__PROT: '1' });
+  assert.ok(found.some((p) => p.includes('unknown section [auht]')));
+  assert.ok(found.some((p) => p.includes('unknown key [setpass] max_attempt')));
+  assert.ok(found.some((p) => p.includes('KAIZEN_SETPASS__PROT names no setting')));
+});

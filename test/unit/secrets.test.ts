@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { TokenStore } from '../../api/token-store';
+import { hashToken, newToken, SecretBox } from '../../api/secrets';
+import { EncryptionCodec } from '../../codec/encryption-codec';
+import { temporaryPassword } from '../../activities/setpass/activities';
+
+test('the payload codec round-trips and hides the plaintext', async () => {
+  const codec = new EncryptionCodec(randomBytes(32));
+  const payload = defaultPayloadConverter.toPayload({ pin: '7391', token: 'secret-token-value' });
+  const [encoded] = await codec.encode([payload]);
+  assert.ok(encoded);
+  assert.equal(Buffer.from(encoded.metadata!.encoding!).toString(), 'binary/encrypted');
+  assert.ok(!Buffer.from(encoded.data!).toString('latin1').includes('secret-token-value'));
+  const [decoded] = await codec.decode([encoded]);
+  assert.deepEqual(defaultPayloadConverter.fromPayload(decoded!), {
+    pin: '7391',
+    token: 'secret-token-value',
+  });
+});
+
+test('the codec decodes with a previous key during rotation and refuses an unknown key', async () => {
+  const oldKey = randomBytes(32);
+  const [sealed] = await new EncryptionCodec(oldKey).encode([
+    defaultPayloadConverter.toPayload('x'),
+  ]);
+  const rotated = new EncryptionCodec(randomBytes(32), [oldKey]);
+  assert.equal(defaultPayloadConverter.fromPayload((await rotated.decode([sealed!]))[0]!), 'x');
+  await assert.rejects(new EncryptionCodec(randomBytes(32)).decode([sealed!]), /unknown codec key/);
+});
+
+test('temporary passwords and tokens carry at least 128 random bits and differ', () => {
+  const a = temporaryPassword();
+  assert.ok(Buffer.from(a, 'base64url').length * 8 >= 128);
+  assert.notEqual(a, temporaryPassword());
+  assert.ok(Buffer.from(newToken(), 'base64url').length * 8 >= 128);
+});
+
+test('PINs are keyed hashes bound to the user; passwords are sealed to the user', () => {
+  const box = new SecretBox(randomBytes(32));
+  const hash = box.pinHash('u1', '1234');
+  assert.ok(!hash.includes('1234'));
+  assert.ok(box.pinMatches('u1', '1234', hash));
+  assert.ok(!box.pinMatches('u1', '1235', hash));
+  assert.ok(!box.pinMatches('u2', '1234', hash));
+  assert.notEqual(new SecretBox(randomBytes(32)).pinHash('u1', '1234'), hash);
+  const sealed = box.encrypt('u1', 'temp-pass');
+  assert.equal(box.decrypt('u1', sealed), 'temp-pass');
+  assert.throws(() => box.decrypt('u2', sealed));
+});
+
+test('the token store keeps one live token per user and counts attempts', () => {
+  const store = new TokenStore(':memory:');
+  const box = new SecretBox(randomBytes(32));
+  const base = {
+    userId: 'u1',
+    pinHash: box.pinHash('u1', '1111'),
+    passwordSealed: box.encrypt('u1', 'p'),
+    workflowId: null,
+    updatedAt: 1,
+  };
+  store.put({ ...base, tokenHash: hashToken('t1') });
+  assert.equal(store.countFailedAttempt('u1'), 1);
+  store.put({ ...base, tokenHash: hashToken('t2') });
+  assert.equal(store.byTokenHash(hashToken('t1')), undefined, 'reissue kills the old token');
+  assert.equal(store.byUser('u1')?.attempts, 0, 'reissue resets the attempt counter');
+  assert.ok(store.consume(hashToken('t2')));
+  assert.ok(!store.consume(hashToken('t2')), 'a token is single-use');
+});
