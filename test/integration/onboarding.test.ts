@@ -1,7 +1,7 @@
 // End to end on the real services: Temporal dev server, Keystone, Mailpit (STARTTLS), the setpass
 // API over HTTP. Nothing is mocked.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
@@ -36,6 +36,19 @@ function registration(): Registration {
     project: `Proj-${id}`,
     pin: PIN,
   };
+}
+
+function runCli(args: string[], input: string, env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/main.ts', ...args],
+      { env: { ...process.env, ...env }, encoding: 'utf8' },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+    child.stdin?.end(input);
+  });
 }
 
 async function postForm(url: string, fields: Record<string, string>, accept = 'text/plain') {
@@ -234,6 +247,21 @@ describe('onboarding, end to end', () => {
       (await handle.describe()).typedSearchAttributes.get(searchAttributes.step),
       'abandoned',
     );
+  });
+
+  test('the CLI starts an onboarding from a CSV row and follows it until it waits', async () => {
+    const id = uniqueName('cli');
+    const csv =
+      'Approved,Email,First name,Last name,PIN,New project name\n' +
+      `approved,${id}@example.org,Alan,Turing,${PIN},Proj-${id}\n`;
+    // Asynchronously: the worker serving this onboarding runs in this very process.
+    const output = await runCli(['start', '--csv', '-'], csv, {
+      KAIZEN_SETTINGS: 'example_settings.ini',
+      KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+      KAIZEN_SETPASS__SETPASS_URL: api.url,
+    });
+    assert.match(output, new RegExp(`started: onboard:${id}@example.org:proj-${id}`));
+    assert.match(output, /ensuring-project[\s\S]*waiting-for-password/);
   });
 
   test('the SMTP server refuses mail sent without STARTTLS', async () => {
