@@ -47,6 +47,7 @@ export function createActivities(config: Config, transport: Transporter) {
       templates: loadTemplates(),
       settings: {
         sender: defaults.sender,
+        adminEmail: defaults.admin_email,
         operatorName: defaults.operator_name,
         supportEmail: defaults.support_email,
         loginUrl: defaults.login_url,

@@ -1,10 +1,13 @@
 // The setpass service: admins register a temporary password and PIN for a user and get a token
-// (PUT /token/<user_id>); the person opens the mailed link, proves the PIN and chooses a password.
+// (PUT /token/<user_id>); the person opens the mailed link, proves the PIN and chooses a password;
+// someone who lost the link asks for a new one at /reset.
+import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
-import Koa, { type Context } from 'koa';
+import Koa, { type Context, type Next } from 'koa';
 import { formatDuration } from '../config/duration';
 import { HttpError, readBody } from './body';
-import { messagePage, setPasswordPage, type PageBranding } from './pages';
+import { messagePage, resetPage, setPasswordPage, type PageBranding } from './pages';
+import { RateLimiter } from './rate-limit';
 import { hashToken, newToken, type SecretBox } from './secrets';
 import type { TokenRecord, TokenStore } from './token-store';
 
@@ -17,48 +20,65 @@ export interface SetpassKeystone {
   ): Promise<'changed' | 'wrong-original' | { refused: string }>;
 }
 
-/** Tells the onboarding workflow that the password is set; must not throw into the request. */
-export type PasswordSetNotifier = (workflowId: string, userId: string) => Promise<void>;
+export interface ResetRequest {
+  name: string;
+  email: string;
+  pin: string;
+}
 
 export interface SetpassDeps {
   store: TokenStore;
   secrets: SecretBox;
   keystone: SetpassKeystone;
-  notifyPasswordSet: PasswordSetNotifier;
+  /** Called after a token was consumed with an outbox event: deliver it now. */
+  onPasswordSet: () => void;
+  /** Starts the reset workflow; must behave the same whether or not the account exists. */
+  startReset: (request: ResetRequest) => Promise<void>;
   branding: PageBranding;
   tokenExpirationMs: number;
   maxAttempts: number;
+  rateLimitPerMinute: number;
+  tokenRateLimitPerMinute: number;
+  trustProxy: boolean;
   now?: () => number;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 const BODY_LIMIT = 8 * 1024;
 const PIN_SHAPE = /^\d{4}$/;
+const EMAIL_SHAPE = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;
+const CSRF_COOKIE = 'kaizen_csrf';
+export const RESET_ANSWER =
+  'If an account with this address exists, a new set-password link is on its way to it. It can take a few minutes.';
 
-type Outcome = {
+interface Outcome {
   status: number;
   title: string;
   message: string;
   offerReset?: boolean;
-  showForm?: boolean;
-};
+}
 
 export function createApp(deps: SetpassDeps): Koa {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => undefined);
-  const app = new Koa();
+  const app = new Koa({ proxy: deps.trustProxy });
   const router = new Router();
+  const perClient = new RateLimiter(deps.rateLimitPerMinute, 60_000, now);
+  const perToken = new RateLimiter(deps.tokenRateLimitPerMinute, 60_000, now);
 
   app.use(async (ctx, next) => {
+    const started = Date.now();
     ctx.set('Cache-Control', 'no-store');
-    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Referrer-Policy', 'no-referrer'); // the token is in the URL: never pass it on
     ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
     ctx.set(
       'Content-Security-Policy',
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
+    if (ctx.secure) ctx.set('Strict-Transport-Security', 'max-age=31536000');
     try {
       await next();
     } catch (err) {
@@ -66,14 +86,36 @@ export function createApp(deps: SetpassDeps): Koa {
         ctx.status = err.status;
         ctx.type = 'text/plain';
         ctx.body = err.message;
-        return;
+        if (err.status === 429) ctx.set('Retry-After', String(err.retryAfter ?? 60));
+      } else {
+        // Details go to the log, never to the page.
+        log('request failed', { path: ctx.path, error: (err as Error).message });
+        ctx.status = 500;
+        ctx.type = 'text/plain';
+        ctx.body = 'Something went wrong on our side. Please try again in a few minutes.';
       }
-      // Details go to the log, never to the page.
-      log('request failed', { path: ctx.path, error: (err as Error).message });
-      ctx.status = 500;
-      ctx.type = 'text/plain';
-      ctx.body = 'Something went wrong on our side. Please try again in a few minutes.';
+    } finally {
+      // The path only: the query string holds the token.
+      log('request', {
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: Date.now() - started,
+      });
     }
+  });
+
+  const limitClient = async (ctx: Context, next: Next) => {
+    const wait = perClient.hit(ctx.ip);
+    if (wait > 0)
+      throw new HttpError(429, 'Too many requests. Please wait a minute and try again.', wait);
+    await next();
+  };
+
+  router.get('/healthz', async (ctx) => {
+    await deps.store.byUser('healthz');
+    ctx.type = 'text/plain';
+    ctx.body = 'ok';
   });
 
   router.put('/token/:userId', async (ctx) => {
@@ -84,19 +126,20 @@ export function createApp(deps: SetpassDeps): Koa {
     }
     const userId = ctx.params.userId!;
     const body = await readBody(ctx, BODY_LIMIT);
-    const existing = deps.store.byUser(userId);
     const password = optionalString(body, 'password');
     const pin = optionalString(body, 'pin');
     const workflowId = optionalString(body, 'workflow_id');
     if (pin !== undefined && !PIN_SHAPE.test(pin))
       throw new HttpError(400, 'pin must be exactly 4 digits');
-    if (password !== undefined && password.length === 0)
+    if (password !== undefined && password.length === 0) {
       throw new HttpError(400, 'password must not be empty');
+    }
+    const existing = await deps.store.byUser(userId);
     if (!existing && (password === undefined || pin === undefined)) {
       throw new HttpError(400, 'password and pin are both required for a user without a token');
     }
     const token = newToken();
-    deps.store.put({
+    await deps.store.put({
       userId,
       tokenHash: hashToken(token),
       pinHash: pin !== undefined ? deps.secrets.pinHash(userId, pin) : existing!.pinHash,
@@ -110,7 +153,7 @@ export function createApp(deps: SetpassDeps): Koa {
     ctx.body = token;
   });
 
-  router.get('/', (ctx) => {
+  router.get('/', limitClient, async (ctx) => {
     // Never consumes or counts anything: mail scanners open links too.
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     if (!token) {
@@ -121,37 +164,40 @@ export function createApp(deps: SetpassDeps): Koa {
         offerReset: true,
       });
     }
-    const record = deps.store.byTokenHash(hashToken(token));
+    const record = await deps.store.byTokenHash(hashToken(token));
     const problem = record ? tokenProblem(record) : notFound;
     if (problem) return respond(ctx, problem);
-    ctx.type = 'text/html';
-    ctx.body = setPasswordPage(deps.branding, {
-      token,
-      expiresIn: formatDuration(deps.tokenExpirationMs),
-    });
+    showSetPasswordForm(ctx, token);
   });
 
-  router.post('/', async (ctx) => {
+  router.post('/', limitClient, async (ctx) => {
     const body = await readBody(ctx, BODY_LIMIT);
     const token =
       optionalString(body, 'token') ?? (typeof ctx.query.token === 'string' ? ctx.query.token : '');
-    const pin = optionalString(body, 'pin') ?? '';
-    const password = optionalString(body, 'password') ?? '';
-    const confirm = optionalString(body, 'confirm_password') ?? '';
-    const form = (status: number, error: string) =>
-      respond(
-        ctx,
-        { status, title: 'Choose your password', message: error, showForm: true },
-        token,
-      );
-
-    if (!token)
+    if (!token) {
       return respond(ctx, {
         status: 400,
         title: 'Link incomplete',
         message: 'The link token is missing. Open the link exactly as it was sent.',
         offerReset: true,
       });
+    }
+    const wait = perToken.hit(hashToken(token));
+    if (wait > 0)
+      throw new HttpError(429, 'Too many attempts. Please wait a minute and try again.', wait);
+    if (!csrfMatches(ctx, body)) {
+      return showSetPasswordForm(
+        ctx,
+        token,
+        403,
+        'This form had expired. Please enter your PIN and password again.',
+      );
+    }
+    const pin = optionalString(body, 'pin') ?? '';
+    const password = optionalString(body, 'password') ?? '';
+    const confirm = optionalString(body, 'confirm_password') ?? '';
+    const form = (status: number, error: string) => showSetPasswordForm(ctx, token, status, error);
+
     if (!pin || !password || !confirm)
       return form(400, 'Please fill in the PIN and the new password twice.');
     if (password !== confirm)
@@ -164,13 +210,13 @@ export function createApp(deps: SetpassDeps): Koa {
     }
 
     const tokenHash = hashToken(token);
-    const record = deps.store.byTokenHash(tokenHash);
+    const record = await deps.store.byTokenHash(tokenHash);
     if (!record) return respond(ctx, notFound);
+    // Expired and locked links are refused before the PIN is looked at: no guessing on them.
     const problem = tokenProblem(record);
     if (problem) return respond(ctx, problem);
-    if (password === pin) return form(400, 'Your password must be different from your PIN.');
     if (!deps.secrets.pinMatches(record.userId, pin, record.pinHash)) {
-      const attempts = deps.store.countFailedAttempt(record.userId);
+      const attempts = await deps.store.countFailedAttempt(record.userId);
       const left = deps.maxAttempts - attempts;
       log('wrong pin', { userId: record.userId, attempts });
       if (left <= 0) return respond(ctx, locked);
@@ -179,6 +225,7 @@ export function createApp(deps: SetpassDeps): Koa {
         `Wrong PIN. ${left} attempt${left === 1 ? '' : 's'} left before this link is locked.`,
       );
     }
+    if (password === pin) return form(400, 'Your password must be different from your PIN.');
 
     const temporary = deps.secrets.decrypt(record.userId, record.passwordSealed);
     const result = await deps.keystone.changePassword(record.userId, temporary, password);
@@ -192,16 +239,62 @@ export function createApp(deps: SetpassDeps): Koa {
         offerReset: true,
       });
     }
-    if (result !== 'changed')
+    if (result !== 'changed') {
       return form(400, `The password was refused: ${passwordPolicyReason(result.refused)}`);
-    if (!deps.store.consume(tokenHash)) return respond(ctx, notFound);
+    }
+    const event = record.workflowId
+      ? { workflowId: record.workflowId, userId: record.userId, at: now() }
+      : undefined;
+    if (!(await deps.store.consume(tokenHash, event))) return respond(ctx, notFound);
     log('password set', { userId: record.userId });
-    if (record.workflowId) await deps.notifyPasswordSet(record.workflowId, record.userId);
+    if (event) deps.onPasswordSet();
     respond(ctx, {
       status: 200,
       title: 'Password set',
       message: 'Password set. You can now log in with your e-mail address and your new password.',
     });
+  });
+
+  router.get('/reset', limitClient, (ctx) => {
+    ctx.type = 'text/html';
+    ctx.body = resetPage(deps.branding, { csrf: csrfCookie(ctx) });
+  });
+
+  router.post('/reset', limitClient, async (ctx) => {
+    const body = await readBody(ctx, BODY_LIMIT);
+    const name = (optionalString(body, 'name') ?? '').trim();
+    const email = (optionalString(body, 'email') ?? '').trim().toLowerCase();
+    const confirm = (optionalString(body, 'confirm_email') ?? '').trim().toLowerCase();
+    const pin = optionalString(body, 'pin') ?? '';
+    const again = (status: number, error: string) => {
+      ctx.status = status;
+      if (!ctx.accepts('html')) {
+        ctx.type = 'text/plain';
+        ctx.body = error;
+        return;
+      }
+      ctx.type = 'text/html';
+      ctx.body = resetPage(deps.branding, {
+        csrf: csrfCookie(ctx),
+        error,
+        values: { name, email },
+      });
+    };
+    if (!csrfMatches(ctx, body))
+      return again(403, 'This form had expired. Please fill it in again.');
+    if (!name || name.length > 100 || /[\r\n<>]/.test(name)) {
+      return again(400, 'Please give your name (at most 100 characters).');
+    }
+    if (!EMAIL_SHAPE.test(email) || email.length > 254) {
+      return again(400, 'Please give the e-mail address of your account, like name@example.org.');
+    }
+    if (email !== confirm)
+      return again(400, 'The two e-mail addresses differ. Type the same address twice.');
+    if (!PIN_SHAPE.test(pin)) return again(400, 'The PIN must be exactly 4 digits.');
+    // The same work and the same answer whether or not the account exists: the reset
+    // workflow looks the account up, so nothing here depends on it.
+    await deps.startReset({ name, email, pin });
+    respond(ctx, { status: 200, title: 'Check your e-mail', message: RESET_ANSWER });
   });
 
   function tokenProblem(record: TokenRecord): Outcome | undefined {
@@ -210,7 +303,43 @@ export function createApp(deps: SetpassDeps): Koa {
     return undefined;
   }
 
-  function respond(ctx: Context, outcome: Outcome, token?: string): void {
+  /** Double-submit cookie: a cross-site page can post a form but cannot read our cookie. */
+  function csrfCookie(ctx: Context): string {
+    const existing = ctx.cookies.get(CSRF_COOKIE);
+    if (existing && /^[A-Za-z0-9_-]{22,64}$/.test(existing)) return existing;
+    const value = randomBytes(18).toString('base64url');
+    ctx.cookies.set(CSRF_COOKIE, value, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: ctx.secure,
+      overwrite: true,
+    });
+    return value;
+  }
+
+  function csrfMatches(ctx: Context, body: Record<string, unknown>): boolean {
+    const cookie = ctx.cookies.get(CSRF_COOKIE);
+    return typeof body.csrf === 'string' && !!cookie && body.csrf === cookie;
+  }
+
+  function showSetPasswordForm(ctx: Context, token: string, status = 200, error?: string): void {
+    const csrf = csrfCookie(ctx);
+    ctx.status = status;
+    if (error && !ctx.accepts('html')) {
+      ctx.type = 'text/plain';
+      ctx.body = error;
+      return;
+    }
+    ctx.type = 'text/html';
+    ctx.body = setPasswordPage(deps.branding, {
+      token,
+      csrf,
+      error,
+      expiresIn: formatDuration(deps.tokenExpirationMs),
+    });
+  }
+
+  function respond(ctx: Context, outcome: Outcome): void {
     ctx.status = outcome.status;
     if (!ctx.accepts('html')) {
       ctx.type = 'text/plain';
@@ -218,19 +347,12 @@ export function createApp(deps: SetpassDeps): Koa {
       return;
     }
     ctx.type = 'text/html';
-    ctx.body =
-      outcome.showForm && token
-        ? setPasswordPage(deps.branding, {
-            token,
-            error: outcome.message,
-            expiresIn: formatDuration(deps.tokenExpirationMs),
-          })
-        : messagePage(deps.branding, {
-            title: outcome.title,
-            message: outcome.message,
-            kind: outcome.status === 200 ? 'ok' : 'error',
-            offerReset: outcome.offerReset,
-          });
+    ctx.body = messagePage(deps.branding, {
+      title: outcome.title,
+      message: outcome.message,
+      kind: outcome.status === 200 ? 'ok' : 'error',
+      offerReset: outcome.offerReset,
+    });
   }
 
   app.use(router.routes());
@@ -247,13 +369,13 @@ const notFound: Outcome = {
 const expired: Outcome = {
   status: 403,
   title: 'Link expired',
-  message: 'Token expired: this link is too old. Ask for a new link.',
+  message: 'Token expired: this link is too old. Ask for a new link below.',
   offerReset: true,
 };
 const locked: Outcome = {
   status: 403,
   title: 'Link locked',
-  message: 'Account locked, too many wrong attempts. Ask for a new link.',
+  message: 'Account locked, too many wrong attempts! Ask for a new link below.',
   offerReset: true,
 };
 

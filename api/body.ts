@@ -4,6 +4,7 @@ export class HttpError extends Error {
   constructor(
     public readonly status: number,
     message: string,
+    public readonly retryAfter?: number,
   ) {
     super(message);
   }

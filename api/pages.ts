@@ -1,4 +1,5 @@
-// The set-password page: plain HTML that works without JavaScript and reads well on a phone.
+// The set-password and reset pages: plain HTML that works without JavaScript and reads well on a
+// phone. Every value is escaped.
 export interface PageBranding {
   operatorName: string;
   supportEmail: string;
@@ -12,6 +13,7 @@ export function escapeHtml(value: string): string {
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}
 label{display:block;margin-top:1rem;font-weight:600}
 input{display:block;width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;margin-top:.25rem;border:1px solid #666;border-radius:4px}
+input:focus,button:focus{outline:3px solid #f9a825;outline-offset:2px}
 button{margin-top:1.5rem;padding:.7rem 1.4rem;font-size:1rem;background:#0b5394;color:#fff;border:0;border-radius:4px;cursor:pointer}
 .error{background:#fdecea;border-left:4px solid #b00020;padding:.75rem;margin:1rem 0}
 .ok{background:#e6f4ea;border-left:4px solid #137333;padding:.75rem;margin:1rem 0}
@@ -38,25 +40,26 @@ ${content}
 `;
 }
 
-export const PASSWORD_RULES =
-  'At least 8 characters. Your password must be different from your PIN.';
+export const PASSWORD_RULES = 'At least 8 characters, and different from your PIN.';
+
+function errorBox(error: string | undefined): string {
+  return error ? `<div class="error" role="alert" id="form-error">${escapeHtml(error)}</div>` : '';
+}
 
 export function setPasswordPage(
   branding: PageBranding,
-  options: { token: string; error?: string; expiresIn?: string },
+  options: { token: string; csrf: string; error?: string; expiresIn?: string },
 ): string {
-  const error = options.error
-    ? `<div class="error" role="alert" id="form-error">${escapeHtml(options.error)}</div>`
-    : '';
   const described = options.error ? ' aria-describedby="form-error"' : '';
   return layout(
     'Choose your password',
     branding,
-    `${error}
+    `${errorBox(options.error)}
 <p>Enter the 4-digit PIN you chose when you registered, then your new password twice.</p>
-<p class="hint" id="rules">${escapeHtml(PASSWORD_RULES)}${options.expiresIn ? ` This link works for ${escapeHtml(options.expiresIn)} after it was sent.` : ''}</p>
+<p class="hint" id="rules">Password rules: ${escapeHtml(PASSWORD_RULES)}${options.expiresIn ? ` This link works for ${escapeHtml(options.expiresIn)} after it was sent.` : ''}</p>
 <form method="post" action="/">
 <input type="hidden" name="token" value="${escapeHtml(options.token)}">
+<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
 <label for="pin">PIN (4 digits)</label>
 <input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{4}" maxlength="4" autocomplete="off" required${described}>
 <label for="password">New password</label>
@@ -64,6 +67,33 @@ export function setPasswordPage(
 <label for="confirm_password">New password, again</label>
 <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" minlength="8" required>
 <button type="submit">Set password</button>
+</form>
+<p class="hint">Link expired or PIN forgotten? <a href="${escapeHtml(branding.passwordResetFormUrl)}">Ask for a new link</a>.</p>`,
+  );
+}
+
+export function resetPage(
+  branding: PageBranding,
+  options: { csrf: string; error?: string; values?: { name?: string; email?: string } },
+): string {
+  const v = options.values ?? {};
+  return layout(
+    'Ask for a new password link',
+    branding,
+    `${errorBox(options.error)}
+<p>We will send a new set-password link to the e-mail address of your account. You will need a
+4-digit PIN: choose a new one here, and keep it for the link.</p>
+<form method="post" action="/reset">
+<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
+<label for="name">Your name</label>
+<input id="name" name="name" autocomplete="name" maxlength="100" required value="${escapeHtml(v.name ?? '')}">
+<label for="email">E-mail address of your account</label>
+<input id="email" name="email" type="email" autocomplete="email" maxlength="254" required value="${escapeHtml(v.email ?? '')}">
+<label for="confirm_email">E-mail address, again</label>
+<input id="confirm_email" name="confirm_email" type="email" autocomplete="email" maxlength="254" required>
+<label for="pin">New PIN (4 digits)</label>
+<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{4}" maxlength="4" autocomplete="off" required>
+<button type="submit">Send me a new link</button>
 </form>`,
   );
 }

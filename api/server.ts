@@ -5,49 +5,73 @@ import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { keystoneFromConfig } from '../lib/keystone-from-config';
 import { connectClient } from '../lib/temporal';
-import { passwordSetSignal } from '../shared/onboarding';
-import { createApp, type PasswordSetNotifier } from './app';
+import { resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
+import type { resetPassword } from '../workflows';
+import { createApp } from './app';
+import { openTokenStore } from './open-token-store';
+import { PasswordSetOutbox } from './password-set-outbox';
 import { SecretBox } from './secrets';
-import { TokenStore } from './token-store';
 
 type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 const jsonLog: Log = (message, fields) =>
   console.log(JSON.stringify({ time: new Date().toISOString(), message, ...fields }));
 
-/** Signals the workflow, retrying briefly; the password is already set, so failure is only logged. */
-export function temporalNotifier(client: Client, log: Log): PasswordSetNotifier {
-  return async (workflowId, userId) => {
-    for (let attempt = 1; attempt <= 5; attempt++) {
-      try {
-        await client.workflow
-          .getHandle(workflowId)
-          .signal(passwordSetSignal, { userId, at: new Date().toISOString() });
-        return;
-      } catch (err) {
-        log('signalling the onboarding failed', {
-          workflowId,
-          attempt,
-          error: (err as Error).message,
-        });
-        await new Promise((r) => setTimeout(r, 500 * attempt));
-      }
-    }
+/** Connects on first use and again after a failure, so the API starts even while Temporal is down. */
+function lazyClient(config: Config): { get(): Promise<Client>; close(): Promise<void> } {
+  let client: Promise<Client> | undefined;
+  return {
+    get() {
+      client ??= connectClient(config).catch((err: unknown) => {
+        client = undefined;
+        throw err;
+      });
+      return client;
+    },
+    async close() {
+      const c = await client?.catch(() => undefined);
+      await c?.connection.close();
+    },
   };
+}
+
+export interface RunningSetpass {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
 }
 
 export async function startSetpassServer(
   config: Config,
   options: { port?: number; log?: Log } = {},
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+): Promise<RunningSetpass> {
   const log = options.log ?? jsonLog;
-  const client = await connectClient(config);
-  const store = new TokenStore(config.setpass.database);
+  const temporal = lazyClient(config);
+  const store = await openTokenStore(config.setpass.database);
+  const outbox = new PasswordSetOutbox(store, () => temporal.get(), log);
   const app = createApp({
     store,
     secrets: new SecretBox(config.secrets.setpass_key),
     keystone: keystoneFromConfig(config),
-    notifyPasswordSet: temporalNotifier(client, log),
+    onPasswordSet: () => outbox.wake(),
+    async startReset({ name, email, pin }) {
+      const client = await temporal.get();
+      const input: ResetPasswordInput = {
+        name,
+        email,
+        pin,
+        approval: config.reset.approval as ResetPasswordInput['approval'],
+        deniedRoles: config.reset.denied_roles,
+        linkLifetimeMs: config.setpass.token_expiration,
+      };
+      await client.workflow.start<typeof resetPassword>('resetPassword', {
+        workflowId: resetWorkflowId(email),
+        taskQueue: config.temporal.task_queue,
+        args: [input],
+        // A second request while one is under way joins it: one link at a time.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    },
     branding: {
       operatorName: config.email_defaults.operator_name,
       supportEmail: config.email_defaults.support_email,
@@ -55,6 +79,9 @@ export async function startSetpassServer(
     },
     tokenExpirationMs: config.setpass.token_expiration,
     maxAttempts: config.setpass.max_attempts,
+    rateLimitPerMinute: config.setpass.rate_limit,
+    tokenRateLimitPerMinute: config.setpass.token_rate_limit,
+    trustProxy: config.setpass.trust_proxy,
     log,
   });
   const port = options.port ?? config.setpass.port;
@@ -63,23 +90,40 @@ export async function startSetpassServer(
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  outbox.start();
   const address = server.address();
   const bound = typeof address === 'object' && address ? address.port : port;
   return {
     server,
     url: `http://${config.setpass.listen_host}:${bound}/`,
+    /** Graceful: stops accepting, finishes requests in flight, then closes the store. */
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      store.close();
-      await client.connection.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await outbox.stop();
+      await store.close();
+      await temporal.close();
     },
   };
 }
 
 async function run(): Promise<void> {
   const config = loadConfig();
-  const { url } = await startSetpassServer(config);
-  jsonLog('setpass API listening', { url });
+  const running = await startSetpassServer(config);
+  jsonLog('setpass API listening', { url: running.url });
+  const shutdown = (signal: string) => {
+    jsonLog('shutting down', { signal });
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }
 
 if (require.main === module) {

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema';
 import { startOnboarding } from '../lib/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { registrationFromCsv, validateRegistration } from '../registration/parse';
-import { statusQuery, type OnboardingStep } from '../shared/onboarding';
+import { approveResetSignal, statusQuery, type OnboardingStep } from '../shared/onboarding';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -16,6 +16,8 @@ const USAGE = `usage: npm run cli -- <command>
                         New project name, Project description, PIN) and one registration row
                         (FILE "-" reads standard input); add --no-wait to return at once
   status WORKFLOW_ID    show the step an onboarding is at
+  approve-reset WORKFLOW_ID [--reject]
+                        decide a password reset waiting for approval ([reset] approval = approve)
 
 Settings come from settings.ini (or the file KAIZEN_SETTINGS names).`;
 
@@ -70,16 +72,35 @@ async function status(args: string[], client: Client): Promise<number> {
   return 0;
 }
 
+async function approveReset(args: string[], client: Client): Promise<number> {
+  const workflowId = args[0];
+  if (!workflowId) {
+    console.error(USAGE);
+    return 2;
+  }
+  const approved = !args.includes('--reject');
+  const by = process.env.USER ?? 'cli';
+  await client.workflow.getHandle(workflowId).signal(approveResetSignal, { approved, by });
+  console.log(`${approved ? 'approved' : 'rejected'}: ${workflowId}`);
+  return 0;
+}
+
+const COMMANDS = {
+  start: (args: string[], config: Config, client: Client) => start(args, config, client),
+  status: (args: string[], _config: Config, client: Client) => status(args, client),
+  'approve-reset': (args: string[], _config: Config, client: Client) => approveReset(args, client),
+} as const;
+
 async function run(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  if (command !== 'start' && command !== 'status') {
+  if (!command || !(command in COMMANDS)) {
     console.error(USAGE);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
   const config = loadConfig();
   const client = await connectClient(config);
   try {
-    return command === 'start' ? await start(args, config, client) : await status(args, client);
+    return await COMMANDS[command as keyof typeof COMMANDS](args, config, client);
   } finally {
     await client.connection.close();
   }

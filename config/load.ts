@@ -139,6 +139,17 @@ function convert(raw: string, spec: SettingSpec): { value: unknown } | { error: 
         ? { error: 'a positive duration such as 90s, 30m, 48h or 7d (a bare number is seconds)' }
         : { value: ms };
     }
+    case 'choice':
+      return spec.choices?.includes(raw)
+        ? { value: raw }
+        : { error: `one of ${spec.choices?.join(', ')}` };
+    case 'list':
+      return {
+        value: raw
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== ''),
+      };
     case 'bool':
       if (/^(true|yes|on|1)$/i.test(raw)) return { value: true };
       if (/^(false|no|off|0)$/i.test(raw)) return { value: false };

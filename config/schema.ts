@@ -1,6 +1,7 @@
 // Every setting, declared once: section, key, kind, default and help.
 // The loader checks values against this at start-up; nothing else reads settings.ini.
-export type Kind = 'string' | 'url' | 'int' | 'duration' | 'bool' | 'key32' | 'email' | 'path';
+export type Kind =
+  'string' | 'url' | 'int' | 'duration' | 'bool' | 'key32' | 'email' | 'path' | 'choice' | 'list';
 
 export interface SettingSpec {
   kind: Kind;
@@ -13,6 +14,8 @@ export interface SettingSpec {
   max?: number;
   /** An empty value is allowed (e.g. an optional CA file). */
   optional?: boolean;
+  /** For kind 'choice': the accepted values. */
+  choices?: readonly string[];
 }
 
 const s = <K extends Kind>(
@@ -58,12 +61,36 @@ export const SCHEMA = {
     }),
     listen_host: s('string', 'address the setpass API listens on', { default: '127.0.0.1' }),
     port: s('int', 'port the setpass API listens on', { default: '5001', min: 1, max: 65535 }),
-    database: s('path', 'SQLite file of the token store', { default: '.state/setpass.sqlite' }),
+    database: s('string', 'token store: a SQLite file path, or a postgresql:// URL', {
+      default: '.state/setpass.sqlite',
+      secret: true,
+    }),
     token_expiration: s('duration', 'how long a set-password link stays valid', { default: '48h' }),
     max_attempts: s('int', 'wrong PINs before a link is locked', {
       default: '3',
       min: 1,
       max: 100,
+    }),
+    rate_limit: s('int', 'requests per minute one client address may make to the forms', {
+      default: '60',
+      min: 1,
+    }),
+    token_rate_limit: s('int', 'set-password attempts per minute against one token', {
+      default: '10',
+      min: 1,
+    }),
+    trust_proxy: s('bool', 'trust X-Forwarded-For/-Proto from a reverse proxy in front', {
+      default: 'false',
+    }),
+  },
+  reset: {
+    approval: s('choice', 'auto: reset at once; approve: wait for an admin to approve', {
+      default: 'auto',
+      choices: ['auto', 'approve'],
+    }),
+    denied_roles: s('list', 'comma-separated roles whose holders cannot reset by form', {
+      default: 'admin',
+      optional: true,
     }),
   },
   reminder: {
@@ -97,6 +124,9 @@ export const SCHEMA = {
       default: 'Kaizen cloud',
     }),
     support_email: s('email', 'where people ask for help', { default: 'kaizen-help@example.org' }),
+    admin_email: s('email', 'where the admins are told about refused or stuck requests', {
+      default: 'kaizen-admins@example.org',
+    }),
     login_url: s('url', 'dashboard login page', { default: 'https://kaizen.example.org/' }),
     terms_url: s('url', 'terms of use', { default: 'https://kaizen.example.org/terms' }),
     getting_started_url: s('url', 'getting-started guide', {
@@ -116,7 +146,9 @@ type ValueOf<K extends Kind> = K extends 'int' | 'duration'
     ? boolean
     : K extends 'key32'
       ? Buffer
-      : string;
+      : K extends 'list'
+        ? string[]
+        : string;
 
 /** The validated configuration: durations in milliseconds, keys as 32-byte buffers. */
 export type Config = {

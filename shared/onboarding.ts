@@ -81,3 +81,31 @@ export function onboardingWorkflowId(
 ): string {
   return `onboard:${registration.email.trim().toLowerCase()}:${registration.project.trim().toLowerCase()}`;
 }
+
+/** A "forgot my password" request from the /reset form. */
+export interface ResetPasswordInput {
+  email: string;
+  /** The name typed into the form: only shown to admins, never trusted. */
+  name: string;
+  /** The new PIN chosen on the form: a secret. */
+  pin: string;
+  approval: 'auto' | 'approve';
+  deniedRoles: string[];
+  /** How long the new link lives; one reminder goes out before it expires. */
+  linkLifetimeMs: number;
+}
+
+export type ResetOutcome =
+  'link-sent' | 'password-set' | 'no-such-account' | 'refused' | 'rejected-by-admin';
+
+export interface ResetStatus {
+  step: 'looking-up' | 'waiting-for-approval' | 'issuing-link' | 'waiting-for-password' | 'done';
+  outcome?: ResetOutcome;
+}
+
+export const approveResetSignal = defineSignal<[{ approved: boolean; by: string }]>('approveReset');
+export const resetStatusQuery = defineQuery<ResetStatus>('resetStatus');
+
+export function resetWorkflowId(email: string): string {
+  return `reset:${email.trim().toLowerCase()}`;
+}

@@ -1,1 +1,2 @@
 export { onboardUser } from './onboard-user';
+export { resetPassword } from './reset-password';

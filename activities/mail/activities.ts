@@ -5,9 +5,16 @@ import { render, type MailContext, type Template, type TemplateName } from './re
 
 export interface SendMailInput {
   template: TemplateName;
+  /** The person; ignored when adminMail is set. */
   to: string;
+  /** Send to the admins' address instead of the person. */
+  adminMail?: boolean;
   fullName: string;
+  /** The account's user name; defaults to `to`. */
+  username?: string;
   project: string;
+  /** Why the admins are told (admin mails). */
+  reason?: string;
   /** The setpass token for the link; encrypted in history by the payload codec. */
   setpassToken?: string;
   /** Stable per message, so a send retried after a crash carries the same Message-ID. */
@@ -16,6 +23,7 @@ export interface SendMailInput {
 
 export interface MailSettings {
   sender: string;
+  adminEmail: string;
   operatorName: string;
   supportEmail: string;
   loginUrl: string;
@@ -47,7 +55,8 @@ export function createMailActivities({ transport, templates, settings }: MailDep
     async sendMail(input: SendMailInput): Promise<{ messageId: string }> {
       const context: MailContext = {
         FULLNAME: input.fullName,
-        USERNAME: input.to,
+        USERNAME: input.username ?? input.to,
+        REASON: input.reason ?? '',
         PROJECT: input.project,
         SETPASS_TOKEN_URL: input.setpassToken
           ? setpassLink(settings.setpassUrl, input.setpassToken)
@@ -62,10 +71,11 @@ export function createMailActivities({ transport, templates, settings }: MailDep
       };
       const { subject, text } = render(templates[input.template], context);
       const id = messageId(input.messageKey);
+      const to = input.adminMail ? settings.adminEmail : input.to;
       try {
         await transport.sendMail({
           from: settings.sender,
-          to: input.to,
+          to,
           subject,
           text,
           messageId: id,
@@ -75,13 +85,13 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         if (code !== undefined && code >= 500 && code < 600) {
           // The server refuses this recipient for good: retrying cannot help, an admin must look.
           throw ApplicationFailure.nonRetryable(
-            `mail server refused ${input.to} (SMTP ${code})`,
+            `mail server refused ${to} (SMTP ${code})`,
             FailureType.recipientRefused,
           );
         }
         throw err;
       }
-      log.info('mail sent', { template: input.template, to: input.to, messageId: id });
+      log.info('mail sent', { template: input.template, to, messageId: id });
       return { messageId: id };
     },
   };

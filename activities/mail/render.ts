@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const TEMPLATE_NAMES = ['welcome', 'set-password', 'reminder'] as const;
+export const TEMPLATE_NAMES = [
+  'welcome',
+  'set-password',
+  'reminder',
+  'password-reset',
+  'reset-refused',
+  'reset-approval',
+] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** Variables every template may use (the original's names, plus a few of our own). */
@@ -18,6 +25,7 @@ export const MAIL_VARIABLES = [
   'SUPPORT_EMAIL',
   'OPERATOR_NAME',
   'TOKEN_EXPIRATION',
+  'REASON',
 ] as const;
 export type MailVariable = (typeof MAIL_VARIABLES)[number];
 export type MailContext = Record<MailVariable, string>;

@@ -15,6 +15,12 @@ export interface GrantRoleInput {
   userId: string;
   projectId: string;
 }
+export interface FoundUser {
+  id: string;
+  name: string;
+  email: string;
+  fullName: string;
+}
 export interface Ensured {
   id: string;
   created: boolean;
@@ -75,6 +81,32 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
         const id = response.json<{ user: { id: string } }>().user.id;
         log.info('user created', { user: email, userId: id });
         return { id, created: true };
+      });
+    },
+
+    /** The account a reset form names, or null: the caller must not reveal which. */
+    async findUser({ name }: { name: string }): Promise<FoundUser | null> {
+      return classified(async () => {
+        const user = await keystone.findUserByName(name);
+        if (!user) return null;
+        return {
+          id: user.id,
+          name: user.name,
+          email: user.email ?? user.name,
+          fullName: user.description || user.name,
+        };
+      });
+    },
+
+    async userRoleNames({ userId }: { userId: string }): Promise<string[]> {
+      return classified(async () => {
+        const query = new URLSearchParams({ 'user.id': userId, include_names: 'true' });
+        const { role_assignments } = (
+          await keystone.request('GET', `/role_assignments?${query}`)
+        ).json<{
+          role_assignments: { role: { name: string } }[];
+        }>();
+        return [...new Set(role_assignments.map((a) => a.role.name))];
       });
     },
 

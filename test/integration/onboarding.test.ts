@@ -8,12 +8,13 @@ import type { Client } from '@temporalio/client';
 import nodemailer from 'nodemailer';
 import { SecretBox } from '../../api/secrets';
 import { startSetpassServer } from '../../api/server';
-import { TokenStore } from '../../api/token-store';
+import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import type { Config } from '../../config/schema';
 import { startOnboarding } from '../../lib/start-onboarding';
 import { connectClient } from '../../lib/temporal';
 import { searchAttributes, statusQuery, type Registration } from '../../shared/onboarding';
 import { createWorker, type OnboardingWorker } from '../../worker';
+import { formSession, postForm } from '../support/forms';
 import {
   eventually,
   keystoneLogin,
@@ -49,15 +50,6 @@ function runCli(args: string[], input: string, env: Record<string, string>): Pro
     );
     child.stdin?.end(input);
   });
-}
-
-async function postForm(url: string, fields: Record<string, string>, accept = 'text/plain') {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
-    body: new URLSearchParams(fields),
-  });
-  return { status: response.status, text: await response.text() };
 }
 
 describe('onboarding, end to end', () => {
@@ -122,9 +114,9 @@ describe('onboarding, end to end', () => {
     const token = new URL(link).searchParams.get('token')!;
 
     // The temporary password works before the change (read from the store only to prove it).
-    const store = new TokenStore(config.setpass.database);
-    const record = store.byUser(status.userId);
-    store.close();
+    const store = new SqliteTokenStore(config.setpass.database);
+    const record = await store.byUser(status.userId);
+    await store.close();
     assert.ok(record);
     const temporary = new SecretBox(config.secrets.setpass_key).decrypt(
       status.userId,
@@ -138,33 +130,46 @@ describe('onboarding, end to end', () => {
     const html = await page.text();
     assert.match(html, /<label for="pin">/);
     assert.ok(html.includes(token));
+    const session = await formSession(link);
 
     // A wrong PIN is refused and the workflow keeps waiting.
     const newPassword = `Correct-horse-${randomUUID()}`;
-    const wrong = await postForm(api.url, {
-      token,
-      pin: '0000',
-      password: newPassword,
-      confirm_password: newPassword,
-    });
+    const wrong = await postForm(
+      api.url,
+      {
+        token,
+        pin: '0000',
+        password: newPassword,
+        confirm_password: newPassword,
+      },
+      session,
+    );
     assert.equal(wrong.status, 403);
     assert.match(wrong.text, /Wrong PIN\. 2 attempts left/);
     assert.equal((await handle.query(statusQuery)).step, 'waiting-for-password');
 
-    const mismatch = await postForm(api.url, {
-      token,
-      pin: PIN,
-      password: newPassword,
-      confirm_password: 'other',
-    });
+    const mismatch = await postForm(
+      api.url,
+      {
+        token,
+        pin: PIN,
+        password: newPassword,
+        confirm_password: 'other',
+      },
+      session,
+    );
     assert.equal(mismatch.status, 400);
 
-    const ok = await postForm(api.url, {
-      token,
-      pin: PIN,
-      password: newPassword,
-      confirm_password: newPassword,
-    });
+    const ok = await postForm(
+      api.url,
+      {
+        token,
+        pin: PIN,
+        password: newPassword,
+        confirm_password: newPassword,
+      },
+      session,
+    );
     assert.equal(ok.status, 200, ok.text);
     assert.match(ok.text, /Password set/);
 
@@ -180,12 +185,16 @@ describe('onboarding, end to end', () => {
     assert.equal((await keystoneLogin(config, reg.email, temporary)).status, 401);
 
     // The token is single-use.
-    const again = await postForm(api.url, {
-      token,
-      pin: PIN,
-      password: newPassword,
-      confirm_password: newPassword,
-    });
+    const again = await postForm(
+      api.url,
+      {
+        token,
+        pin: PIN,
+        password: newPassword,
+        confirm_password: newPassword,
+      },
+      session,
+    );
     assert.equal(again.status, 404);
 
     // An ordinary member's token cannot issue setpass tokens.

@@ -95,3 +95,48 @@ export async function keystoneLogin(
   await response.text();
   return { status: response.status, token: response.headers.get('x-subject-token') ?? undefined };
 }
+
+/** An admin token from the real Keystone, scoped to the admin project. */
+export async function adminToken(config: Config): Promise<string> {
+  const { auth } = config;
+  const response = await fetch(`${auth.auth_url}/auth/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: {
+            user: {
+              name: auth.admin_user,
+              domain: { id: auth.domain_id },
+              password: auth.admin_pwd,
+            },
+          },
+        },
+        scope: { project: { name: auth.admin_project, domain: { id: auth.domain_id } } },
+      },
+    }),
+  });
+  await response.text();
+  const token = response.headers.get('x-subject-token');
+  if (response.status !== 201 || !token) throw new Error(`admin login answered ${response.status}`);
+  return token;
+}
+
+/** Creates a Keystone user with the given password; returns its id. */
+export async function createKeystoneUser(
+  config: Config,
+  user: { name: string; password: string; description?: string },
+): Promise<string> {
+  const response = await fetch(`${config.auth.auth_url}/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-auth-token': await adminToken(config) },
+    body: JSON.stringify({
+      user: { ...user, email: user.name, domain_id: config.auth.domain_id, enabled: true },
+    }),
+  });
+  const body = (await response.json()) as { user: { id: string } };
+  if (response.status !== 201) throw new Error(`creating user answered ${response.status}`);
+  return body.user.id;
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { TokenStore } from '../../api/token-store';
+import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import { hashToken, newToken, SecretBox } from '../../api/secrets';
 import { EncryptionCodec } from '../../codec/encryption-codec';
 import { temporaryPassword } from '../../activities/setpass/activities';
@@ -51,8 +51,8 @@ test('PINs are keyed hashes bound to the user; passwords are sealed to the user'
   assert.throws(() => box.decrypt('u2', sealed));
 });
 
-test('the token store keeps one live token per user and counts attempts', () => {
-  const store = new TokenStore(':memory:');
+test('the token store keeps one live token per user and counts attempts', async () => {
+  const store = new SqliteTokenStore(':memory:');
   const box = new SecretBox(randomBytes(32));
   const base = {
     userId: 'u1',
@@ -61,11 +61,11 @@ test('the token store keeps one live token per user and counts attempts', () => 
     workflowId: null,
     updatedAt: 1,
   };
-  store.put({ ...base, tokenHash: hashToken('t1') });
-  assert.equal(store.countFailedAttempt('u1'), 1);
-  store.put({ ...base, tokenHash: hashToken('t2') });
-  assert.equal(store.byTokenHash(hashToken('t1')), undefined, 'reissue kills the old token');
-  assert.equal(store.byUser('u1')?.attempts, 0, 'reissue resets the attempt counter');
-  assert.ok(store.consume(hashToken('t2')));
-  assert.ok(!store.consume(hashToken('t2')), 'a token is single-use');
+  await store.put({ ...base, tokenHash: hashToken('t1') });
+  assert.equal(await store.countFailedAttempt('u1'), 1);
+  await store.put({ ...base, tokenHash: hashToken('t2') });
+  assert.equal(await store.byTokenHash(hashToken('t1')), undefined, 'reissue kills the old token');
+  assert.equal((await store.byUser('u1'))?.attempts, 0, 'reissue resets the attempt counter');
+  assert.ok(await store.consume(hashToken('t2')));
+  assert.ok(!(await store.consume(hashToken('t2'))), 'a token is single-use');
 });

@@ -1,0 +1,212 @@
+import { Pool, type PoolClient } from 'pg';
+import type { PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
+
+// BIGINT (int8) columns arrive as strings from pg (they may exceed 2^53); ours hold millisecond
+// times and counters, so they are mapped back to numbers per row instead of changing pg's
+// process-wide type parsers.
+interface Row {
+  user_id: string;
+  token_hash: string;
+  pin_hash: string;
+  password_sealed: Buffer;
+  workflow_id: string | null;
+  updated_at: string;
+  attempts: number;
+}
+
+interface EventRow {
+  id: string;
+  workflow_id: string;
+  user_id: string;
+  at: string;
+}
+
+const toRecord = (row: Row): TokenRecord => ({
+  userId: row.user_id,
+  tokenHash: row.token_hash,
+  pinHash: row.pin_hash,
+  passwordSealed: row.password_sealed,
+  workflowId: row.workflow_id,
+  updatedAt: Number(row.updated_at),
+  attempts: row.attempts,
+});
+
+const toEvent = (row: EventRow): PasswordSetEvent => ({
+  id: Number(row.id),
+  workflowId: row.workflow_id,
+  userId: row.user_id,
+  at: Number(row.at),
+});
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS tokens (
+    user_id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    pin_hash TEXT NOT NULL,
+    password_sealed BYTEA NOT NULL,
+    workflow_id TEXT,
+    updated_at BIGINT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS password_set_outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    workflow_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    at BIGINT NOT NULL
+  );`;
+
+// Any constant works: it only serialises concurrent schema creation (two processes starting at
+// once), which CREATE TABLE IF NOT EXISTS alone does not (it can fail on pg_type's unique index).
+const SCHEMA_LOCK = 0x5e7_9a55;
+
+/** A PostgreSQL URL fit for messages and logs: the password (in userinfo or query) is masked. */
+export function redactDatabaseUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '<unparseable PostgreSQL URL>';
+  }
+  if (parsed.password) parsed.password = '***';
+  if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
+  return parsed.toString();
+}
+
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The store on PostgreSQL, for deployments that run more than one API process or host. */
+export class PostgresTokenStore implements TokenStore {
+  private constructor(private readonly pool: Pool) {}
+
+  /** Connects, creates the tables if missing, and fails with a clear error if it cannot. */
+  static async open(url: string): Promise<PostgresTokenStore> {
+    const where = redactDatabaseUrl(url);
+    // Checked here so pg never reports the raw (password-bearing) URL in an error.
+    try {
+      new URL(url);
+    } catch {
+      throw new Error(`[setpass] database: not a valid PostgreSQL URL (${where})`);
+    }
+    const pool = new Pool({
+      connectionString: url,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'kaizen-setpass',
+    });
+    // An idle connection that breaks (server restart) is reported here; without a listener the
+    // 'error' event would crash the process. The pool replaces the connection by itself.
+    pool.on('error', (err) => {
+      console.error(`[setpass] database: idle PostgreSQL connection failed: ${err.message}`);
+    });
+
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new Error(
+        `[setpass] database: cannot connect to PostgreSQL at ${where}: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      await client.query(SCHEMA);
+      await client.query('COMMIT');
+      client.release();
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      await pool.end().catch(() => undefined);
+      throw new Error(
+        `[setpass] database: cannot create the tables in PostgreSQL at ${where}: ${errorMessage(err)}`,
+        { cause: err },
+      );
+    }
+    return new PostgresTokenStore(pool);
+  }
+
+  async byUser(userId: string): Promise<TokenRecord | undefined> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM tokens WHERE user_id = $1', [
+      userId,
+    ]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async byTokenHash(tokenHash: string): Promise<TokenRecord | undefined> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM tokens WHERE token_hash = $1', [
+      tokenHash,
+    ]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async put(record: Omit<TokenRecord, 'attempts'>): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO tokens (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, 0)
+       ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, pin_hash = excluded.pin_hash,
+         password_sealed = excluded.password_sealed, workflow_id = excluded.workflow_id,
+         updated_at = excluded.updated_at, attempts = 0`,
+      [
+        record.userId,
+        record.tokenHash,
+        record.pinHash,
+        record.passwordSealed,
+        record.workflowId,
+        record.updatedAt,
+      ],
+    );
+  }
+
+  async countFailedAttempt(userId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ attempts: number }>(
+      'UPDATE tokens SET attempts = attempts + 1 WHERE user_id = $1 RETURNING attempts',
+      [userId],
+    );
+    return rows[0]?.attempts ?? 0;
+  }
+
+  async consume(tokenHash: string, event?: Omit<PasswordSetEvent, 'id'>): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // READ COMMITTED: a concurrent DELETE of the same row waits for ours to commit, then finds
+      // the row gone and deletes nothing, so exactly one consumer sees rowCount 1.
+      const deleted =
+        (await client.query('DELETE FROM tokens WHERE token_hash = $1', [tokenHash])).rowCount ===
+        1;
+      if (deleted && event) {
+        await client.query(
+          'INSERT INTO password_set_outbox (workflow_id, user_id, at) VALUES ($1, $2, $3)',
+          [event.workflowId, event.userId, event.at],
+        );
+      }
+      await client.query('COMMIT');
+      client.release();
+      return deleted;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+        client.release();
+      } catch {
+        client.release(true); // the connection is broken: do not hand it out again
+      }
+      throw err;
+    }
+  }
+
+  async pendingEvents(limit: number): Promise<PasswordSetEvent[]> {
+    const { rows } = await this.pool.query<EventRow>(
+      'SELECT id, workflow_id, user_id, at FROM password_set_outbox ORDER BY id LIMIT $1',
+      [limit],
+    );
+    return rows.map(toEvent);
+  }
+
+  async markDelivered(id: number): Promise<void> {
+    await this.pool.query('DELETE FROM password_set_outbox WHERE id = $1', [id]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
+
+interface Row {
+  user_id: string;
+  token_hash: string;
+  pin_hash: string;
+  password_sealed: Buffer;
+  workflow_id: string | null;
+  updated_at: number;
+  attempts: number;
+}
+
+const toRecord = (row: Row): TokenRecord => ({
+  userId: row.user_id,
+  tokenHash: row.token_hash,
+  pinHash: row.pin_hash,
+  passwordSealed: row.password_sealed,
+  workflowId: row.workflow_id,
+  updatedAt: row.updated_at,
+  attempts: row.attempts,
+});
+
+/** The default store: one SQLite file (WAL, so the API and admin tools can read it at once). */
+export class SqliteTokenStore implements TokenStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS tokens (
+      user_id TEXT PRIMARY KEY,
+      token_hash TEXT NOT NULL UNIQUE,
+      pin_hash TEXT NOT NULL,
+      password_sealed BLOB NOT NULL,
+      workflow_id TEXT,
+      updated_at INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE IF NOT EXISTS password_set_outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      workflow_id TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      at INTEGER NOT NULL
+    );`);
+  }
+
+  async byUser(userId: string): Promise<TokenRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM tokens WHERE user_id = ?').get(userId) as
+      Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async byTokenHash(tokenHash: string): Promise<TokenRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash) as
+      Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async put(record: Omit<TokenRecord, 'attempts'>): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO tokens (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)
+         VALUES (@userId, @tokenHash, @pinHash, @passwordSealed, @workflowId, @updatedAt, 0)
+         ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash, pin_hash = excluded.pin_hash,
+           password_sealed = excluded.password_sealed, workflow_id = excluded.workflow_id,
+           updated_at = excluded.updated_at, attempts = 0`,
+      )
+      .run(record);
+  }
+
+  async countFailedAttempt(userId: string): Promise<number> {
+    const row = this.db
+      .prepare('UPDATE tokens SET attempts = attempts + 1 WHERE user_id = ? RETURNING attempts')
+      .get(userId) as { attempts: number } | undefined;
+    return row?.attempts ?? 0;
+  }
+
+  async consume(tokenHash: string, event?: Omit<PasswordSetEvent, 'id'>): Promise<boolean> {
+    return this.db.transaction(() => {
+      const deleted =
+        this.db.prepare('DELETE FROM tokens WHERE token_hash = ?').run(tokenHash).changes === 1;
+      if (deleted && event) {
+        this.db
+          .prepare('INSERT INTO password_set_outbox (workflow_id, user_id, at) VALUES (?, ?, ?)')
+          .run(event.workflowId, event.userId, event.at);
+      }
+      return deleted;
+    })();
+  }
+
+  async pendingEvents(limit: number): Promise<PasswordSetEvent[]> {
+    return (
+      this.db
+        .prepare('SELECT id, workflow_id, user_id, at FROM password_set_outbox ORDER BY id LIMIT ?')
+        .all(limit) as { id: number; workflow_id: string; user_id: string; at: number }[]
+    ).map((r) => ({ id: r.id, workflowId: r.workflow_id, userId: r.user_id, at: r.at }));
+  }
+
+  async markDelivered(id: number): Promise<void> {
+    this.db.prepare('DELETE FROM password_set_outbox WHERE id = ?').run(id);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,390 @@
+// The setpass contract against the real API, the real Keystone and the real token store.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { RESET_ANSWER } from '../../api/app';
+import { startSetpassServer, type RunningSetpass } from '../../api/server';
+import type { Config } from '../../config/schema';
+import { keystoneFromConfig } from '../../lib/keystone-from-config';
+import { connectClient } from '../../lib/temporal';
+import { resetStatusQuery, resetWorkflowId } from '../../shared/onboarding';
+import { createWorker, type OnboardingWorker } from '../../worker';
+import { formSession, postForm } from '../support/forms';
+import {
+  adminToken,
+  createKeystoneUser,
+  eventually,
+  keystoneLogin,
+  mailsTo,
+  mailText,
+  testConfig,
+  uniqueName,
+} from '../support/services';
+
+const PIN = '4821';
+
+interface Person {
+  name: string;
+  userId: string;
+  temporary: string;
+}
+
+async function newPerson(config: Config): Promise<Person> {
+  const name = `${uniqueName('sp')}@example.org`;
+  const temporary = `tmp-${randomUUID()}`;
+  const userId = await createKeystoneUser(config, {
+    name,
+    password: temporary,
+    description: 'Set Pass',
+  });
+  return { name, userId, temporary };
+}
+
+async function putToken(api: RunningSetpass, userId: string, body: unknown, token?: string) {
+  const response = await fetch(new URL(`token/${userId}`, api.url), {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...(token ? { 'x-auth-token': token } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+const linkOf = (api: RunningSetpass, token: string) => `${api.url}?token=${token}`;
+
+describe('setpass API contract', () => {
+  const logs: string[] = [];
+  let config: Config;
+  let api: RunningSetpass;
+  let admin: string;
+
+  before(async () => {
+    config = testConfig();
+    api = await startSetpassServer(config, {
+      port: 0,
+      log: (m, f) => logs.push(JSON.stringify({ m, ...f })),
+    });
+    admin = await adminToken(config);
+  });
+  after(() => api.close());
+
+  test('PUT /token: 401 without a token, 403 for a non-admin token', async () => {
+    const person = await newPerson(config);
+    assert.equal((await putToken(api, person.userId, { password: 'x', pin: PIN })).status, 401);
+    const member = await keystoneLogin(config, person.name, person.temporary);
+    const refused = await putToken(api, person.userId, { password: 'x', pin: PIN }, member.token);
+    assert.equal(refused.status, 403);
+    assert.equal(
+      (await putToken(api, person.userId, { password: 'x', pin: PIN }, 'garbage')).status,
+      403,
+    );
+  });
+
+  test('PUT /token: bad bodies get 400/413 with a message, never 500', async () => {
+    const { userId } = await newPerson(config);
+    const cases: [unknown, number, RegExp][] = [
+      [{}, 400, /password and pin are both required/],
+      [{ password: 'x' }, 400, /both required/],
+      ['{not json', 400, /not valid JSON/],
+      ['[1,2]', 400, /JSON object/],
+      [{ password: 'x', pin: '12a4' }, 400, /pin must be exactly 4 digits/],
+      [{ password: 'x', pin: 1234 }, 400, /pin must be a string/],
+      [{ password: 'x'.repeat(10_000), pin: PIN }, 413, /too large/],
+    ];
+    for (const [body, status, message] of cases) {
+      const answer = await putToken(api, userId, body, admin);
+      assert.equal(answer.status, status, `${JSON.stringify(body).slice(0, 40)} → ${answer.text}`);
+      assert.match(answer.text, message);
+    }
+  });
+
+  test('PUT /token again (also with {}) kills the old token and resets the attempt counter', async () => {
+    const person = await newPerson(config);
+    const first = await putToken(
+      api,
+      person.userId,
+      { password: person.temporary, pin: PIN },
+      admin,
+    );
+    assert.equal(first.status, 200);
+    assert.match(first.text, /^[A-Za-z0-9_-]{43}$/);
+    const session = await formSession(linkOf(api, first.text));
+    const wrong = {
+      token: first.text,
+      pin: '0000',
+      password: 'new-secret-1',
+      confirm_password: 'new-secret-1',
+    };
+    assert.match((await postForm(api.url, wrong, session)).text, /2 attempts left/);
+
+    const second = await putToken(api, person.userId, {}, admin);
+    assert.equal(second.status, 200);
+    assert.notEqual(second.text, first.text);
+    assert.equal((await fetch(linkOf(api, first.text))).status, 404, 'old token is dead');
+    const again = await postForm(api.url, { ...wrong, token: second.text }, session);
+    assert.match(again.text, /2 attempts left/, 'counter restarted');
+
+    // Only the PIN changes: the stored temporary password is kept.
+    const third = await putToken(api, person.userId, { pin: '1111' }, admin);
+    const ok = await postForm(
+      api.url,
+      {
+        token: third.text,
+        pin: '1111',
+        password: 'new-secret-1',
+        confirm_password: 'new-secret-1',
+      },
+      session,
+    );
+    assert.equal(ok.status, 200, ok.text);
+  });
+
+  test('POST /: every refusal has its status and message; success is single-use', async () => {
+    const person = await newPerson(config);
+    const token = (
+      await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
+    ).text;
+    const session = await formSession(linkOf(api, token));
+    const post = (fields: Record<string, string>) =>
+      postForm(api.url, { token, ...fields }, session);
+    const pw = `Ok-${randomUUID()}`;
+
+    // GET never consumes or counts: open the link a few times first.
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(linkOf(api, token))).status, 200);
+
+    assert.equal((await post({ pin: PIN, password: pw })).status, 400);
+    const differ = await post({ pin: PIN, password: pw, confirm_password: `${pw}x` });
+    assert.equal(differ.status, 400);
+    assert.match(differ.text, /passwords differ/);
+    const unknown = await postForm(
+      api.url,
+      { token: 'x'.repeat(43), pin: PIN, password: pw, confirm_password: pw },
+      session,
+    );
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.text, /Token not found/);
+    const noCsrf = await postForm(
+      api.url,
+      { token, pin: PIN, password: pw, confirm_password: pw },
+      { ...session, csrf: 'forged' },
+    );
+    assert.equal(noCsrf.status, 403);
+    assert.match(noCsrf.text, /form had expired/);
+
+    const wrong = await post({ pin: '9999', password: pw, confirm_password: pw });
+    assert.equal(wrong.status, 403);
+    assert.match(
+      wrong.text,
+      /Wrong PIN\. 2 attempts left/,
+      'GETs and refusals before the PIN did not count',
+    );
+
+    // Keystone's password policy refuses: the person sees why, and the link stays usable.
+    const policy = await post({
+      pin: PIN,
+      password: 'my-password-is-long',
+      confirm_password: 'my-password-is-long',
+    });
+    assert.equal(policy.status, 400);
+    assert.match(policy.text, /must not contain the word "password"/);
+
+    const ok = await post({ pin: PIN, password: pw, confirm_password: pw });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(
+      (await post({ pin: PIN, password: pw, confirm_password: pw })).status,
+      404,
+      'single-use',
+    );
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await keystoneLogin(config, person.name, pw)).status, 201);
+  });
+
+  test('POST /: locked after max_attempts wrong PINs; then the right PIN no longer helps', async () => {
+    const person = await newPerson(config);
+    const token = (
+      await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
+    ).text;
+    const session = await formSession(linkOf(api, token));
+    const pw = `Ok-${randomUUID()}`;
+    const post = (pin: string) =>
+      postForm(api.url, { token, pin, password: pw, confirm_password: pw }, session);
+    assert.match((await post('0001')).text, /2 attempts left/);
+    assert.match((await post('0002')).text, /1 attempt left/);
+    const third = await post('0003');
+    assert.equal(third.status, 403);
+    assert.match(third.text, /Account locked/);
+    const right = await post(PIN);
+    assert.equal(right.status, 403);
+    assert.match(right.text, /Account locked/);
+    assert.equal(
+      (await keystoneLogin(config, person.name, person.temporary)).status,
+      201,
+      'password unchanged',
+    );
+  });
+
+  test('GET /healthz answers ok', async () => {
+    const response = await fetch(new URL('healthz', api.url));
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), 'ok');
+  });
+
+  test('request logs hold no token, PIN or password', () => {
+    assert.ok(logs.length > 20, 'requests were logged');
+    const text = logs.join('\n');
+    assert.ok(!text.includes('?token='), 'no query strings');
+    assert.ok(!text.includes(PIN));
+    assert.ok(!/tmp-[0-9a-f-]{36}|Ok-[0-9a-f-]{36}/.test(text), 'no passwords');
+  });
+});
+
+describe('setpass API limits', () => {
+  test('expired links are refused with what to do next', async () => {
+    const config = testConfig({ KAIZEN_SETPASS__TOKEN_EXPIRATION: '1s' });
+    const api = await startSetpassServer(config, { port: 0, log: () => undefined });
+    try {
+      const person = await newPerson(config);
+      const token = (
+        await putToken(
+          api,
+          person.userId,
+          { password: person.temporary, pin: PIN },
+          await adminToken(config),
+        )
+      ).text;
+      const session = await formSession(linkOf(api, token));
+      await new Promise((r) => setTimeout(r, 1500));
+      const answer = await postForm(
+        api.url,
+        { token, pin: PIN, password: 'abcdefgh1', confirm_password: 'abcdefgh1' },
+        session,
+        'text/html',
+      );
+      assert.equal(answer.status, 403);
+      assert.match(answer.text, /Token expired/);
+      assert.match(answer.text, /href="[^"]*\/reset"/, 'links to the reset form');
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('a client over the rate limit gets 429 with Retry-After', async () => {
+    const config = testConfig({ KAIZEN_SETPASS__RATE_LIMIT: '5' });
+    const api = await startSetpassServer(config, { port: 0, log: () => undefined });
+    try {
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 7; i++) {
+        const response = await fetch(linkOf(api, `guess${i}`.padEnd(43, 'x')));
+        statuses.push(response.status);
+        retryAfter ??= response.headers.get('retry-after');
+      }
+      assert.deepEqual(statuses, [404, 404, 404, 404, 404, 429, 429]);
+      assert.ok(Number(retryAfter) > 0);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('password reset, end to end', () => {
+  const taskQueue = `test-${randomUUID()}`;
+  let config: Config;
+  let api: RunningSetpass;
+  let worker: OnboardingWorker;
+  let workerRun: Promise<void>;
+
+  before(async () => {
+    const base = testConfig({ KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue });
+    api = await startSetpassServer(base, { port: 0, log: () => undefined });
+    config = testConfig({
+      KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+      KAIZEN_SETPASS__SETPASS_URL: api.url,
+      KAIZEN_SETPASS__DATABASE: base.setpass.database,
+      KAIZEN_EMAIL_DEFAULTS__ADMIN_EMAIL: `${uniqueName('admins')}@example.org`,
+    });
+    worker = await createWorker(config, taskQueue);
+    workerRun = worker.run();
+  });
+  after(async () => {
+    worker.worker.shutdown();
+    await workerRun;
+    await api.close();
+  });
+
+  async function requestReset(email: string, pin: string) {
+    const resetUrl = new URL('reset', api.url).toString();
+    const session = await formSession(resetUrl);
+    const started = performance.now();
+    const answer = await postForm(
+      resetUrl,
+      { name: 'Some One', email, confirm_email: email, pin },
+      session,
+    );
+    return { ...answer, ms: performance.now() - started };
+  }
+
+  test('existing and unknown accounts get the same answer; the existing one gets a working link', async () => {
+    const person = await newPerson(config);
+    const known = await requestReset(person.name, '2468');
+    const unknown = await requestReset(`${uniqueName('nobody')}@example.org`, '2468');
+    assert.equal(known.status, 200);
+    assert.equal(unknown.status, known.status);
+    assert.equal(unknown.text, known.text);
+    assert.equal(known.text, RESET_ANSWER);
+
+    const mail = await eventually('the reset mail', async () => (await mailsTo(person.name))[0]);
+    assert.match(mail.Subject, /new .* password link/);
+    const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))?.[1];
+    assert.ok(link);
+    const token = new URL(link).searchParams.get('token')!;
+    const pw = `Reset-${randomUUID()}`;
+    const session = await formSession(link);
+    const ok = await postForm(
+      api.url,
+      { token, pin: '2468', password: pw, confirm_password: pw },
+      session,
+    );
+    assert.equal(ok.status, 200, ok.text);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal((await keystoneLogin(config, person.name, pw)).status, 201);
+    assert.equal((await keystoneLogin(config, person.name, person.temporary)).status, 401);
+
+    const client = await connectClient(config);
+    try {
+      const handle = client.workflow.getHandle(resetWorkflowId(person.name));
+      assert.equal(await handle.result(), 'password-set');
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  test('an account holding a denied role is not reset and the admins are told', async () => {
+    const person = await newPerson(config);
+    const keystone = keystoneFromConfig(config);
+    const project = await keystone.findProjectByName(config.auth.admin_project);
+    const role = await keystone.findRoleByName('admin');
+    assert.ok(project && role);
+    await keystone.request(
+      'PUT',
+      `/projects/${project.id}/users/${person.userId}/roles/${role.id}`,
+    );
+
+    const answer = await requestReset(person.name, '1357');
+    assert.equal(answer.text, RESET_ANSWER);
+    const mail = await eventually(
+      'the admins mail',
+      async () => (await mailsTo(config.email_defaults.admin_email))[0],
+    );
+    assert.match(mail.Subject, new RegExp(`reset refused for ${person.name}`));
+    assert.match(await mailText(mail.ID), /role\(s\) admin/);
+    const client = await connectClient(config);
+    try {
+      const status = await client.workflow
+        .getHandle(resetWorkflowId(person.name))
+        .query(resetStatusQuery);
+      assert.equal(status.outcome, 'refused');
+    } finally {
+      await client.connection.close();
+    }
+  });
+});

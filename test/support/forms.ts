@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+
+export interface FormSession {
+  cookie: string;
+  csrf: string;
+}
+
+/** What a browser holds after opening a form page: the CSRF cookie and the matching field. */
+export async function formSession(pageUrl: string): Promise<FormSession> {
+  const page = await fetch(pageUrl, { headers: { accept: 'text/html' } });
+  const html = await page.text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  const cookie = page.headers.get('set-cookie')?.split(';')[0];
+  assert.ok(csrf && cookie, `the page at ${pageUrl} (${page.status}) sets a CSRF cookie and field`);
+  return { cookie, csrf };
+}
+
+/** Posts a form as the page would; answers as plain text unless `accept` asks for HTML. */
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  session: FormSession,
+  accept = 'text/plain',
+): Promise<{ status: number; text: string; headers: Headers }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept,
+      cookie: session.cookie,
+    },
+    body: new URLSearchParams({ ...fields, csrf: session.csrf }),
+  });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
