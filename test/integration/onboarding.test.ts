@@ -273,6 +273,36 @@ describe('onboarding, end to end', () => {
     assert.match(output, /ensuring-project[\s\S]*waiting-for-password/);
   });
 
+  test('a password set while Temporal is down still completes the onboarding', async () => {
+    const reg = registration();
+    const { handle } = await startOnboarding(client, config, reg, {
+      taskQueue,
+      reminders: { intervalMs: 3_600_000, maxReminders: 3 },
+    });
+    const setpassMail = await eventually('the set-password mail', async () =>
+      (await mailsTo(reg.email)).find((m) => /password/i.test(m.Subject)),
+    );
+    const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(setpassMail.ID))?.[1];
+    assert.ok(link);
+    const session = await formSession(link);
+    const token = new URL(link).searchParams.get('token')!;
+    const pw = `While-down-${randomUUID()}`;
+
+    execFileSync('scripts/services.sh', ['stop', 'temporal'], { stdio: 'ignore' });
+    try {
+      const ok = await postForm(
+        api.url,
+        { token, pin: PIN, password: pw, confirm_password: pw },
+        session,
+      );
+      assert.equal(ok.status, 200, ok.text);
+    } finally {
+      execFileSync('scripts/services.sh', ['start', 'temporal'], { stdio: 'ignore' });
+    }
+    const result = await handle.result();
+    assert.equal(result.outcome, 'completed');
+  });
+
   test('the SMTP server refuses mail sent without STARTTLS', async () => {
     const plain = nodemailer.createTransport({
       host: config.mail.smtp_host,

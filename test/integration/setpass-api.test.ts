@@ -1,5 +1,6 @@
 // The setpass contract against the real API, the real Keystone and the real token store.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RESET_ANSWER } from '../../api/app';
@@ -386,5 +387,52 @@ describe('password reset, end to end', () => {
     } finally {
       await client.connection.close();
     }
+  });
+  test('with approval on, a reset waits for an admin, who approves from the CLI', async () => {
+    const approving = await startSetpassServer(
+      testConfig({
+        KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+        KAIZEN_RESET__APPROVAL: 'approve',
+        KAIZEN_SETPASS__DATABASE: config.setpass.database,
+      }),
+      { port: 0, log: () => undefined },
+    );
+    const person = await newPerson(config);
+    try {
+      const resetUrl = new URL('reset', approving.url).toString();
+      const session = await formSession(resetUrl);
+      const answer = await postForm(
+        resetUrl,
+        { name: 'Ann', email: person.name, confirm_email: person.name, pin: '8642' },
+        session,
+      );
+      assert.equal(answer.text, RESET_ANSWER);
+    } finally {
+      await approving.close();
+    }
+    const workflowId = resetWorkflowId(person.name);
+    const askMail = await eventually('the approval request to the admins', async () =>
+      (await mailsTo(config.email_defaults.admin_email)).find((m) =>
+        m.Subject.includes(person.name),
+      ),
+    );
+    assert.match(askMail.Subject, /waiting for approval/);
+    assert.equal((await mailsTo(person.name)).length, 0, 'no link before the approval');
+
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'cli/main.ts', 'approve-reset', workflowId],
+        { env: { ...process.env, KAIZEN_SETTINGS: 'example_settings.ini' }, encoding: 'utf8' },
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    assert.match(output, /approved: reset:/);
+    const mail = await eventually(
+      'the reset mail after approval',
+      async () => (await mailsTo(person.name))[0],
+    );
+    assert.match(mail.Subject, /new .* password link/);
   });
 });
