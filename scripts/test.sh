@@ -27,6 +27,8 @@ fi
 # shellcheck source=/dev/null
 source "$STATE_DIR/services.env"
 
-log "integration tests (real Temporal, Keystone, Mailpit)"
+log "integration tests (real Temporal, Keystone, Mailpit, PostgreSQL)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/integration/*.test.ts
+log "browser tests (headless Chromium; screenshots in test-artifacts/screenshots)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/browser/*.test.ts
 log "all tests passed"
