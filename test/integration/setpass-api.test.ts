@@ -52,191 +52,205 @@ async function putToken(api: RunningSetpass, userId: string, body: unknown, toke
 
 const linkOf = (api: RunningSetpass, token: string) => `${api.url}?token=${token}`;
 
-describe('setpass API contract', () => {
-  const logs: string[] = [];
-  let config: Config;
-  let api: RunningSetpass;
-  let admin: string;
+function postgresUrl(): string {
+  const url = process.env.KAIZEN_TEST_POSTGRES_URL;
+  if (!url) throw new Error('KAIZEN_TEST_POSTGRES_URL is not set: run the tests with npm test');
+  return url;
+}
 
-  before(async () => {
-    config = testConfig();
-    api = await startSetpassServer(config, {
-      port: 0,
-      log: (m, f) => logs.push(JSON.stringify({ m, ...f })),
+// The same contract on both token stores.
+for (const store of ['sqlite', 'postgresql'] as const)
+  describe(`setpass API contract (${store} store)`, () => {
+    const logs: string[] = [];
+    let config: Config;
+    let api: RunningSetpass;
+    let admin: string;
+
+    before(async () => {
+      config = testConfig(
+        store === 'postgresql' ? { KAIZEN_SETPASS__DATABASE: postgresUrl() } : {},
+      );
+      api = await startSetpassServer(config, {
+        port: 0,
+        log: (m, f) => logs.push(JSON.stringify({ m, ...f })),
+      });
+      admin = await adminToken(config);
     });
-    admin = await adminToken(config);
-  });
-  after(() => api.close());
+    after(() => api.close());
 
-  test('PUT /token: 401 without a token, 403 for a non-admin token', async () => {
-    const person = await newPerson(config);
-    assert.equal((await putToken(api, person.userId, { password: 'x', pin: PIN })).status, 401);
-    const member = await keystoneLogin(config, person.name, person.temporary);
-    const refused = await putToken(api, person.userId, { password: 'x', pin: PIN }, member.token);
-    assert.equal(refused.status, 403);
-    assert.equal(
-      (await putToken(api, person.userId, { password: 'x', pin: PIN }, 'garbage')).status,
-      403,
-    );
-  });
+    test('PUT /token: 401 without a token, 403 for a non-admin token', async () => {
+      const person = await newPerson(config);
+      assert.equal((await putToken(api, person.userId, { password: 'x', pin: PIN })).status, 401);
+      const member = await keystoneLogin(config, person.name, person.temporary);
+      const refused = await putToken(api, person.userId, { password: 'x', pin: PIN }, member.token);
+      assert.equal(refused.status, 403);
+      assert.equal(
+        (await putToken(api, person.userId, { password: 'x', pin: PIN }, 'garbage')).status,
+        403,
+      );
+    });
 
-  test('PUT /token: bad bodies get 400/413 with a message, never 500', async () => {
-    const { userId } = await newPerson(config);
-    const cases: [unknown, number, RegExp][] = [
-      [{}, 400, /password and pin are both required/],
-      [{ password: 'x' }, 400, /both required/],
-      ['{not json', 400, /not valid JSON/],
-      ['[1,2]', 400, /JSON object/],
-      [{ password: 'x', pin: '12a4' }, 400, /pin must be exactly 4 digits/],
-      [{ password: 'x', pin: 1234 }, 400, /pin must be a string/],
-      [{ password: 'x'.repeat(10_000), pin: PIN }, 413, /too large/],
-    ];
-    for (const [body, status, message] of cases) {
-      const answer = await putToken(api, userId, body, admin);
-      assert.equal(answer.status, status, `${JSON.stringify(body).slice(0, 40)} → ${answer.text}`);
-      assert.match(answer.text, message);
-    }
-  });
+    test('PUT /token: bad bodies get 400/413 with a message, never 500', async () => {
+      const { userId } = await newPerson(config);
+      const cases: [unknown, number, RegExp][] = [
+        [{}, 400, /password and pin are both required/],
+        [{ password: 'x' }, 400, /both required/],
+        ['{not json', 400, /not valid JSON/],
+        ['[1,2]', 400, /JSON object/],
+        [{ password: 'x', pin: '12a4' }, 400, /pin must be exactly 4 digits/],
+        [{ password: 'x', pin: 1234 }, 400, /pin must be a string/],
+        [{ password: 'x'.repeat(10_000), pin: PIN }, 413, /too large/],
+      ];
+      for (const [body, status, message] of cases) {
+        const answer = await putToken(api, userId, body, admin);
+        assert.equal(
+          answer.status,
+          status,
+          `${JSON.stringify(body).slice(0, 40)} → ${answer.text}`,
+        );
+        assert.match(answer.text, message);
+      }
+    });
 
-  test('PUT /token again (also with {}) kills the old token and resets the attempt counter', async () => {
-    const person = await newPerson(config);
-    const first = await putToken(
-      api,
-      person.userId,
-      { password: person.temporary, pin: PIN },
-      admin,
-    );
-    assert.equal(first.status, 200);
-    assert.match(first.text, /^[A-Za-z0-9_-]{43}$/);
-    const session = await formSession(linkOf(api, first.text));
-    const wrong = {
-      token: first.text,
-      pin: '0000',
-      password: 'new-secret-1',
-      confirm_password: 'new-secret-1',
-    };
-    assert.match((await postForm(api.url, wrong, session)).text, /2 attempts left/);
-
-    const second = await putToken(api, person.userId, {}, admin);
-    assert.equal(second.status, 200);
-    assert.notEqual(second.text, first.text);
-    assert.equal((await fetch(linkOf(api, first.text))).status, 404, 'old token is dead');
-    const again = await postForm(api.url, { ...wrong, token: second.text }, session);
-    assert.match(again.text, /2 attempts left/, 'counter restarted');
-
-    // Only the PIN changes: the stored temporary password is kept.
-    const third = await putToken(api, person.userId, { pin: '1111' }, admin);
-    const ok = await postForm(
-      api.url,
-      {
-        token: third.text,
-        pin: '1111',
+    test('PUT /token again (also with {}) kills the old token and resets the attempt counter', async () => {
+      const person = await newPerson(config);
+      const first = await putToken(
+        api,
+        person.userId,
+        { password: person.temporary, pin: PIN },
+        admin,
+      );
+      assert.equal(first.status, 200);
+      assert.match(first.text, /^[A-Za-z0-9_-]{43}$/);
+      const session = await formSession(linkOf(api, first.text));
+      const wrong = {
+        token: first.text,
+        pin: '0000',
         password: 'new-secret-1',
         confirm_password: 'new-secret-1',
-      },
-      session,
-    );
-    assert.equal(ok.status, 200, ok.text);
-  });
+      };
+      assert.match((await postForm(api.url, wrong, session)).text, /2 attempts left/);
 
-  test('POST /: every refusal has its status and message; success is single-use', async () => {
-    const person = await newPerson(config);
-    const token = (
-      await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
-    ).text;
-    const session = await formSession(linkOf(api, token));
-    const post = (fields: Record<string, string>) =>
-      postForm(api.url, { token, ...fields }, session);
-    const pw = `Ok-${randomUUID()}`;
+      const second = await putToken(api, person.userId, {}, admin);
+      assert.equal(second.status, 200);
+      assert.notEqual(second.text, first.text);
+      assert.equal((await fetch(linkOf(api, first.text))).status, 404, 'old token is dead');
+      const again = await postForm(api.url, { ...wrong, token: second.text }, session);
+      assert.match(again.text, /2 attempts left/, 'counter restarted');
 
-    // GET never consumes or counts: open the link a few times first.
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(linkOf(api, token))).status, 200);
-
-    assert.equal((await post({ pin: PIN, password: pw })).status, 400);
-    const differ = await post({ pin: PIN, password: pw, confirm_password: `${pw}x` });
-    assert.equal(differ.status, 400);
-    assert.match(differ.text, /passwords differ/);
-    const unknown = await postForm(
-      api.url,
-      { token: 'x'.repeat(43), pin: PIN, password: pw, confirm_password: pw },
-      session,
-    );
-    assert.equal(unknown.status, 404);
-    assert.match(unknown.text, /Token not found/);
-    const noCsrf = await postForm(
-      api.url,
-      { token, pin: PIN, password: pw, confirm_password: pw },
-      { ...session, csrf: 'forged' },
-    );
-    assert.equal(noCsrf.status, 403);
-    assert.match(noCsrf.text, /form had expired/);
-
-    const wrong = await post({ pin: '9999', password: pw, confirm_password: pw });
-    assert.equal(wrong.status, 403);
-    assert.match(
-      wrong.text,
-      /Wrong PIN\. 2 attempts left/,
-      'GETs and refusals before the PIN did not count',
-    );
-
-    // Keystone's password policy refuses: the person sees why, and the link stays usable.
-    const policy = await post({
-      pin: PIN,
-      password: 'my-password-is-long',
-      confirm_password: 'my-password-is-long',
+      // Only the PIN changes: the stored temporary password is kept.
+      const third = await putToken(api, person.userId, { pin: '1111' }, admin);
+      const ok = await postForm(
+        api.url,
+        {
+          token: third.text,
+          pin: '1111',
+          password: 'new-secret-1',
+          confirm_password: 'new-secret-1',
+        },
+        session,
+      );
+      assert.equal(ok.status, 200, ok.text);
     });
-    assert.equal(policy.status, 400);
-    assert.match(policy.text, /must not contain the word "password"/);
 
-    const ok = await post({ pin: PIN, password: pw, confirm_password: pw });
-    assert.equal(ok.status, 200, ok.text);
-    assert.equal(
-      (await post({ pin: PIN, password: pw, confirm_password: pw })).status,
-      404,
-      'single-use',
-    );
-    await new Promise((r) => setTimeout(r, 1100));
-    assert.equal((await keystoneLogin(config, person.name, pw)).status, 201);
-  });
+    test('POST /: every refusal has its status and message; success is single-use', async () => {
+      const person = await newPerson(config);
+      const token = (
+        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
+      ).text;
+      const session = await formSession(linkOf(api, token));
+      const post = (fields: Record<string, string>) =>
+        postForm(api.url, { token, ...fields }, session);
+      const pw = `Ok-${randomUUID()}`;
 
-  test('POST /: locked after max_attempts wrong PINs; then the right PIN no longer helps', async () => {
-    const person = await newPerson(config);
-    const token = (
-      await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
-    ).text;
-    const session = await formSession(linkOf(api, token));
-    const pw = `Ok-${randomUUID()}`;
-    const post = (pin: string) =>
-      postForm(api.url, { token, pin, password: pw, confirm_password: pw }, session);
-    assert.match((await post('0001')).text, /2 attempts left/);
-    assert.match((await post('0002')).text, /1 attempt left/);
-    const third = await post('0003');
-    assert.equal(third.status, 403);
-    assert.match(third.text, /Account locked/);
-    const right = await post(PIN);
-    assert.equal(right.status, 403);
-    assert.match(right.text, /Account locked/);
-    assert.equal(
-      (await keystoneLogin(config, person.name, person.temporary)).status,
-      201,
-      'password unchanged',
-    );
-  });
+      // GET never consumes or counts: open the link a few times first.
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(linkOf(api, token))).status, 200);
 
-  test('GET /healthz answers ok', async () => {
-    const response = await fetch(new URL('healthz', api.url));
-    assert.equal(response.status, 200);
-    assert.equal(await response.text(), 'ok');
-  });
+      assert.equal((await post({ pin: PIN, password: pw })).status, 400);
+      const differ = await post({ pin: PIN, password: pw, confirm_password: `${pw}x` });
+      assert.equal(differ.status, 400);
+      assert.match(differ.text, /passwords differ/);
+      const unknown = await postForm(
+        api.url,
+        { token: 'x'.repeat(43), pin: PIN, password: pw, confirm_password: pw },
+        session,
+      );
+      assert.equal(unknown.status, 404);
+      assert.match(unknown.text, /Token not found/);
+      const noCsrf = await postForm(
+        api.url,
+        { token, pin: PIN, password: pw, confirm_password: pw },
+        { ...session, csrf: 'forged' },
+      );
+      assert.equal(noCsrf.status, 403);
+      assert.match(noCsrf.text, /form had expired/);
 
-  test('request logs hold no token, PIN or password', () => {
-    assert.ok(logs.length > 20, 'requests were logged');
-    const text = logs.join('\n');
-    assert.ok(!text.includes('?token='), 'no query strings');
-    assert.ok(!text.includes(PIN));
-    assert.ok(!/tmp-[0-9a-f-]{36}|Ok-[0-9a-f-]{36}/.test(text), 'no passwords');
+      const wrong = await post({ pin: '9999', password: pw, confirm_password: pw });
+      assert.equal(wrong.status, 403);
+      assert.match(
+        wrong.text,
+        /Wrong PIN\. 2 attempts left/,
+        'GETs and refusals before the PIN did not count',
+      );
+
+      // Keystone's password policy refuses: the person sees why, and the link stays usable.
+      const policy = await post({
+        pin: PIN,
+        password: 'my-password-is-long',
+        confirm_password: 'my-password-is-long',
+      });
+      assert.equal(policy.status, 400);
+      assert.match(policy.text, /must not contain the word "password"/);
+
+      const ok = await post({ pin: PIN, password: pw, confirm_password: pw });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(
+        (await post({ pin: PIN, password: pw, confirm_password: pw })).status,
+        404,
+        'single-use',
+      );
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await keystoneLogin(config, person.name, pw)).status, 201);
+    });
+
+    test('POST /: locked after max_attempts wrong PINs; then the right PIN no longer helps', async () => {
+      const person = await newPerson(config);
+      const token = (
+        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
+      ).text;
+      const session = await formSession(linkOf(api, token));
+      const pw = `Ok-${randomUUID()}`;
+      const post = (pin: string) =>
+        postForm(api.url, { token, pin, password: pw, confirm_password: pw }, session);
+      assert.match((await post('0001')).text, /2 attempts left/);
+      assert.match((await post('0002')).text, /1 attempt left/);
+      const third = await post('0003');
+      assert.equal(third.status, 403);
+      assert.match(third.text, /Account locked/);
+      const right = await post(PIN);
+      assert.equal(right.status, 403);
+      assert.match(right.text, /Account locked/);
+      assert.equal(
+        (await keystoneLogin(config, person.name, person.temporary)).status,
+        201,
+        'password unchanged',
+      );
+    });
+
+    test('GET /healthz answers ok', async () => {
+      const response = await fetch(new URL('healthz', api.url));
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), 'ok');
+    });
+
+    test('request logs hold no token, PIN or password', () => {
+      assert.ok(logs.length > 20, 'requests were logged');
+      const text = logs.join('\n');
+      assert.ok(!text.includes('?token='), 'no query strings');
+      assert.ok(!text.includes(PIN));
+      assert.ok(!/tmp-[0-9a-f-]{36}|Ok-[0-9a-f-]{36}/.test(text), 'no passwords');
+    });
   });
-});
 
 describe('setpass API limits', () => {
   test('expired links are refused with what to do next', async () => {
@@ -434,5 +448,42 @@ describe('password reset, end to end', () => {
       async () => (await mailsTo(person.name))[0],
     );
     assert.match(mail.Subject, /new .* password link/);
+  });
+  test('a reset link not used reminds once before it expires', async () => {
+    const shortLived = await startSetpassServer(
+      testConfig({
+        KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+        KAIZEN_SETPASS__TOKEN_EXPIRATION: '4s',
+        KAIZEN_SETPASS__DATABASE: config.setpass.database,
+      }),
+      { port: 0, log: () => undefined },
+    );
+    const person = await newPerson(config);
+    try {
+      const resetUrl = new URL('reset', shortLived.url).toString();
+      const session = await formSession(resetUrl);
+      await postForm(
+        resetUrl,
+        { name: 'Bo', email: person.name, confirm_email: person.name, pin: '3690' },
+        session,
+      );
+    } finally {
+      await shortLived.close();
+    }
+    const mails = await eventually('the link and one reminder', async () => {
+      const found = await mailsTo(person.name);
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.equal(mails.filter((m) => /^Reminder/.test(m.Subject)).length, 1);
+    const client = await connectClient(config);
+    try {
+      assert.equal(
+        await client.workflow.getHandle(resetWorkflowId(person.name)).result(),
+        'link-sent',
+      );
+    } finally {
+      await client.connection.close();
+    }
+    assert.equal((await mailsTo(person.name)).length, 2, 'exactly one reminder');
   });
 });
