@@ -251,7 +251,8 @@ export function createApp(deps: SetpassDeps): Koa {
     respond(ctx, {
       status: 200,
       title: 'Password set',
-      message: 'Password set. You can now log in with your e-mail address and your new password.',
+      message:
+        'Password set. You can now log in with your user name (your e-mail address) and your new password.',
     });
   });
 
@@ -375,7 +376,7 @@ const expired: Outcome = {
 const locked: Outcome = {
   status: 403,
   title: 'Link locked',
-  message: 'Account locked, too many wrong attempts! Ask for a new link below.',
+  message: 'Link locked: too many wrong PINs. Your account is safe; ask for a new link below.',
   offerReset: true,
 };
 

@@ -57,7 +57,7 @@ export function setPasswordPage(
     `${errorBox(options.error)}
 <p>Enter the 4-digit PIN you chose when you registered, then your new password twice.</p>
 <p class="hint" id="rules">Password rules: ${escapeHtml(PASSWORD_RULES)}${options.expiresIn ? ` This link works for ${escapeHtml(options.expiresIn)} after it was sent.` : ''}</p>
-<form method="post" action="/">
+<form method="post" action="./">
 <input type="hidden" name="token" value="${escapeHtml(options.token)}">
 <input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
 <label for="pin">PIN (4 digits)</label>
@@ -83,7 +83,7 @@ export function resetPage(
     `${errorBox(options.error)}
 <p>We will send a new set-password link to the e-mail address of your account. You will need a
 4-digit PIN: choose a new one here, and keep it for the link.</p>
-<form method="post" action="/reset">
+<form method="post" action="reset">
 <input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
 <label for="name">Your name</label>
 <input id="name" name="name" autocomplete="name" maxlength="100" required value="${escapeHtml(v.name ?? '')}">

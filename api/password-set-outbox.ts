@@ -40,12 +40,10 @@ export class PasswordSetOutbox {
         const client = await this.client();
         for (const event of events) {
           try {
-            await client.workflow
-              .getHandle(event.workflowId)
-              .signal(passwordSetSignal, {
-                userId: event.userId,
-                at: new Date(event.at).toISOString(),
-              });
+            await client.workflow.getHandle(event.workflowId).signal(passwordSetSignal, {
+              userId: event.userId,
+              at: new Date(event.at).toISOString(),
+            });
           } catch (err) {
             if (!(err instanceof WorkflowNotFoundError)) throw err;
             this.log('password set for a workflow that no longer runs', {

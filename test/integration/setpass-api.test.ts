@@ -226,10 +226,10 @@ for (const store of ['sqlite', 'postgresql'] as const)
       assert.match((await post('0002')).text, /1 attempt left/);
       const third = await post('0003');
       assert.equal(third.status, 403);
-      assert.match(third.text, /Account locked/);
+      assert.match(third.text, /Link locked/);
       const right = await post(PIN);
       assert.equal(right.status, 403);
-      assert.match(right.text, /Account locked/);
+      assert.match(right.text, /Link locked/);
       assert.equal(
         (await keystoneLogin(config, person.name, person.temporary)).status,
         201,
