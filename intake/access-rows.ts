@@ -1,0 +1,221 @@
+// The access sheet ("Form Responses 1"): columns found by header name, one request per row.
+// Pure: parsing and validation only; every refusal says which column is wrong and how to fix it.
+
+/** Logical column → header text in the sheet (the original form's headers; configurable). */
+export const DEFAULT_ACCESS_COLUMNS = {
+  approved: 'Approved',
+  helpdeskNotified: 'Helpdesk Notified',
+  reminderSent: 'Reminder Sent',
+  timestamp: 'Timestamp',
+  email: 'Email',
+  firstName: 'First name',
+  lastName: 'Last name',
+  existingAccount: 'Existing account?',
+  organisation: 'Organisation',
+  role: 'Role',
+  phone: 'Phone',
+  sponsor: 'Sponsor',
+  pin: 'PIN',
+  comment: 'Comment',
+  newOrExisting: 'New or existing project',
+  newProjectName: 'New project name',
+  projectDescription: 'Project description',
+  additionalUsers: 'Additional users',
+  existingProjectName: 'Existing project name',
+  projectContactName: 'Project contact name',
+  projectContactEmail: 'Project contact email',
+  status: 'Status',
+} as const;
+export type AccessColumn = keyof typeof DEFAULT_ACCESS_COLUMNS;
+export type ColumnMapping = Record<AccessColumn, string>;
+
+/** Columns without which no row can be understood. The status column is added when missing. */
+const REQUIRED: AccessColumn[] = ['approved', 'timestamp', 'email', 'existingAccount', 'pin'];
+
+export interface AccessRequest {
+  /** Sheet row number (1-based, header = 1) when read: only a hint, rows move. */
+  row: number;
+  /** Stable identity of the request: normalised email + form timestamp. */
+  key: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  existingUser: boolean;
+  /** The new user's PIN; absent for existing users (they already have a password). */
+  pin?: string;
+  project: { mode: 'new'; name: string; description: string } | { mode: 'existing'; name: string };
+  additionalUsers: string[];
+  comment: string;
+  helpdeskNotified: boolean;
+  /** The row exactly as read, to copy to "Current Users". */
+  cells: string[];
+}
+
+export type RowOutcome =
+  | { kind: 'request'; request: AccessRequest }
+  | { kind: 'invalid'; row: number; key: string; reason: string }
+  | { kind: 'not-approved'; row: number };
+
+export interface ParsedSheet {
+  header: string[];
+  /** 1-based column of each logical column that exists. */
+  columns: Partial<Record<AccessColumn, number>>;
+  rows: RowOutcome[];
+}
+
+export class SheetLayoutError extends Error {}
+
+const EMAIL = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const PROJECT = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+const NAME_MAX = 100;
+
+export function requestKey(email: string, timestamp: string): string {
+  return `${email.trim().toLowerCase()}|${timestamp.trim()}`;
+}
+
+/** Finds each logical column by its header text (case and surrounding blanks ignored). */
+export function locateColumns(header: string[], mapping: ColumnMapping): ParsedSheet['columns'] {
+  const normal = header.map((h) => h.trim().toLowerCase());
+  const columns: ParsedSheet['columns'] = {};
+  for (const [column, title] of Object.entries(mapping) as [AccessColumn, string][]) {
+    const index = normal.indexOf(title.trim().toLowerCase());
+    if (index >= 0) columns[column] = index + 1;
+  }
+  const missing = REQUIRED.filter((c) => columns[c] === undefined);
+  if (missing.length > 0) {
+    throw new SheetLayoutError(
+      `the access sheet has no column ${missing.map((c) => `"${mapping[c]}"`).join(', ')}: ` +
+        `add the header, or set [columns] ${missing.join(', ')} to the header your sheet uses`,
+    );
+  }
+  return columns;
+}
+
+export function parseAccessSheet(
+  rows: string[][],
+  mapping: ColumnMapping = DEFAULT_ACCESS_COLUMNS,
+): ParsedSheet {
+  const header = rows[0] ?? [];
+  const columns = locateColumns(header, mapping);
+  const outcomes: RowOutcome[] = [];
+  rows.slice(1).forEach((cells, i) => {
+    const row = i + 2;
+    if (cells.every((c) => c.trim() === '')) return;
+    outcomes.push(parseAccessRow(cells, row, columns, mapping));
+  });
+  return { header, columns, rows: outcomes };
+}
+
+export function parseAccessRow(
+  cells: string[],
+  row: number,
+  columns: ParsedSheet['columns'],
+  mapping: ColumnMapping = DEFAULT_ACCESS_COLUMNS,
+): RowOutcome {
+  const cell = (column: AccessColumn) => {
+    const index = columns[column];
+    return index === undefined ? '' : (cells[index - 1] ?? '').trim();
+  };
+  if (cell('approved').toLowerCase() !== 'approved') return { kind: 'not-approved', row };
+
+  const email = cell('email').toLowerCase();
+  const key = requestKey(email, cell('timestamp'));
+  const problems: string[] = [];
+  const named = (column: AccessColumn) => `"${mapping[column]}"`;
+
+  if (!EMAIL.test(email))
+    problems.push(`${named('email')} is not an e-mail address (name@example.org)`);
+  if (!cell('timestamp')) problems.push(`${named('timestamp')} is empty`);
+  const existingAnswer = cell('existingAccount').toLowerCase();
+  if (!['yes', 'no'].includes(existingAnswer))
+    problems.push(`${named('existingAccount')} must be Yes or No`);
+  const existingUser = existingAnswer === 'yes';
+
+  const firstName = cell('firstName');
+  const lastName = cell('lastName');
+  const pin = cell('pin');
+  if (!existingUser) {
+    if (!firstName) problems.push(`${named('firstName')} is required for a new user`);
+    if (!lastName) problems.push(`${named('lastName')} is required for a new user`);
+    if (!/^\d{4}$/.test(pin))
+      problems.push(`${named('pin')} must be exactly 4 digits for a new user`);
+  }
+  for (const [column, value] of [
+    ['firstName', firstName],
+    ['lastName', lastName],
+  ] as const) {
+    if (value.length > NAME_MAX || /[\r\n<>]/.test(value)) {
+      problems.push(
+        `${named(column)} must be at most ${NAME_MAX} characters without line breaks or < >`,
+      );
+    }
+  }
+
+  const newName = cell('newProjectName');
+  const existingName = cell('existingProjectName');
+  const description = cell('projectDescription');
+  let project: AccessRequest['project'] | undefined;
+  const projectName = newName || existingName;
+  if (!projectName) {
+    problems.push(
+      `give ${named('newProjectName')} (a new project) or ${named('existingProjectName')} (to join one)`,
+    );
+  } else if (!PROJECT.test(projectName)) {
+    problems.push(
+      `project name "${projectName.slice(0, 80)}" is not valid: 1-64 letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
+    );
+  } else {
+    project = newName
+      ? { mode: 'new', name: newName, description }
+      : { mode: 'existing', name: existingName };
+  }
+  if (description.length > 255)
+    problems.push(`${named('projectDescription')} must be at most 255 characters`);
+
+  const additionalUsers = cell('additionalUsers')
+    .split(/[,;\s]+/)
+    .map((u) => u.trim().toLowerCase())
+    .filter((u) => u !== '');
+  const badUsers = additionalUsers.filter((u) => !EMAIL.test(u));
+  if (badUsers.length > 0) {
+    problems.push(
+      `${named('additionalUsers')} holds invalid addresses: ${badUsers.slice(0, 3).join(', ').slice(0, 120)}`,
+    );
+  }
+
+  if (problems.length > 0 || !project)
+    return { kind: 'invalid', row, key, reason: problems.join('; ') };
+  return {
+    kind: 'request',
+    request: {
+      row,
+      key,
+      email,
+      firstName,
+      lastName,
+      existingUser,
+      ...(existingUser ? {} : { pin }),
+      project,
+      additionalUsers,
+      comment: cell('comment'),
+      helpdeskNotified: cell('helpdeskNotified') !== '',
+      cells,
+    },
+  };
+}
+
+/** Where a request's row is now: searched by key at the moment of use, never remembered. */
+export function findRowByKey(
+  rows: string[][],
+  columns: ParsedSheet['columns'],
+  key: string,
+): number | undefined {
+  const emailAt = columns.email;
+  const timestampAt = columns.timestamp;
+  if (emailAt === undefined || timestampAt === undefined) return undefined;
+  for (let i = 1; i < rows.length; i++) {
+    const cells = rows[i]!;
+    if (requestKey(cells[emailAt - 1] ?? '', cells[timestampAt - 1] ?? '') === key) return i + 1;
+  }
+  return undefined;
+}
