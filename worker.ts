@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { Client } from '@temporalio/client';
 import {
+  createIntakeActivities,
   createMailActivities,
   createOpenStackActivities,
   createSetpassActivities,
@@ -14,7 +16,9 @@ import { formatDuration } from './config/duration';
 import { loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { keystoneFromConfig } from './lib/keystone-from-config';
-import { connectWorkerConnection } from './lib/temporal';
+import { sheetSourceFromConfig } from './lib/sheet-source-from-config';
+import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
+import { connectClient, connectWorkerConnection } from './lib/temporal';
 
 export function mailTransport({ mail }: Config): Transporter {
   return nodemailer.createTransport({
@@ -28,10 +32,28 @@ export function mailTransport({ mail }: Config): Transporter {
   });
 }
 
-export function createActivities(config: Config, transport: Transporter) {
+export function createActivities(
+  config: Config,
+  transport: Transporter,
+  temporal: () => Promise<Client>,
+) {
   const keystone = keystoneFromConfig(config);
   const defaults = config.email_defaults;
   return {
+    ...createIntakeActivities({
+      source: sheetSourceFromConfig(config),
+      mapping: config.columns,
+      accessTab: config.intake.access_tab,
+      currentUsersTab: config.intake.current_users_tab,
+      async start(request) {
+        const started = await startOnboarding(
+          await temporal(),
+          config,
+          registrationFromRequest(request),
+        );
+        return started.alreadyRunning ? 'already' : 'started';
+      },
+    }),
     ...createOpenStackActivities({
       keystone,
       domainId: config.auth.domain_id,
@@ -73,12 +95,15 @@ export async function createWorker(
 ): Promise<OnboardingWorker> {
   const connection = await connectWorkerConnection(config);
   const transport = mailTransport(config);
+  // The poller starts onboardings through a client of its own, made on first use.
+  let client: Promise<Client> | undefined;
+  const temporal = () => (client ??= connectClient(config));
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
-    activities: createActivities(config, transport),
+    activities: createActivities(config, transport, temporal),
     dataConverter: dataConverterFor(config.secrets.codec_key),
   });
   return {
@@ -89,6 +114,7 @@ export async function createWorker(
       } finally {
         transport.close();
         await connection.close();
+        await (await client?.catch(() => undefined))?.connection.close();
       }
     },
   };

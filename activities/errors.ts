@@ -1,4 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { SheetLayoutError } from '../intake/access-rows';
+import { SheetSourceError } from '../intake/sheet-source';
 import { RequestRejected } from '../lib/http';
 
 /** Stable failure types a workflow (or an admin reading the UI) can branch on. */
@@ -7,6 +9,10 @@ export const FailureType = {
   invalidRegistration: 'InvalidRegistration',
   setpassRejected: 'SetpassRejected',
   recipientRefused: 'RecipientRefused',
+  projectNameTaken: 'ProjectNameTaken',
+  projectNotFound: 'ProjectNotFound',
+  userNotFound: 'UserNotFound',
+  sheetRejected: 'SheetRejected',
 } as const;
 
 /**
@@ -17,6 +23,10 @@ export async function classified<T>(body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (err) {
+    if (err instanceof SheetSourceError || err instanceof SheetLayoutError) {
+      // A wrong key, an unshared sheet, a missing tab or column: an operator must fix it.
+      throw ApplicationFailure.nonRetryable(err.message, FailureType.sheetRejected);
+    }
     if (err instanceof RequestRejected) {
       throw ApplicationFailure.create({
         message: err.message,

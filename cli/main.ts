@@ -3,9 +3,12 @@ import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
+import { formatDuration } from '../config/duration';
+import { ensurePollerSchedule, pollerScheduleId } from '../lib/poller-schedule';
 import { startOnboarding } from '../lib/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { registrationFromCsv, validateRegistration } from '../registration/parse';
+import type { pollRegistrations } from '../workflows';
 import { approveResetSignal, statusQuery, type OnboardingStep } from '../shared/onboarding';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -16,6 +19,9 @@ const USAGE = `usage: npm run cli -- <command>
                         New project name, Project description, PIN) and one registration row
                         (FILE "-" reads standard input); add --no-wait to return at once
   status WORKFLOW_ID    show the step an onboarding is at
+  schedule-poller       create (or update) the schedule that polls the access sheet
+                        every [intake] poll_interval
+  poll-now              poll the access sheet once now and print what it did
   approve-reset WORKFLOW_ID [--reject]
                         decide a password reset waiting for approval ([reset] approval = approve)
 
@@ -85,7 +91,27 @@ async function approveReset(args: string[], client: Client): Promise<number> {
   return 0;
 }
 
+async function schedulePoller(config: Config, client: Client): Promise<number> {
+  const outcome = await ensurePollerSchedule(client, config);
+  console.log(
+    `poller schedule ${pollerScheduleId(config.temporal.task_queue)} ${outcome}: every ${formatDuration(config.intake.poll_interval)}`,
+  );
+  return 0;
+}
+
+async function pollNow(config: Config, client: Client): Promise<number> {
+  const report = await client.workflow.execute<typeof pollRegistrations>('pollRegistrations', {
+    workflowId: `poll-now:${new Date().toISOString()}`,
+    taskQueue: config.temporal.task_queue,
+  });
+  console.log(JSON.stringify(report, null, 2));
+  return 0;
+}
+
 const COMMANDS = {
+  'schedule-poller': (_args: string[], config: Config, client: Client) =>
+    schedulePoller(config, client),
+  'poll-now': (_args: string[], config: Config, client: Client) => pollNow(config, client),
   start: (args: string[], config: Config, client: Client) => start(args, config, client),
   status: (args: string[], _config: Config, client: Client) => status(args, client),
   'approve-reset': (args: string[], _config: Config, client: Client) => approveReset(args, client),

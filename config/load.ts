@@ -71,7 +71,8 @@ export function parseConfig(
     const section = match[1]!.toLowerCase();
     const key = match[2]!.toLowerCase();
     const specs = SCHEMA[section as keyof typeof SCHEMA] as Record<string, SettingSpec> | undefined;
-    if (!specs || !(key in specs)) problems.push(`environment: ${name} names no setting`);
+    const known = specs && Object.keys(specs).some((k) => k.toLowerCase() === key);
+    if (!known) problems.push(`environment: ${name} names no setting`);
   }
 
   for (const [section, specs] of Object.entries(SCHEMA)) {

@@ -1,3 +1,4 @@
+import { DEFAULT_ACCESS_COLUMNS, type AccessColumn } from '../intake/access-rows';
 // Every setting, declared once: section, key, kind, default and help.
 // The loader checks values against this at start-up; nothing else reads settings.ini.
 export type Kind =
@@ -27,6 +28,15 @@ const s = <K extends Kind>(
   help,
   ...extra,
 });
+
+/** `[columns] email = Email`: the header text of each logical column of the access sheet. */
+function columnSettings(): { [K in AccessColumn]: SettingSpec & { kind: 'string' } } {
+  const entries = Object.entries(DEFAULT_ACCESS_COLUMNS).map(([key, header]) => [
+    key,
+    s('string', `header of the access sheet's "${header}" column`, { default: header }),
+  ]);
+  return Object.fromEntries(entries) as { [K in AccessColumn]: SettingSpec & { kind: 'string' } };
+}
 
 export const SCHEMA = {
   auth: {
@@ -93,6 +103,29 @@ export const SCHEMA = {
       optional: true,
     }),
   },
+  intake: {
+    source: s('choice', 'where registrations come from: local (a .xlsx file) or google', {
+      default: 'local',
+      choices: ['local', 'google'],
+    }),
+    local_file: s('path', 'the local spreadsheet (.xlsx) with the access tabs', {
+      default: '.state/registrations.xlsx',
+    }),
+    spreadsheet_id: s('string', 'id of the Google Sheet (from its URL)', { default: '', optional: true }),
+    key_file: s('path', 'service-account key (JSON) that the sheet is shared with', {
+      default: '',
+      optional: true,
+    }),
+    sheets_url: s('url', 'Sheets API root (change only to test against a local server)', {
+      default: 'https://sheets.googleapis.com/',
+    }),
+    access_tab: s('string', 'tab the registration form writes to', { default: 'Form Responses 1' }),
+    current_users_tab: s('string', 'tab completed registrations move to', {
+      default: 'Current Users',
+    }),
+    poll_interval: s('duration', 'how often the poller reads the sheet', { default: '5m' }),
+  },
+  columns: columnSettings(),
   reminder: {
     interval: s('duration', 'time between set-password reminders', { default: '24h' }),
     count: s('int', 'reminders sent before an onboarding is abandoned', {

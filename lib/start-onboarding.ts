@@ -4,6 +4,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { Config } from '../config/schema';
+import type { AccessRequest } from '../intake/access-rows';
 import {
   onboardingWorkflowId,
   searchAttributes,
@@ -37,6 +38,11 @@ export async function startOnboarding(
       workflowId,
       taskQueue: options.taskQueue ?? config.temporal.task_queue,
       args: [input],
+      // Polls repeat: a row's onboarding starts once, and again only after it failed and an
+      // admin cleared its Status cell.
+      workflowIdReusePolicy: registration.sheetKey
+        ? 'ALLOW_DUPLICATE_FAILED_ONLY'
+        : 'ALLOW_DUPLICATE',
       typedSearchAttributes: [
         { key: searchAttributes.user, value: registration.email },
         { key: searchAttributes.project, value: registration.project },
@@ -53,4 +59,22 @@ export async function startOnboarding(
     }
     throw err;
   }
+}
+
+/** The onboarding a sheet row asks for. */
+export function registrationFromRequest(request: AccessRequest): Registration {
+  return {
+    email: request.email,
+    firstName: request.firstName,
+    lastName: request.lastName,
+    project: request.project.name,
+    ...(request.project.mode === 'new' && request.project.description
+      ? { projectDescription: request.project.description }
+      : {}),
+    ...(request.pin ? { pin: request.pin } : {}),
+    existingUser: request.existingUser,
+    projectMode: request.project.mode,
+    additionalUsers: request.additionalUsers,
+    sheetKey: request.key,
+  };
 }

@@ -13,8 +13,19 @@ export interface Registration {
   /** Name of the OpenStack project to create or join. */
   project: string;
   projectDescription?: string;
-  /** The 4-digit PIN the person chose on the form: a secret. */
-  pin: string;
+  /** The 4-digit PIN the person chose on the form: a secret. Absent for existing users. */
+  pin?: string;
+  /** The person already has an account (no new user, no password link). Default false. */
+  existingUser?: boolean;
+  /**
+   * new: the project must not exist yet (a taken name is refused); existing: it must exist;
+   * find-or-create (default, the command line's): either.
+   */
+  projectMode?: 'new' | 'existing' | 'find-or-create';
+  /** Existing users who also get the member role on the project. */
+  additionalUsers?: string[];
+  /** Key of the access-sheet row this came from: its row moves to "Current Users" when done. */
+  sheetKey?: string;
 }
 
 export interface ReminderPolicy {
@@ -77,8 +88,11 @@ export const searchAttributes = {
 
 /** One onboarding per person and project: starting the same registration twice is a no-op. */
 export function onboardingWorkflowId(
-  registration: Pick<Registration, 'email' | 'project'>,
+  registration: Pick<Registration, 'email' | 'project' | 'sheetKey'>,
 ): string {
+  // A sheet row is identified by its key (email + form timestamp), so the same person can
+  // register again later; a registration given by hand, by person and project.
+  if (registration.sheetKey) return `onboard:${registration.sheetKey}`;
   return `onboard:${registration.email.trim().toLowerCase()}:${registration.project.trim().toLowerCase()}`;
 }
 

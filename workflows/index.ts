@@ -1,2 +1,3 @@
 export { onboardUser } from './onboard-user';
 export { resetPassword } from './reset-password';
+export { pollRegistrations } from './poll-registrations';

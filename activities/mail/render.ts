@@ -9,6 +9,8 @@ export const TEMPLATE_NAMES = [
   'password-reset',
   'reset-refused',
   'reset-approval',
+  'new-project',
+  'request-failed',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

@@ -1,10 +1,17 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { classified, FailureType } from '../errors';
 import type { KeystoneClient } from './keystone';
 
 export interface EnsureProjectInput {
   name: string;
   description?: string;
+  mode?: 'new' | 'existing' | 'find-or-create';
+}
+
+/** Keystone tag marking a project as created by one onboarding (tags allow no "/" or ","). */
+export function claimTag(workflowId: string): string {
+  return `kaizen-${createHash('sha256').update(workflowId).digest('hex').slice(0, 24)}`;
 }
 export interface EnsureUserInput {
   email: string;
@@ -35,14 +42,45 @@ export interface OpenStackDeps {
 /** Find-before-create steps: each can run any number of times and converges on the same state. */
 export function createOpenStackActivities({ keystone, domainId, memberRole }: OpenStackDeps) {
   return {
-    async ensureProject({ name, description }: EnsureProjectInput): Promise<Ensured> {
+    /**
+     * new: create, refusing a name someone else holds; a project carrying this workflow's claim
+     * tag is ours from an earlier attempt. existing: must be there. find-or-create: either.
+     */
+    async ensureProject({
+      name,
+      description,
+      mode = 'find-or-create',
+    }: EnsureProjectInput): Promise<Ensured> {
       return classified(async () => {
+        const claim = claimTag(activityInfo().workflowExecution?.workflowId ?? name);
         const existing = await keystone.findProjectByName(name);
-        if (existing) return { id: existing.id, created: false };
+        if (existing) {
+          if (mode === 'new' && !(existing.tags ?? []).includes(claim)) {
+            throw ApplicationFailure.nonRetryable(
+              `project name "${name}" is already taken: choose another name, or ask to join it as an existing project`,
+              FailureType.projectNameTaken,
+            );
+          }
+          return { id: existing.id, created: false };
+        }
+        if (mode === 'existing') {
+          throw ApplicationFailure.nonRetryable(
+            `project "${name}" does not exist: check the name, or ask for a new project`,
+            FailureType.projectNotFound,
+          );
+        }
         const response = await keystone.request(
           'POST',
           '/projects',
-          { project: { name, domain_id: domainId, description: description ?? '', enabled: true } },
+          {
+            project: {
+              name,
+              domain_id: domainId,
+              description: description ?? '',
+              enabled: true,
+              tags: [claim],
+            },
+          },
           [409],
         );
         if (response.status === 409)
@@ -50,6 +88,20 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
         const id = response.json<{ project: { id: string } }>().project.id;
         log.info('project created', { project: name, projectId: id });
         return { id, created: true };
+      });
+    },
+
+    /** An account that must already exist (existing users, additional users). */
+    async findExistingUser({ email }: { email: string }): Promise<string> {
+      return classified(async () => {
+        const user = await keystone.findUserByName(email);
+        if (!user) {
+          throw ApplicationFailure.nonRetryable(
+            `user "${email}" does not exist: answer "No" to "Existing account?" for a new user, or correct the address`,
+            FailureType.userNotFound,
+          );
+        }
+        return user.id;
       });
     },
 

@@ -15,6 +15,7 @@ export interface KeystoneProject {
   name: string;
   domain_id: string;
   description?: string;
+  tags?: string[];
 }
 
 export interface KeystoneUser {

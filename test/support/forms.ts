@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { eventually, mailsTo, mailText } from './services';
 
 export interface FormSession {
   cookie: string;
@@ -32,4 +33,21 @@ export async function postForm(
     body: new URLSearchParams({ ...fields, csrf: session.csrf }),
   });
   return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+/** Opens the set-password link mailed to `email` and sets `password` with `pin`, as a person would. */
+export async function setPasswordFromMail(
+  email: string,
+  pin: string,
+  password: string,
+): Promise<{ status: number; text: string }> {
+  const mail = await eventually(`the set-password mail to ${email}`, async () =>
+    (await mailsTo(email)).find((m) => /choose your .* password/i.test(m.Subject)),
+  );
+  const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))?.[1];
+  assert.ok(link, 'the mail carries a link');
+  const session = await formSession(link);
+  const token = new URL(link).searchParams.get('token')!;
+  const pageUrl = new URL('./', link).toString();
+  return postForm(pageUrl, { token, pin, password, confirm_password: password }, session);
 }

@@ -1,0 +1,18 @@
+import type { Config } from '../config/schema';
+import { GoogleSheetsSource } from '../intake/google-sheets-source';
+import { LocalSpreadsheetSource } from '../intake/local-spreadsheet-source';
+import type { SheetSource } from '../intake/sheet-source';
+
+export function sheetSourceFromConfig({ intake }: Config): SheetSource {
+  if (intake.source === 'local') return new LocalSpreadsheetSource(intake.local_file);
+  if (!intake.spreadsheet_id || !intake.key_file) {
+    throw new Error(
+      '[intake] source = google needs spreadsheet_id (from the sheet URL) and key_file (a service-account key the sheet is shared with)',
+    );
+  }
+  return new GoogleSheetsSource({
+    spreadsheetId: intake.spreadsheet_id,
+    keyFile: intake.key_file,
+    rootUrl: intake.sheets_url,
+  });
+}
