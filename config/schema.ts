@@ -111,7 +111,10 @@ export const SCHEMA = {
     local_file: s('path', 'the local spreadsheet (.xlsx) with the access tabs', {
       default: '.state/registrations.xlsx',
     }),
-    spreadsheet_id: s('string', 'id of the Google Sheet (from its URL)', { default: '', optional: true }),
+    spreadsheet_id: s('string', 'id of the Google Sheet (from its URL)', {
+      default: '',
+      optional: true,
+    }),
     key_file: s('path', 'service-account key (JSON) that the sheet is shared with', {
       default: '',
       optional: true,
