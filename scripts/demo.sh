@@ -41,6 +41,9 @@ log "settings: $KAIZEN_SETTINGS (plus the local services' values from $STATE_DIR
 # The mailed links and the reset address point at the local API.
 export KAIZEN_SETPASS__SETPASS_URL="${KAIZEN_SETPASS__SETPASS_URL:-http://127.0.0.1:5001/}"
 export KAIZEN_SETPASS__DATABASE="${KAIZEN_SETPASS__DATABASE:-$STATE_DIR/setpass.sqlite}"
+export KAIZEN_INTAKE__LOCAL_FILE="${KAIZEN_INTAKE__LOCAL_FILE:-$STATE_DIR/registrations.xlsx}"
+export KAIZEN_INTAKE__POLL_INTERVAL="${KAIZEN_INTAKE__POLL_INTERVAL:-1m}"
+node --import tsx scripts/sample-spreadsheet.ts "$KAIZEN_INTAKE__LOCAL_FILE"
 
 start_app() {
   local name=$1 port=$2
@@ -59,6 +62,9 @@ start_app worker "" node --import tsx worker.ts
 
 log "onboarding the sample registration (sample/registration.json)"
 node --import tsx cli/main.ts start --json sample/registration.json
+log "scheduling the poller of the access spreadsheet ($KAIZEN_INTAKE__LOCAL_FILE) and polling once now"
+node --import tsx cli/main.ts schedule-poller
+node --import tsx cli/main.ts poll-now
 
 link=$(curl -fsS "$KAIZEN_MAILPIT_API/api/v1/search?query=to:ada.lovelace@example.org%20subject:password&limit=1" |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s).messages[0];console.log(m?m.ID:"")})')
@@ -75,6 +81,8 @@ Kaizen onboarding is running.
   Mail (Mailpit API)  $KAIZEN_MAILPIT_API/api/v1/messages
   Set-password page   ${setpass_link:-see the set-password mail}
                       PIN of the sample registration: 1842
+  Access spreadsheet  $KAIZEN_INTAKE__LOCAL_FILE  (type "approved" in the first column of a row;
+                      polled every $KAIZEN_INTAKE__POLL_INTERVAL; completed rows move to "Current Users")
   Logs                $LOG_DIR/{worker,api}.log
   Status              KAIZEN_SETTINGS=$KAIZEN_SETTINGS npm run cli -- status onboard:ada.lovelace@example.org:analytical-engine
   Stop everything     scripts/demo.sh stop

@@ -11,6 +11,8 @@ import type { PollReport } from '../../activities/sheets/activities';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { DEFAULT_ACCESS_COLUMNS as C } from '../../intake/access-rows';
+import { createSpreadsheet } from '../../intake/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
 import { keystoneFromConfig } from '../../lib/keystone-from-config';
 import { ensurePollerSchedule, pollerScheduleId } from '../../lib/poller-schedule';
 import { connectClient } from '../../lib/temporal';
@@ -295,6 +297,53 @@ describe('intake from the access sheet', () => {
       );
     } finally {
       await client.schedule.getHandle(pollerScheduleId(taskQueue)).delete();
+    }
+  });
+});
+
+describe('intake from the local spreadsheet file', () => {
+  test('a row of the .xlsx is onboarded and moved to "Current Users"', async () => {
+    const taskQueue = `test-${randomUUID()}`;
+    const file = join(mkdtempSync(join(tmpdir(), 'kaizen-xlsx-')), 'registrations.xlsx');
+    const config = testConfig({
+      KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+      KAIZEN_INTAKE__SOURCE: 'local',
+      KAIZEN_INTAKE__LOCAL_FILE: file,
+    });
+    const keystone = keystoneFromConfig(config);
+    const project = uniqueName('xlsx');
+    await keystone.request('POST', '/projects', {
+      project: { name: project, domain_id: 'default' },
+    });
+    const email = `${uniqueName('xlsx')}@example.org`;
+    await createKeystoneUser(config, { name: email, password: `Pw-${randomUUID()}` });
+    const other = `${uniqueName('other')}@example.org`;
+    await createSpreadsheet(file, {
+      [ACCESS]: [
+        HEADER,
+        row({ email: other, approved: '' }),
+        row({ email, existingAccount: 'Yes', pin: '', existingProjectName: project }),
+      ],
+      [CURRENT]: [HEADER],
+    });
+    const worker = await createWorker(config, taskQueue);
+    const running = worker.run();
+    const client = await connectClient(config);
+    try {
+      const report = await client.workflow.execute<typeof pollRegistrations>('pollRegistrations', {
+        workflowId: `test-poll-${randomUUID()}`,
+        taskQueue,
+      });
+      assert.equal(report.started, 1);
+      const source = new LocalSpreadsheetSource(file);
+      await eventually('the row moved', async () =>
+        (await source.readRows(CURRENT)).some((r) => emailOf(r) === email) ? true : undefined,
+      );
+      assert.deepEqual((await source.readRows(ACCESS)).slice(1).map(emailOf), [other]);
+    } finally {
+      worker.worker.shutdown();
+      await running;
+      await client.connection.close();
     }
   });
 });
