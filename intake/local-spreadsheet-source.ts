@@ -71,17 +71,18 @@ export class LocalSpreadsheetSource implements SheetSource {
 
   /** Read-modify-write of one tab, serialised within the process and across processes. */
   private async modify(tab: string, change: (sheet: Worksheet) => void): Promise<void> {
-    // Lock the file itself, not a symlink to it, so that every path to it shares the lock.
-    const real = await fs.realpath(this.file).catch(() => this.file);
-    await serialise(real, () =>
-      withLockFile(real, async () => {
+    // Queue first, in call order (writes from one process land in the order they were asked
+    // for); then lock the file itself, not a symlink to it, so every path to it shares the lock.
+    await serialise(this.file, async () => {
+      const real = await fs.realpath(this.file).catch(() => this.file);
+      await withLockFile(real, async () => {
         const workbook = await this.load();
         change(this.worksheet(workbook, tab));
         // exceljs declares its own `Buffer` (an ArrayBuffer); at run time it is Node's Buffer.
         const bytes = (await workbook.xlsx.writeBuffer()) as unknown as Uint8Array;
         await replaceFile(real, bytes);
-      }),
-    );
+      });
+    });
   }
 
   private async load(): Promise<Workbook> {

@@ -115,6 +115,9 @@ describe('intake from the access sheet', () => {
     sheets.server.setRows(SHEET, ACCESS, [...sheets.server.getRows(SHEET, ACCESS), ...rows]);
   const accessRows = () => sheets.server.getRows(SHEET, ACCESS);
   const currentEmails = () => sheets.server.getRows(SHEET, CURRENT).slice(1).map(emailOf);
+  /** Appended to "Current Users" and (the later step) deleted from the access tab. */
+  const moved = (email: string) =>
+    currentEmails().includes(email) && !accessRows().slice(1).map(emailOf).includes(email);
 
   test('every kind of request, and every refusal marked on its row', async () => {
     const keystone = keystoneFromConfig(config);
@@ -193,7 +196,7 @@ describe('intake from the access sheet', () => {
 
     // The existing user is done at once; the new users once they set their passwords.
     await eventually('the existing user row moved', async () =>
-      currentEmails().includes(p.oldNew) ? true : undefined,
+      moved(p.oldNew) ? true : undefined,
     );
     for (const email of [p.newNew, p.newJoin]) {
       const pw = `Fresh-${randomUUID()}`;
@@ -201,7 +204,7 @@ describe('intake from the access sheet', () => {
       assert.equal(answer.status, 200, answer.text);
     }
     await eventually('all three rows moved', async () =>
-      [p.newNew, p.newJoin, p.oldNew].every((e) => currentEmails().includes(e)) ? true : undefined,
+      [p.newNew, p.newJoin, p.oldNew].every(moved) ? true : undefined,
     );
     const left = accessRows().slice(1).map(emailOf).sort();
     assert.deepEqual(left, [p.missingUser, p.taken, p.noProject, p.invalid, p.unapproved].sort());
@@ -242,9 +245,7 @@ describe('intake from the access sheet', () => {
       row({ email: bystander, approved: '' }),
     ]);
     assert.equal((await poll()).started, 50);
-    await eventually('fifty rows moved', async () =>
-      emails.every((e) => currentEmails().includes(e)) ? true : undefined,
-    );
+    await eventually('fifty rows moved', async () => (emails.every(moved) ? true : undefined));
     const remaining = accessRows().slice(1).map(emailOf);
     assert.ok(remaining.includes(bystander));
     assert.equal(remaining.filter((e) => emails.includes(e)).length, 0);
@@ -272,9 +273,7 @@ describe('intake from the access sheet', () => {
 
     const answer = await setPasswordFromMail(email, PIN, `Edit-${randomUUID()}`);
     assert.equal(answer.status, 200, answer.text);
-    await eventually('the row moved', async () =>
-      currentEmails().includes(email) ? true : undefined,
-    );
+    await eventually('the row moved', async () => (moved(email) ? true : undefined));
     assert.deepEqual(
       accessRows().slice(1).map(emailOf),
       expected,
@@ -336,9 +335,11 @@ describe('intake from the local spreadsheet file', () => {
       });
       assert.equal(report.started, 1);
       const source = new LocalSpreadsheetSource(file);
+      // Appended to "Current Users" first, then deleted from the access tab.
       await eventually('the row moved', async () =>
-        (await source.readRows(CURRENT)).some((r) => emailOf(r) === email) ? true : undefined,
+        (await source.readRows(ACCESS)).every((r) => emailOf(r) !== email) ? true : undefined,
       );
+      assert.ok((await source.readRows(CURRENT)).some((r) => emailOf(r) === email));
       assert.deepEqual((await source.readRows(ACCESS)).slice(1).map(emailOf), [other]);
     } finally {
       worker.worker.shutdown();
