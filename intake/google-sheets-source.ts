@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { google } from 'googleapis';
 import type { sheets_v4 } from 'googleapis';
-import { type SheetSource, SheetSourceError } from './sheet-source';
+import { type CellUpdate, type SheetSource, SheetSourceError } from './sheet-source';
 
 export interface GoogleSheetsSourceOptions {
   spreadsheetId: string;
@@ -112,6 +112,27 @@ export class GoogleSheetsSource implements SheetSource {
         range: `${quoted(tab)}!${columnLetters(column)}${row}:${end}${row}`,
         valueInputOption: 'RAW',
         requestBody: { values: [values] },
+      }),
+    );
+  }
+
+  async updateCellsBatch(tab: string, updates: CellUpdate[]): Promise<void> {
+    const data = updates
+      .filter((u) => u.values.length > 0)
+      .map(({ row, column, values }) => {
+        positive('row', row);
+        positive('column', column);
+        const end = columnLetters(column + values.length - 1);
+        return {
+          range: `${quoted(tab)}!${columnLetters(column)}${row}:${end}${row}`,
+          values: [values],
+        };
+      });
+    if (data.length === 0) return;
+    await this.call('update', tab, () =>
+      this.sheets.spreadsheets.values.batchUpdate({
+        spreadsheetId: this.spreadsheetId,
+        requestBody: { valueInputOption: 'RAW', data },
       }),
     );
   }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ValueType, Workbook } from 'exceljs';
 import type { Cell, CellValue, Worksheet } from 'exceljs';
 import { SheetSourceError } from './sheet-source';
-import type { SheetSource } from './sheet-source';
+import type { CellUpdate, SheetSource } from './sheet-source';
 
 /** exceljs's own declaration of a Buffer, which Node's Buffer does not satisfy in TypeScript. */
 type ExcelBuffer = Parameters<Workbook['xlsx']['load']>[0];
@@ -46,6 +46,19 @@ export class LocalSpreadsheetSource implements SheetSource {
     if (values.length === 0) return;
     await this.modify(tab, (sheet) => {
       values.forEach((value, i) => setCell(sheet, row, column + i, value));
+    });
+  }
+
+  async updateCellsBatch(tab: string, updates: CellUpdate[]): Promise<void> {
+    for (const { row, column } of updates) {
+      checkIndex('row', row);
+      checkIndex('column', column);
+    }
+    if (updates.every((u) => u.values.length === 0)) return;
+    await this.modify(tab, (sheet) => {
+      for (const { row, column, values } of updates) {
+        values.forEach((value, i) => setCell(sheet, row, column + i, value));
+      }
     });
   }
 

@@ -46,32 +46,38 @@ export function createIntakeActivities({
 }: IntakeDeps) {
   const exclusive = serialized();
 
-  /** The status column, added after the last header when the sheet has none. */
-  async function statusColumn(header: string[]): Promise<number> {
-    const columns = locateColumns(header, mapping);
-    if (columns.status !== undefined) return columns.status;
-    const column = header.length + 1;
-    await source.updateCells(accessTab, 1, column, [mapping.status]);
-    return column;
+  /** The status column; when the sheet has none, it goes after the last header (written with the marks). */
+  function statusColumn(header: string[]): { column: number; added: boolean } {
+    const existing = locateColumns(header, mapping).status;
+    return existing !== undefined
+      ? { column: existing, added: false }
+      : { column: header.length + 1, added: true };
   }
 
-  async function writeStatus(key: string, status: string): Promise<void> {
+  /** Writes each key's status in one batch, finding every row by its key at this moment. */
+  async function writeStatuses(marks: { key: string; status: string }[]): Promise<void> {
+    if (marks.length === 0) return;
     const rows = await source.readRows(accessTab);
     const header = rows[0] ?? [];
-    const row = findRowByKey(rows, locateColumns(header, mapping), key);
-    if (row === undefined) {
-      log.warn('row to mark is gone from the sheet', { key });
-      return;
-    }
-    const column = await statusColumn(header);
-    if ((rows[row - 1]?.[column - 1] ?? '') !== status) {
-      await source.updateCells(accessTab, row, column, [status.slice(0, 500)]);
-    }
+    const columns = locateColumns(header, mapping);
+    const { column, added } = statusColumn(header);
+    const updates = marks.flatMap(({ key, status }) => {
+      const row = findRowByKey(rows, columns, key);
+      if (row === undefined) {
+        log.warn('row to mark is gone from the sheet', { key });
+        return [];
+      }
+      const text = status.slice(0, 500);
+      return (rows[row - 1]?.[column - 1] ?? '') === text ? [] : [{ row, column, values: [text] }];
+    });
+    if (updates.length === 0) return;
+    if (added) updates.unshift({ row: 1, column, values: [mapping.status] });
+    await source.updateCellsBatch(accessTab, updates);
   }
 
   return {
     async markRequest({ key, status }: { key: string; status: string }): Promise<void> {
-      await classified(() => exclusive(() => writeStatus(key, status)));
+      await classified(() => exclusive(() => writeStatuses([{ key, status }])));
     },
 
     /** Appends the row to "Current Users" and removes it from the access tab, found by key both times. */
@@ -118,6 +124,7 @@ export function createIntakeActivities({
       invalid: 0,
       waitingForAdmin: 0,
     };
+    const marks: { key: string; status: string }[] = [];
     for (const outcome of parsed.rows) {
       if (outcome.kind === 'not-approved') continue;
       report.approved += 1;
@@ -125,21 +132,22 @@ export function createIntakeActivities({
         report.invalid += 1;
         const status = `invalid: ${outcome.reason}`;
         if (statusOf(outcome.row) !== status.slice(0, 500))
-          await exclusive(() => writeStatus(outcome.key, status));
+          marks.push({ key: outcome.key, status });
         continue;
       }
-      if (/^(failed|invalid)/i.test(statusOf(outcome.request.row))) {
-        if (statusOf(outcome.request.row).startsWith('failed')) {
-          report.waitingForAdmin += 1;
-          continue;
-        }
-        // It was invalid and has been fixed: clear the old reason.
-        await exclusive(() => writeStatus(outcome.request.key, ''));
+      const previous = statusOf(outcome.request.row);
+      if (previous.startsWith('failed')) {
+        report.waitingForAdmin += 1;
+        continue;
       }
+      // It was invalid and has been fixed: clear the old reason.
+      if (previous.startsWith('invalid')) marks.push({ key: outcome.request.key, status: '' });
       const result = await start(outcome.request);
       if (result === 'started') report.started += 1;
       else report.alreadyStarted += 1;
     }
+    // One write for all the marks: a thousand bad rows are one API call, not a thousand.
+    await exclusive(() => writeStatuses(marks));
     log.info('access sheet polled', { ...report });
     return report;
   }

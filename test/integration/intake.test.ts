@@ -281,6 +281,55 @@ describe('intake from the access sheet', () => {
     );
   });
 
+  test('a thousand malformed rows never crash the poller; each gets its reason in one write', async () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
+    const junk = [
+      '',
+      'x'.repeat(300),
+      '<script>alert(1)</script>',
+      '12',
+      'maybe',
+      'a@b',
+      '\u00e9'.repeat(80),
+      '-bad/name',
+    ];
+    const emails = Array.from({ length: 1000 }, (_, i) => `${uniqueName(`junk${i}`)}@example.org`);
+    addRows(
+      emails.map((email) =>
+        row({
+          email,
+          pin: pick(['12', 'abcd', '', '123456']),
+          existingAccount: pick(['No', 'maybe', '']),
+          newProjectName: pick(junk),
+          firstName: pick(junk),
+          additionalUsers: pick(['', 'not-an-address', 'ok@example.org']),
+        }),
+      ),
+    );
+    const writesBefore = sheets.server.requests.filter((r) => r.method !== 'GET').length;
+    const invalidBefore = accessRows().filter((r) =>
+      /^invalid/.test(r[HEADER.length] ?? ''),
+    ).length;
+    const report = await poll();
+    assert.equal(report.invalid, invalidBefore + 1000);
+    assert.equal(report.started, 0);
+    const rows = accessRows();
+    for (const email of emails) assert.match(statusOf(rows, email), /^invalid: .+/);
+    const writes = sheets.server.requests.filter((r) => r.method !== 'GET').length - writesBefore;
+    assert.equal(writes, 1, 'all thousand marks in one batch request');
+    assert.equal((await poll()).invalid, report.invalid, 'a second poll still counts them');
+    const rewrites = sheets.server.requests.filter((r) => r.method !== 'GET').length - writesBefore;
+    assert.equal(rewrites, 1, 'and rewrites nothing');
+    // Clean up so later tests poll a small sheet.
+    sheets.server.setRows(
+      SHEET,
+      ACCESS,
+      accessRows().filter((r) => !emails.includes(emailOf(r))),
+    );
+  });
+
   test('the poller schedule exists and polls on its own', async () => {
     const quick = testConfig({ KAIZEN_INTAKE__POLL_INTERVAL: '2s' });
     assert.ok(
@@ -317,11 +366,21 @@ describe('intake from the local spreadsheet file', () => {
     const email = `${uniqueName('xlsx')}@example.org`;
     await createKeystoneUser(config, { name: email, password: `Pw-${randomUUID()}` });
     const other = `${uniqueName('other')}@example.org`;
+    const [badPin, badAnswer] = [
+      `${uniqueName('bad')}@example.org`,
+      `${uniqueName('bad')}@example.org`,
+    ];
     await createSpreadsheet(file, {
       [ACCESS]: [
         HEADER,
         row({ email: other, approved: '' }),
         row({ email, existingAccount: 'Yes', pin: '', existingProjectName: project }),
+        row({ email: `${uniqueName('bad')}@example.org`, pin: 'abcd', newProjectName: 'x' }),
+        row({
+          email: `${uniqueName('bad')}@example.org`,
+          existingAccount: 'perhaps',
+          newProjectName: 'y',
+        }),
       ],
       [CURRENT]: [HEADER],
     });
@@ -334,13 +393,22 @@ describe('intake from the local spreadsheet file', () => {
         taskQueue,
       });
       assert.equal(report.started, 1);
+      assert.equal(report.invalid, 2);
       const source = new LocalSpreadsheetSource(file);
+      const marked = await source.readRows(ACCESS);
+      assert.equal(marked[0]![HEADER.length], C.status, 'the Status column was added');
+      assert.match(statusOf(marked, badPin), /^invalid: "PIN" must be exactly 4 digits/);
+      assert.match(statusOf(marked, badAnswer), /^invalid: "Existing account\?" must be Yes or No/);
       // Appended to "Current Users" first, then deleted from the access tab.
       await eventually('the row moved', async () =>
         (await source.readRows(ACCESS)).every((r) => emailOf(r) !== email) ? true : undefined,
       );
       assert.ok((await source.readRows(CURRENT)).some((r) => emailOf(r) === email));
-      assert.deepEqual((await source.readRows(ACCESS)).slice(1).map(emailOf), [other]);
+      assert.deepEqual((await source.readRows(ACCESS)).slice(1).map(emailOf), [
+        other,
+        badPin,
+        badAnswer,
+      ]);
     } finally {
       worker.worker.shutdown();
       await running;

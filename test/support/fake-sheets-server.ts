@@ -251,6 +251,15 @@ export class FakeSheetsServer {
   }
 
   private route(req: RecordedRequest, caller: string): unknown {
+    const batch = /^\/v4\/spreadsheets\/([^/:]+)\/values:batchUpdate$/.exec(req.path);
+    if (batch?.[1] && req.method === 'POST') {
+      const sheet = this.spreadsheets.get(decodeURIComponent(batch[1]));
+      if (!sheet) throw new HttpError(404, 'Requested entity was not found.');
+      if (sheet.sharedWith && !sheet.sharedWith.has(caller)) {
+        throw new HttpError(403, 'The caller does not have permission');
+      }
+      return this.batchUpdateValues(decodeURIComponent(batch[1]), sheet, req.body);
+    }
     const m = /^\/v4\/spreadsheets\/([^/:]+)(?::batchUpdate|\/values\/([^/]+?)(:append)?)?$/.exec(
       req.path,
     );
@@ -427,6 +436,24 @@ export class FakeSheetsServer {
     }
     this.write(tab, top, left, values);
     return this.updated(id, tab, top, left, values);
+  }
+
+  /** values:batchUpdate: several ranges in one request (RAW input only, like the rest). */
+  private batchUpdateValues(id: string, sheet: Spreadsheet, body: unknown) {
+    const { valueInputOption, data } = (body ?? {}) as {
+      valueInputOption?: string;
+      data?: unknown;
+    };
+    if (valueInputOption !== 'RAW') throw new HttpError(400, 'valueInputOption must be RAW');
+    if (!Array.isArray(data)) throw new HttpError(400, 'data must be a list of value ranges');
+    let cells = 0;
+    for (const item of data as { range?: string; values?: unknown }[]) {
+      const { tab, start } = this.parseRange(sheet, String(item.range ?? ''));
+      const values = this.cellsFrom({ values: item.values });
+      this.write(tab, start?.row ?? 1, start?.column ?? 1, values);
+      cells += values.reduce((n, r) => n + r.length, 0);
+    }
+    return { spreadsheetId: id, totalUpdatedCells: cells, totalUpdatedRanges: data.length };
   }
 
   private appendValues(id: string, sheet: Spreadsheet, text: string, req: RecordedRequest) {
