@@ -375,12 +375,8 @@ describe('intake from the local spreadsheet file', () => {
         HEADER,
         row({ email: other, approved: '' }),
         row({ email, existingAccount: 'Yes', pin: '', existingProjectName: project }),
-        row({ email: `${uniqueName('bad')}@example.org`, pin: 'abcd', newProjectName: 'x' }),
-        row({
-          email: `${uniqueName('bad')}@example.org`,
-          existingAccount: 'perhaps',
-          newProjectName: 'y',
-        }),
+        row({ email: badPin, pin: 'abcd', newProjectName: 'x' }),
+        row({ email: badAnswer, existingAccount: 'perhaps', newProjectName: 'y' }),
       ],
       [CURRENT]: [HEADER],
     });
