@@ -13,6 +13,9 @@ set -euo pipefail
 APT_PACKAGES=(
   keystone
   python3-openstackclient
+  nova-api
+  cinder-api
+  neutron-server
   uwsgi
   uwsgi-plugin-python3
   python3-psycopg2

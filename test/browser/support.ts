@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
-import { testConfig, uniqueName } from '../support/services';
+import { testConfig, uniqueName, adminToken } from '../support/services';
 
 export const SCREENSHOT_DIR = resolve(__dirname, '../../test-artifacts/screenshots');
 
@@ -110,27 +110,7 @@ export class KeystoneAdmin {
   ) {}
 
   static async connect(config: Config): Promise<KeystoneAdmin> {
-    const { auth } = config;
-    const response = await keystone(config, 'POST', '/auth/tokens', undefined, {
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: auth.admin_user,
-              domain: { id: auth.domain_id },
-              password: auth.admin_pwd,
-            },
-          },
-        },
-        scope: { project: { name: auth.admin_project, domain: { id: auth.domain_id } } },
-      },
-    });
-    const text = await response.text();
-    assert.equal(response.status, 201, `admin token: ${text}`);
-    const token = response.headers.get('x-subject-token');
-    assert.ok(token, 'Keystone returned X-Subject-Token for the admin');
-    return new KeystoneAdmin(config, token);
+    return new KeystoneAdmin(config, await adminToken(config));
   }
 
   /**
