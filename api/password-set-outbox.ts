@@ -10,6 +10,8 @@ export class PasswordSetOutbox {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** A wake that arrived while a delivery was running: run once more right after it. */
+  private again = false;
 
   constructor(
     private readonly store: TokenStore,
@@ -26,8 +28,16 @@ export class PasswordSetOutbox {
   wake(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.running ??= this.deliver().finally(() => {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.deliver().finally(() => {
       this.running = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      }
     });
   }
 

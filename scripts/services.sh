@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Starts and stops the local services the app and tests use, all on 127.0.0.1:
-#   postgres  private PostgreSQL cluster (for Keystone and, later, nova etc.)
+#   postgres  private PostgreSQL cluster (Keystone, Nova, Cinder, Neutron)
 #   keystone  OpenStack Keystone under uwsgi
+#   nova      Nova API (quotas only; no scheduler/compute) under uwsgi
+#   cinder    Cinder API (quotas only; no volume backend) under uwsgi
+#   neutron   Neutron API (quotas only; ML2 with no agents) under uwsgi
 #   mailpit   SMTP with STARTTLS required, plus an HTTP API to read mail
 #   temporal  Temporal dev server (SQLite) with its Web UI
 #
@@ -18,7 +21,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_SERVICES=(postgres keystone mailpit temporal)
+ALL_SERVICES=(postgres keystone nova cinder neutron mailpit temporal)
 
 PG_DATA="$STATE_DIR/pg"
 PG_SOCKET_DIR="$STATE_DIR/pg-socket"
@@ -45,6 +48,9 @@ ports_of() {
   case $1 in
     postgres) echo "$PG_PORT" ;;
     keystone) echo "$KEYSTONE_PORT" ;;
+    nova) echo "$NOVA_PORT" ;;
+    cinder) echo "$CINDER_PORT" ;;
+    neutron) echo "$NEUTRON_PORT" ;;
     mailpit) echo "$SMTP_PORT $MAILPIT_HTTP_PORT" ;;
     temporal) echo "$TEMPORAL_PORT $TEMPORAL_UI_PORT" ;;
   esac
@@ -55,7 +61,7 @@ ports_of() {
 program_of() {
   case $1 in
     postgres) echo postgres ;;
-    keystone) echo uwsgi ;;
+    keystone | nova | cinder | neutron) echo uwsgi ;;
     mailpit) echo mailpit ;;
     temporal) echo start-dev ;;
   esac
@@ -117,6 +123,7 @@ ensure_state_dirs() {
 # app keys must survive restarts, or existing data becomes unreadable.
 ensure_secrets() {
   local KAIZEN_KEYSTONE_ADMIN_PASSWORD="" KAIZEN_CODEC_KEY="" KAIZEN_SETPASS_KEY=""
+  local KAIZEN_NOVA_PASSWORD="" KAIZEN_CINDER_PASSWORD="" KAIZEN_NEUTRON_PASSWORD=""
   if [[ -f $SECRETS_FILE ]]; then
     # shellcheck disable=SC1090
     . "$SECRETS_FILE"
@@ -126,6 +133,10 @@ ensure_secrets() {
   [[ -n $KAIZEN_KEYSTONE_ADMIN_PASSWORD ]] || { KAIZEN_KEYSTONE_ADMIN_PASSWORD="$(openssl rand -hex 20)"; changed=1; }
   [[ -n $KAIZEN_CODEC_KEY ]] || { KAIZEN_CODEC_KEY="$(openssl rand -base64 32)"; changed=1; }
   [[ -n $KAIZEN_SETPASS_KEY ]] || { KAIZEN_SETPASS_KEY="$(openssl rand -base64 32)"; changed=1; }
+  # Keystone passwords of the nova, cinder and neutron service users.
+  [[ -n $KAIZEN_NOVA_PASSWORD ]] || { KAIZEN_NOVA_PASSWORD="$(openssl rand -hex 20)"; changed=1; }
+  [[ -n $KAIZEN_CINDER_PASSWORD ]] || { KAIZEN_CINDER_PASSWORD="$(openssl rand -hex 20)"; changed=1; }
+  [[ -n $KAIZEN_NEUTRON_PASSWORD ]] || { KAIZEN_NEUTRON_PASSWORD="$(openssl rand -hex 20)"; changed=1; }
   if ((changed)) || [[ "$(stat -c %a "$SECRETS_FILE")" != 600 ]]; then
     (
       umask 077
@@ -134,6 +145,9 @@ ensure_secrets() {
         echo "KAIZEN_KEYSTONE_ADMIN_PASSWORD=$(shquote "$KAIZEN_KEYSTONE_ADMIN_PASSWORD")"
         echo "KAIZEN_CODEC_KEY=$(shquote "$KAIZEN_CODEC_KEY")"
         echo "KAIZEN_SETPASS_KEY=$(shquote "$KAIZEN_SETPASS_KEY")"
+        echo "KAIZEN_NOVA_PASSWORD=$(shquote "$KAIZEN_NOVA_PASSWORD")"
+        echo "KAIZEN_CINDER_PASSWORD=$(shquote "$KAIZEN_CINDER_PASSWORD")"
+        echo "KAIZEN_NEUTRON_PASSWORD=$(shquote "$KAIZEN_NEUTRON_PASSWORD")"
       } >"$SECRETS_FILE.tmp"
       mv -f "$SECRETS_FILE.tmp" "$SECRETS_FILE"
     )
@@ -142,6 +156,9 @@ ensure_secrets() {
   ADMIN_PASSWORD=$KAIZEN_KEYSTONE_ADMIN_PASSWORD
   CODEC_KEY=$KAIZEN_CODEC_KEY
   SETPASS_KEY=$KAIZEN_SETPASS_KEY
+  NOVA_PASSWORD=$KAIZEN_NOVA_PASSWORD
+  CINDER_PASSWORD=$KAIZEN_CINDER_PASSWORD
+  NEUTRON_PASSWORD=$KAIZEN_NEUTRON_PASSWORD
 }
 
 services_env_content() {
@@ -481,6 +498,380 @@ start_keystone() {
     die "keystone: role 'member' does not exist (GET /v3/roles?name=member returned: $roles)"
 }
 
+# ---------------------------------------------------------------- nova, cinder, neutron
+# Quota APIs only: no message bus (transport_url = fake://), no scheduler,
+# compute, volume backend or agents. Each runs under uwsgi like Keystone and
+# validates tokens against the local Keystone with its own service user.
+
+os_dir_of() { printf '%s/%s' "$STATE_DIR" "$1"; }
+
+os_port_of() {
+  case $1 in
+    nova) echo "$NOVA_PORT" ;;
+    cinder) echo "$CINDER_PORT" ;;
+    neutron) echo "$NEUTRON_PORT" ;;
+  esac
+}
+
+os_password_of() {
+  case $1 in
+    nova) echo "$NOVA_PASSWORD" ;;
+    cinder) echo "$CINDER_PASSWORD" ;;
+    neutron) echo "$NEUTRON_PASSWORD" ;;
+  esac
+}
+
+pg_url() { printf 'postgresql+psycopg2://postgres@127.0.0.1:%s/%s' "$PG_PORT" "$1"; }
+
+# Catalog entries: NAME TYPE URL.
+os_catalog_entries() {
+  printf '%s\n' \
+    "nova compute http://127.0.0.1:$NOVA_PORT/v2.1" \
+    "cinderv3 volumev3 http://127.0.0.1:$CINDER_PORT/v3/%(project_id)s" \
+    "neutron network http://127.0.0.1:$NEUTRON_PORT"
+}
+
+# Settings all three share: state and lock folders, no bus, real token
+# validation against the local Keystone as the service's own user.
+os_common_conf() {
+  local name=$1 dir
+  dir="$(os_dir_of "$name")"
+  cat <<EOF
+[DEFAULT]
+debug = false
+state_path = $dir/state
+transport_url = fake://
+
+[oslo_concurrency]
+lock_path = $dir/lock
+
+[oslo_messaging_notifications]
+driver = noop
+
+[keystone_authtoken]
+www_authenticate_uri = http://127.0.0.1:$KEYSTONE_PORT
+auth_url = http://127.0.0.1:$KEYSTONE_PORT
+auth_type = password
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = $name
+password = $(os_password_of "$name")
+region_name = RegionOne
+EOF
+}
+
+# write_os_uwsgi_ini NAME WSGI_FILE EXTRA_LINES
+write_os_uwsgi_ini() {
+  local name=$1 wsgi=$2 extra=$3 dir
+  dir="$(os_dir_of "$name")"
+  cat >"$dir/uwsgi.ini" <<EOF
+; Written by scripts/services.sh on each start.
+[uwsgi]
+plugins = python3
+http-socket = 127.0.0.1:$(os_port_of "$name")
+wsgi-file = $wsgi
+$extra
+master = true
+processes = 2
+threads = 1
+; as the Debian packages' own uwsgi files: oslo and keystonemiddleware start
+; Python threads
+enable-threads = true
+; each worker imports the service itself (no state shared over fork)
+lazy-apps = true
+; without it uwsgi drops kept-alive connections and clients see resets
+add-header = Connection: close
+; SIGTERM means "reload" to uwsgi by default; we want it to exit
+die-on-term = true
+; exit instead of serving 500s when the app cannot be imported
+need-app = true
+buffer-size = 65535
+EOF
+}
+
+# The config is rewritten on each start (ports may change); the dir holds the
+# service user's password.
+prepare_os_dir() {
+  local dir
+  dir="$(os_dir_of "$1")"
+  mkdir -p "$dir/state" "$dir/lock"
+  chmod 700 "$dir"
+}
+
+write_nova_conf() {
+  local dir
+  dir="$(os_dir_of nova)"
+  prepare_os_dir nova
+  cp -f /etc/nova/api-paste.ini "$dir/api-paste.ini"
+  {
+    echo "# Written by scripts/services.sh on each start."
+    os_common_conf nova
+    cat <<EOF
+
+[DEFAULT]
+enabled_apis = osapi_compute
+
+[api]
+auth_strategy = keystone
+
+[wsgi]
+api_paste_config = $dir/api-paste.ini
+
+[api_database]
+connection = $(pg_url nova_api)
+
+[database]
+connection = $(pg_url nova)
+
+[keystone]
+# PUT os-quota-sets asks Keystone whether the project exists.
+region_name = RegionOne
+EOF
+  } >"$dir/nova.conf"
+  # nova-api-wsgi reads api-paste.ini and nova.conf from OS_NOVA_CONFIG_DIR.
+  write_os_uwsgi_ini nova /usr/bin/nova-api-wsgi "env = OS_NOVA_CONFIG_DIR=$dir"
+}
+
+write_cinder_conf() {
+  local dir
+  dir="$(os_dir_of cinder)"
+  prepare_os_dir cinder
+  cp -f /etc/cinder/api-paste.ini "$dir/api-paste.ini"
+  {
+    echo "# Written by scripts/services.sh on each start."
+    os_common_conf cinder
+    cat <<EOF
+
+[DEFAULT]
+auth_strategy = keystone
+api_paste_config = $dir/api-paste.ini
+
+[database]
+connection = $(pg_url cinder)
+EOF
+  } >"$dir/cinder.conf"
+  # cinder-wsgi parses sys.argv: without --config-file it reads /etc/cinder.
+  write_os_uwsgi_ini cinder /usr/bin/cinder-wsgi "pyargv = --config-file $dir/cinder.conf"
+}
+
+write_neutron_conf() {
+  local dir
+  dir="$(os_dir_of neutron)"
+  prepare_os_dir neutron
+  cp -f /etc/neutron/api-paste.ini "$dir/api-paste.ini"
+  {
+    echo "# Written by scripts/services.sh on each start."
+    os_common_conf neutron
+    cat <<EOF
+
+[DEFAULT]
+auth_strategy = keystone
+api_paste_config = $dir/api-paste.ini
+core_plugin = ml2
+# Without the router plugin, router and floatingip quotas are refused.
+service_plugins = router
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+
+[database]
+connection = $(pg_url neutron)
+EOF
+  } >"$dir/neutron.conf"
+  cat >"$dir/ml2_conf.ini" <<EOF
+# Written by scripts/services.sh on each start. No agents: quotas only.
+[ml2]
+type_drivers = flat
+tenant_network_types =
+mechanism_drivers =
+extension_drivers =
+EOF
+  write_os_uwsgi_ini neutron /usr/bin/neutron-api \
+    "env = OS_NEUTRON_CONFIG_DIR=$dir
+env = OS_NEUTRON_CONFIG_FILES=neutron.conf;ml2_conf.ini"
+}
+
+# os_manage NAME CMD...: runs a schema tool, output into NAME-manage.log.
+os_manage() {
+  local name=$1 logfile
+  shift
+  logfile="$(logfile_of "$name-manage")"
+  printf '\n==== %s: %s\n' "$(date -Is)" "$*" >>"$logfile"
+  "$@" >>"$logfile" 2>&1 ||
+    { tail -n 30 "$logfile" >&2; die "$name: '$*' failed; see $logfile"; }
+}
+
+# Schema setup once per state; the stamp is written only after all steps
+# succeeded (each step is safe to repeat after an interruption).
+sync_nova_db() {
+  local dir stamp conf
+  dir="$(os_dir_of nova)" stamp="$dir/.db-synced" conf="$dir/nova.conf"
+  [[ -f $stamp ]] && return 0
+  log "nova: creating database schemas and cells (first start)"
+  os_manage nova /usr/bin/nova-manage --config-file "$conf" api_db sync
+  os_manage nova /usr/bin/nova-manage --config-file "$conf" cell_v2 map_cell0 \
+    --database_connection "$(pg_url nova_cell0)"
+  if ! /usr/bin/nova-manage --config-file "$conf" cell_v2 list_cells 2>/dev/null | grep -q ' cell1 '; then
+    os_manage nova /usr/bin/nova-manage --config-file "$conf" cell_v2 create_cell \
+      --name cell1 --transport-url fake:// --database_connection "$(pg_url nova)"
+  fi
+  os_manage nova /usr/bin/nova-manage --config-file "$conf" db sync
+  date -Is >"$stamp"
+}
+
+sync_cinder_db() {
+  local dir stamp
+  dir="$(os_dir_of cinder)" stamp="$dir/.db-synced"
+  [[ -f $stamp ]] && return 0
+  log "cinder: creating database schema (first start)"
+  os_manage cinder /usr/bin/cinder-manage --config-file "$dir/cinder.conf" db sync
+  date -Is >"$stamp"
+}
+
+sync_neutron_db() {
+  local dir stamp
+  dir="$(os_dir_of neutron)" stamp="$dir/.db-synced"
+  [[ -f $stamp ]] && return 0
+  log "neutron: creating database schema (first start)"
+  os_manage neutron /usr/bin/neutron-db-manage --config-file "$dir/neutron.conf" \
+    --config-file "$dir/ml2_conf.ini" upgrade heads
+  date -Is >"$stamp"
+}
+
+# Prints "TOKEN PROJECT_ID" of a project-scoped token, or fails.
+# keystone_os_auth USER PASSWORD PROJECT
+keystone_os_auth() {
+  KS_URL="$KEYSTONE_URL" KS_USER=$1 KS_PASS=$2 KS_PROJECT=$3 /usr/bin/python3 -c '
+import json, os, sys, urllib.request
+body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+    "name": os.environ["KS_USER"], "domain": {"id": "default"},
+    "password": os.environ["KS_PASS"]}}},
+    "scope": {"project": {"name": os.environ["KS_PROJECT"], "domain": {"id": "default"}}}}}
+req = urllib.request.Request(os.environ["KS_URL"] + "/auth/tokens",
+    data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=10) as r:
+        tok = json.load(r)["token"]
+        print(r.headers["X-Subject-Token"], tok["project"]["id"],
+              ",".join(sorted({e["type"] for e in tok.get("catalog", [])})))
+except Exception as e:
+    print(e, file=sys.stderr)
+    sys.exit(1)
+' 2>/dev/null
+}
+
+# Service project, users nova/cinder/neutron with role admin on it, and the
+# catalog entries. Done once per state; the stamp records passwords and ports,
+# so a changed port or a lost secrets.env redoes it. Redoing deletes the
+# existing users and services first: a recreated user gets a new id, so none
+# of its tokens can count as revoked (a password change revokes tokens issued
+# in the same second).
+ensure_os_catalog() {
+  local stamp="$KEYSTONE_DIR/.os-services" want
+  want="$(printf '%s\n' "$NOVA_PASSWORD" "$CINDER_PASSWORD" "$NEUTRON_PASSWORD" "$(os_catalog_entries)" | sha256sum | cut -d' ' -f1)"
+  [[ -f $stamp && "$(cat "$stamp")" == "$want" ]] && return 0
+  log "keystone: creating service users and catalog entries for nova, cinder, neutron (~15s, once)"
+  local auth token existing batch name type url iface u
+  auth="$(keystone_os_auth admin "$ADMIN_PASSWORD" admin)" || die "keystone: admin cannot get a token"
+  token=${auth%% *}
+  # Leftovers from an earlier run (e.g. other ports): their ids to delete.
+  existing="$(
+    { curl -sS --max-time 10 -H "X-Auth-Token: $token" "$KEYSTONE_URL/services"
+      echo
+      curl -sS --max-time 10 -H "X-Auth-Token: $token" "$KEYSTONE_URL/users"; } |
+      /usr/bin/python3 -c '
+import json, sys
+text, dec, i = sys.stdin.read(), json.JSONDecoder(), 0
+while text[i:].strip():
+    d, i = dec.raw_decode(text, i + len(text[i:]) - len(text[i:].lstrip()))
+    for s in d.get("services", []):
+        if s["type"] in ("compute", "volumev3", "network"):
+            print("service delete", s["id"])
+    for u in d.get("users", []):
+        if u["name"] in ("nova", "cinder", "neutron"):
+            print("user delete", u["id"])
+'
+  )" || die "keystone: could not list services and users"
+  batch="$existing
+project create --domain default --description Services --or-show service"
+  for u in nova cinder neutron; do
+    batch+="
+user create --domain default --password $(os_password_of "$u") $u
+role add --project service --project-domain default --user $u --user-domain default admin"
+  done
+  while read -r name type url; do
+    batch+="
+service create --name $name $type"
+    for iface in public internal admin; do
+      batch+="
+endpoint create --region RegionOne $type $iface $url"
+    done
+  done < <(os_catalog_entries)
+  local logfile
+  logfile="$(logfile_of keystone-catalog)"
+  printf '\n==== %s\n' "$(date -Is)" >>"$logfile"
+  # Commands on stdin: one CLI start (~1s each otherwise). Passwords go on
+  # stdin, not argv. The interactive shell does not fail on a failed command,
+  # so the result is checked below.
+  env -u OS_CLOUD -u OS_TOKEN -u OS_AUTH_TYPE -u OS_PROJECT_ID \
+    OS_AUTH_URL="$KEYSTONE_URL" OS_IDENTITY_API_VERSION=3 \
+    OS_USERNAME=admin OS_PASSWORD="$ADMIN_PASSWORD" OS_PROJECT_NAME=admin \
+    OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default OS_REGION_NAME=RegionOne \
+    /usr/bin/python3 /usr/bin/openstack <<<"$batch" >>"$logfile" 2>&1 ||
+    { tail -n 30 "$logfile" >&2; die "keystone: openstack CLI batch failed; see $logfile"; }
+  # Each service user must get a token on project service whose catalog
+  # lists the three services.
+  for u in nova cinder neutron; do
+    auth="$(keystone_os_auth "$u" "$(os_password_of "$u")" service)" ||
+      { tail -n 30 "$logfile" >&2; die "keystone: user $u cannot get a token on project service; see $logfile"; }
+    [[ ${auth##* } == compute,identity,network,volumev3 ]] ||
+      { tail -n 30 "$logfile" >&2; die "keystone: catalog incomplete (${auth##* }); see $logfile"; }
+  done
+  printf '%s\n' "$want" >"$stamp"
+}
+
+# Ready = an authenticated quota GET answers 200 (the app is imported, its
+# database reachable and Keystone validates the token).
+wait_os_api() {
+  local name=$1 port auth token pid path code deadline=$((SECONDS + 180))
+  port="$(os_port_of "$name")"
+  wait_for_port 127.0.0.1 "$port" 60 "$name"
+  auth="$(keystone_os_auth admin "$ADMIN_PASSWORD" admin)" || die "$name: admin cannot get a Keystone token"
+  token=${auth%% *} pid=${auth#* } pid=${pid%% *}
+  case $name in
+    nova) path="/v2.1/os-quota-sets/$pid" ;;
+    cinder) path="/v3/$pid/os-quota-sets/$pid" ;;
+    neutron) path="/v2.0/quotas/$pid" ;;
+  esac
+  until code="$(curl -s --max-time 30 -o /dev/null -w '%{http_code}' \
+    -H "X-Auth-Token: $token" "http://127.0.0.1:$port$path")" && [[ $code == 200 ]]; do
+    pid_alive "$(pidfile_of "$name")" || { tail -n 30 "$(logfile_of "$name")" >&2; die "$name: uwsgi exited; see $(logfile_of "$name")"; }
+    ((SECONDS < deadline)) || die "$name: GET $path still answers ${code:-nothing} after 180s; see $(logfile_of "$name")"
+    sleep 0.5
+  done
+}
+
+start_os_api() {
+  local name=$1 wsgi
+  case $name in
+    nova) wsgi=/usr/bin/nova-api-wsgi ;;
+    cinder) wsgi=/usr/bin/cinder-wsgi ;;
+    neutron) wsgi=/usr/bin/neutron-api ;;
+  esac
+  [[ -x $wsgi ]] || die "$name: $wsgi missing; run scripts/install.sh"
+  command -v uwsgi >/dev/null 2>&1 || die "$name: uwsgi not installed; run scripts/install.sh"
+  ensure_secrets
+  ensure_os_catalog
+  "write_${name}_conf"
+  "sync_${name}_db"
+  launch "$name" uwsgi --ini "$(os_dir_of "$name")/uwsgi.ini"
+  wait_os_api "$name"
+}
+
+start_nova() { start_os_api nova; }
+start_cinder() { start_os_api cinder; }
+start_neutron() { start_os_api neutron; }
+
 # ---------------------------------------------------------------- mailpit
 
 ensure_tls_cert() {
@@ -602,7 +993,7 @@ start_one() {
 stop_one() {
   case $1 in
     postgres) stop_postgres ;;
-    keystone) stop_pid keystone 30 ;;
+    keystone | nova | cinder | neutron) stop_pid "$1" 30 ;;
     mailpit) stop_pid mailpit 15 ;;
     temporal) stop_pid temporal 30 ;;
   esac
@@ -647,7 +1038,7 @@ select_services() {
 }
 
 usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -661,8 +1052,15 @@ main() {
       ensure_state_dirs
       ensure_secrets
       for s in "${SELECTED[@]}"; do
-        # Keystone keeps its data in PostgreSQL.
-        if [[ $s == keystone ]] && ! is_up postgres; then start_one postgres; fi
+        # Keystone keeps its data in PostgreSQL; the quota APIs need both.
+        case $s in
+          keystone | nova | cinder | neutron)
+            is_up postgres || start_one postgres
+            ;;&
+          nova | cinder | neutron)
+            is_up keystone || start_one keystone
+            ;;
+        esac
         start_one "$s"
       done
       write_services_env
