@@ -1,5 +1,6 @@
 // Turns a registration given as JSON or as a CSV row (with the access sheet's headers) into a
 // validated Registration. Pure: every problem names the field and what would fix it.
+import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
 import type { Registration } from '../shared/onboarding';
 
 export class RegistrationError extends Error {
@@ -65,14 +66,14 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
   };
 }
 
-/** The access sheet's column headers, as the original form wrote them. */
+/** The access sheet's column headers (the same defaults the poller uses). */
 export const CSV_HEADERS = {
-  email: 'Email',
-  firstName: 'First name',
-  lastName: 'Last name',
-  project: 'New project name',
-  projectDescription: 'Project description',
-  pin: 'PIN',
+  email: DEFAULT_ACCESS_COLUMNS.email,
+  firstName: DEFAULT_ACCESS_COLUMNS.firstName,
+  lastName: DEFAULT_ACCESS_COLUMNS.lastName,
+  project: DEFAULT_ACCESS_COLUMNS.newProjectName,
+  projectDescription: DEFAULT_ACCESS_COLUMNS.projectDescription,
+  pin: DEFAULT_ACCESS_COLUMNS.pin,
 } as const;
 
 /** A CSV with a header row and one registration row; columns are found by header name. */
