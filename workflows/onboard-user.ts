@@ -112,6 +112,12 @@ export async function onboardUser({
         if (status.remindersSent >= reminders.maxReminders) {
           setStep('abandoned');
           log.warn('no password set after the last reminder', { user: registration.email });
+          if (registration.sheetKey) {
+            await markRequest({
+              key: registration.sheetKey,
+              status: `abandoned: no password set after ${status.remindersSent} reminders`,
+            });
+          }
           return {
             outcome: 'abandoned',
             userId,
