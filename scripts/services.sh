@@ -586,6 +586,9 @@ add-header = Connection: close
 die-on-term = true
 ; exit instead of serving 500s when the app cannot be imported
 need-app = true
+; workers exit without Python's teardown: cinder's workers segfault in it
+; (greenlet + librados destructors) and then hang until SIGKILL
+skip-atexit-teardown = true
 buffer-size = 65535
 EOF
 }
