@@ -8,9 +8,11 @@ import {
   createIntakeActivities,
   createMailActivities,
   createOpenStackActivities,
+  createQuotaActivities,
   createSetpassActivities,
 } from './activities';
 import { loadTemplates } from './activities/mail/render';
+import type { QuotaValues } from './activities/openstack/quota-keys';
 import { dataConverterFor } from './codec/encryption-codec';
 import { formatDuration } from './config/duration';
 import { loadConfig } from './config/load';
@@ -58,6 +60,12 @@ export function createActivities(
       keystone,
       domainId: config.auth.domain_id,
       memberRole: config.auth.member_role,
+    }),
+    ...createQuotaActivities({
+      keystone,
+      quotas: config.quotas as QuotaValues,
+      endpointInterface: config.openstack.interface,
+      region: config.openstack.region,
     }),
     ...createSetpassActivities({
       keystone,

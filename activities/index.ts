@@ -2,15 +2,18 @@ export { createOpenStackActivities } from './openstack/activities';
 export { createSetpassActivities } from './setpass/activities';
 export { createMailActivities } from './mail/activities';
 export { createIntakeActivities } from './sheets/activities';
+export { createQuotaActivities } from './openstack/quotas';
 export type { SendMailInput } from './mail/activities';
 
 import type { createOpenStackActivities } from './openstack/activities';
 import type { createSetpassActivities } from './setpass/activities';
 import type { createMailActivities } from './mail/activities';
 import type { createIntakeActivities } from './sheets/activities';
+import type { createQuotaActivities } from './openstack/quotas';
 
 /** Every activity the onboarding worker registers, as workflows see them. */
 export type OnboardingActivities = ReturnType<typeof createOpenStackActivities> &
   ReturnType<typeof createSetpassActivities> &
   ReturnType<typeof createMailActivities> &
-  ReturnType<typeof createIntakeActivities>;
+  ReturnType<typeof createIntakeActivities> &
+  ReturnType<typeof createQuotaActivities>;

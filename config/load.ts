@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
+import { REFUSED_QUOTA_KEYS } from '../activities/openstack/quota-keys';
 import { parseDuration } from './duration';
 import { SCHEMA, type Config, type SettingSpec } from './schema';
 
@@ -58,7 +59,9 @@ export function parseConfig(
       continue;
     }
     for (const key of Object.keys(value)) {
-      if (!(key in known)) {
+      if (!(key in known) && section === 'quotas' && key in REFUSED_QUOTA_KEYS) {
+        problems.push(`${source}: [quotas] ${key} cannot be set: ${REFUSED_QUOTA_KEYS[key]}`);
+      } else if (!(key in known)) {
         problems.push(
           `${source}: unknown key [${section}] ${key}; known keys: ${Object.keys(known).join(', ')}`,
         );
@@ -92,6 +95,7 @@ export function parseConfig(
         problems.push(`${where} is required: ${spec.help}`);
         continue;
       }
+      if (raw.trim() === '' && spec.optional && spec.kind === 'int') continue; // left unset
       const parsed = convert(raw.trim(), spec);
       if ('error' in parsed) {
         const shown = spec.secret ? '***' : JSON.stringify(raw);

@@ -1,3 +1,4 @@
+import { DEFAULT_QUOTAS, QUOTA_KEYS, type QuotaKey } from '../activities/openstack/quota-keys';
 import { DEFAULT_ACCESS_COLUMNS, type AccessColumn } from '../intake/access-rows';
 // Every setting, declared once: section, key, kind, default and help.
 // The loader checks values against this at start-up; nothing else reads settings.ini.
@@ -36,6 +37,23 @@ function columnSettings(): { [K in AccessColumn]: SettingSpec & { kind: 'string'
     s('string', `header of the access sheet's "${header}" column`, { default: header }),
   ]);
   return Object.fromEntries(entries) as { [K in AccessColumn]: SettingSpec & { kind: 'string' } };
+}
+
+/** `[quotas] cores = 20`: every key a service accepts; unset ones are left to the service. */
+function quotaSettings(): { [K in QuotaKey]: SettingSpec & { kind: 'int' } } {
+  const keys = Object.values(QUOTA_KEYS).flat();
+  const entries = keys.map((key) => {
+    const value = DEFAULT_QUOTAS[key];
+    return [
+      key,
+      s('int', `quota ${key} of a new project (-1 = unlimited; empty = the service's default)`, {
+        default: value === undefined ? '' : String(value),
+        optional: value === undefined,
+        min: -1,
+      }),
+    ];
+  });
+  return Object.fromEntries(entries) as { [K in QuotaKey]: SettingSpec & { kind: 'int' } };
 }
 
 export const SCHEMA = {
@@ -129,6 +147,14 @@ export const SCHEMA = {
     poll_interval: s('duration', 'how often the poller reads the sheet', { default: '5m' }),
   },
   columns: columnSettings(),
+  openstack: {
+    interface: s('choice', 'which catalog endpoints to use for Nova, Cinder, Neutron', {
+      default: 'public',
+      choices: ['public', 'internal', 'admin'],
+    }),
+    region: s('string', 'catalog region of the endpoints', { default: 'RegionOne' }),
+  },
+  quotas: quotaSettings(),
   reminder: {
     interval: s('duration', 'time between set-password reminders', { default: '24h' }),
     count: s('int', 'reminders sent before an onboarding is abandoned', {

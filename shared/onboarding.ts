@@ -43,6 +43,7 @@ export interface OnboardUserInput {
 export const ONBOARDING_STEPS = [
   'started',
   'ensuring-project',
+  'setting-quotas',
   'ensuring-user',
   'granting-role',
   'issuing-setpass-token',

@@ -22,6 +22,7 @@ import {
 // durable workflow); 4xx and validation failures are non-retryable and surface at once.
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
 const {
+  applyQuotas,
   ensureProject,
   ensureUser,
   findExistingUser,
@@ -71,6 +72,10 @@ export async function onboardUser({
       mode: registration.projectMode ?? 'find-or-create',
     });
     status.projectId = project.id;
+    if (project.ours) {
+      setStep('setting-quotas');
+      await applyQuotas({ projectId: project.id });
+    }
 
     setStep('ensuring-user');
     const userId = registration.existingUser

@@ -33,6 +33,11 @@ export interface Ensured {
   created: boolean;
 }
 
+export interface EnsuredProject extends Ensured {
+  /** Created by this onboarding (now or in an earlier attempt): its quotas are ours to set. */
+  ours: boolean;
+}
+
 export interface OpenStackDeps {
   keystone: KeystoneClient;
   domainId: string;
@@ -50,7 +55,7 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
       name,
       description,
       mode = 'find-or-create',
-    }: EnsureProjectInput): Promise<Ensured> {
+    }: EnsureProjectInput): Promise<EnsuredProject> {
       return classified(async () => {
         const claim = claimTag(activityInfo().workflowExecution?.workflowId ?? name);
         const existing = await keystone.findProjectByName(name);
@@ -61,7 +66,7 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
               FailureType.projectNameTaken,
             );
           }
-          return { id: existing.id, created: false };
+          return { id: existing.id, created: false, ours: (existing.tags ?? []).includes(claim) };
         }
         if (mode === 'existing') {
           throw ApplicationFailure.nonRetryable(
@@ -83,11 +88,13 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
           },
           [409],
         );
-        if (response.status === 409)
-          return { id: await mustFind(keystone.findProjectByName(name), name), created: false };
+        if (response.status === 409) {
+          // Someone created it between our lookup and our create: retrying sorts out whose it is.
+          throw new Error(`project "${name}" appeared while being created; looking again`);
+        }
         const id = response.json<{ project: { id: string } }>().project.id;
         log.info('project created', { project: name, projectId: id });
-        return { id, created: true };
+        return { id, created: true, ours: true };
       });
     },
 

@@ -28,8 +28,13 @@ export interface KeystoneUser {
 
 const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
 
+export interface CatalogEntry {
+  type: string;
+  endpoints: { interface: string; region_id?: string; region?: string; url: string }[];
+}
+
 export class KeystoneClient {
-  private adminToken?: { id: string; expiresAt: number };
+  private adminToken?: { id: string; expiresAt: number; catalog: CatalogEntry[] };
 
   constructor(private readonly settings: KeystoneSettings) {}
 
@@ -58,10 +63,8 @@ export class KeystoneClient {
     });
     const id = response.headers.get('x-subject-token');
     if (!id) throw new Error('Keystone issued no X-Subject-Token for the admin user');
-    const expiresAt = Date.parse(
-      response.json<{ token: { expires_at: string } }>().token.expires_at,
-    );
-    this.adminToken = { id, expiresAt };
+    const { token } = response.json<{ token: { expires_at: string; catalog?: CatalogEntry[] } }>();
+    this.adminToken = { id, expiresAt: Date.parse(token.expires_at), catalog: token.catalog ?? [] };
     return id;
   }
 
@@ -72,22 +75,33 @@ export class KeystoneClient {
     return this.fetchAdminToken();
   }
 
-  /** An admin request; a 401 (token revoked or expired early) gets one fresh token and one retry. */
+  /** An admin request to Keystone; see adminRequest. */
   async request(
     method: string,
     path: string,
     body?: unknown,
     accept?: number[],
   ): Promise<HttpResponse> {
+    return this.adminRequest({ service: 'Keystone', method, url: this.url(path), body, accept });
+  }
+
+  /**
+   * A request with the admin token to any OpenStack service; a 401 (token revoked or expired
+   * early) gets one fresh token and one retry.
+   */
+  async adminRequest(req: {
+    service: string;
+    method: string;
+    url: string;
+    body?: unknown;
+    accept?: number[];
+    headers?: Record<string, string>;
+  }): Promise<HttpResponse> {
     const send = async (token: string) =>
       httpRequest({
-        service: 'Keystone',
-        method,
-        url: this.url(path),
-        headers: { 'x-auth-token': token },
-        body,
+        ...req,
+        headers: { ...req.headers, 'x-auth-token': token },
         timeoutMs: this.settings.timeoutMs,
-        accept,
       });
     try {
       return await send(await this.token());
@@ -96,6 +110,27 @@ export class KeystoneClient {
       this.adminToken = undefined;
       return send(await this.fetchAdminToken());
     }
+  }
+
+  /**
+   * The URL of a service from the admin token's catalog (Keystone has already put the admin
+   * project's id into templated URLs such as Cinder's).
+   */
+  async endpoint(type: string, iface: string, region: string): Promise<string> {
+    await this.token();
+    const entry = this.adminToken?.catalog.find((c) => c.type === type);
+    const found = entry?.endpoints.find(
+      (e) => e.interface === iface && (e.region_id ?? e.region) === region,
+    );
+    if (!found) {
+      throw new RequestRejected(
+        'Keystone',
+        404,
+        `no ${iface} endpoint of type ${type} in region ${region} in the catalog: check [openstack] interface and region`,
+        'catalog lookup',
+      );
+    }
+    return found.url.replace(/\/+$/, '');
   }
 
   /** Keystone on PostgreSQL compares names case-sensitively; operators and users expect it not to. */

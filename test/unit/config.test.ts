@@ -76,3 +76,21 @@ test('typos in keys, sections and environment names are reported, not ignored', 
   assert.ok(found.some((p) => p.includes('unknown key [setpass] max_attempt')));
   assert.ok(found.some((p) => p.includes('KAIZEN_SETPASS__PROT names no setting')));
 });
+
+test('quota keys: defaults, unset ones left out, Nova-refused keys explained', () => {
+  const config = parseConfig(minimal(), { KAIZEN_QUOTAS__RAM: '1024' });
+  assert.equal(config.quotas.cores, 20);
+  assert.equal(config.quotas.ram, 1024);
+  assert.equal(config.quotas.backups, undefined);
+  const found = problems({
+    ...minimal(),
+    quotas: { injected_files: '5', fixed_ips: '1', cpus: '2' },
+  });
+  assert.ok(
+    found.some((p) => /\[quotas\] injected_files cannot be set: .*2\.57/.test(p)),
+    found.join('\n'),
+  );
+  assert.ok(found.some((p) => /\[quotas\] fixed_ips cannot be set: .*Neutron/.test(p)));
+  assert.ok(found.some((p) => /unknown key \[quotas\] cpus/.test(p)));
+  assert.ok(problems(minimal(), { KAIZEN_QUOTAS__CORES: '-2' }).some((p) => /cores/.test(p)));
+});
