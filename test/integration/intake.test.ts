@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { PollReport } from '../../activities/sheets/activities';
-import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { DEFAULT_ACCESS_COLUMNS as C } from '../../intake/access-rows';
 import { createSpreadsheet } from '../../intake/create-spreadsheet';
@@ -17,9 +16,10 @@ import { keystoneFromConfig } from '../../lib/keystone-from-config';
 import { ensurePollerSchedule, pollerScheduleId } from '../../lib/poller-schedule';
 import { connectClient } from '../../lib/temporal';
 import type { pollRegistrations } from '../../workflows';
-import { createWorker, type OnboardingWorker } from '../../worker';
+import { createWorker } from '../../worker';
 import { FakeSheetsServer } from '../support/fake-sheets-server';
 import { setPasswordFromMail } from '../support/forms';
+import { startSystem, type TestSystem } from '../support/system';
 import { makeServiceAccountKey } from '../support/service-account';
 import {
   createKeystoneUser,
@@ -58,7 +58,6 @@ const statusOf = (rows: string[][], email: string) => {
 };
 
 describe('intake from the access sheet', () => {
-  const taskQueue = `test-${randomUUID()}`;
   const sheets = (() => {
     const account = makeServiceAccountKey(mkdtempSync(join(tmpdir(), 'kaizen-sa-')));
     return {
@@ -69,40 +68,26 @@ describe('intake from the access sheet', () => {
       }),
     };
   })();
+  let system: TestSystem;
+  let taskQueue: string;
   let config: Config;
-  let api: RunningSetpass;
-  let worker: OnboardingWorker;
-  let workerRun: Promise<void>;
   let client: Client;
 
   before(async () => {
     const sheetsUrl = await sheets.server.start();
     sheets.server.addSpreadsheet(SHEET, { [ACCESS]: [HEADER], [CURRENT]: [HEADER] });
-    const env = {
-      KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+    system = await startSystem({
       KAIZEN_INTAKE__SOURCE: 'google',
       KAIZEN_INTAKE__SPREADSHEET_ID: SHEET,
       KAIZEN_INTAKE__KEY_FILE: sheets.account.keyFile,
       KAIZEN_INTAKE__SHEETS_URL: sheetsUrl,
       KAIZEN_EMAIL_DEFAULTS__ADMIN_EMAIL: `${uniqueName('admins')}@example.org`,
-    };
-    const base = testConfig(env);
-    api = await startSetpassServer(base, { port: 0, log: () => undefined });
-    config = testConfig({
-      ...env,
-      KAIZEN_SETPASS__SETPASS_URL: api.url,
-      KAIZEN_SETPASS__DATABASE: base.setpass.database,
     });
-    worker = await createWorker(config, taskQueue);
-    workerRun = worker.run();
-    client = await connectClient(config);
+    ({ taskQueue, config, client } = system);
   });
 
   after(async () => {
-    worker.worker.shutdown();
-    await workerRun;
-    await api.close();
-    await client.connection.close();
+    await system.close();
     await sheets.server.close();
   });
 

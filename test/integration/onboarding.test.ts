@@ -7,14 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import nodemailer from 'nodemailer';
 import { SecretBox } from '../../api/secrets';
-import { startSetpassServer } from '../../api/server';
+import type { RunningSetpass } from '../../api/server';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import type { Config } from '../../config/schema';
 import { startOnboarding } from '../../lib/start-onboarding';
-import { connectClient } from '../../lib/temporal';
 import { searchAttributes, statusQuery, type Registration } from '../../shared/onboarding';
-import { createWorker, type OnboardingWorker } from '../../worker';
 import { formSession, postForm } from '../support/forms';
+import { startSystem, type TestSystem } from '../support/system';
 import {
   eventually,
   keystoneLogin,
@@ -22,7 +21,6 @@ import {
   mailsTo,
   mailText,
   temporalCli,
-  testConfig,
   uniqueName,
 } from '../support/services';
 
@@ -53,31 +51,17 @@ function runCli(args: string[], input: string, env: Record<string, string>): Pro
 }
 
 describe('onboarding, end to end', () => {
-  const taskQueue = `test-${randomUUID()}`;
+  let system: TestSystem;
+  let taskQueue: string;
   let config: Config;
   let client: Client;
-  let worker: OnboardingWorker;
-  let workerRun: Promise<void>;
-  let api: Awaited<ReturnType<typeof startSetpassServer>>;
+  let api: RunningSetpass;
 
   before(async () => {
-    const base = testConfig();
-    api = await startSetpassServer(base, { port: 0, log: () => undefined });
-    config = testConfig({
-      KAIZEN_SETPASS__SETPASS_URL: api.url,
-      KAIZEN_SETPASS__DATABASE: base.setpass.database,
-    });
-    client = await connectClient(config);
-    worker = await createWorker(config, taskQueue);
-    workerRun = worker.run();
+    system = await startSystem();
+    ({ taskQueue, config, client, api } = system);
   });
-
-  after(async () => {
-    worker.worker.shutdown();
-    await workerRun;
-    await api.close();
-    await client.connection.close();
-  });
+  after(() => system.close());
 
   test('an approved registration becomes a working account', async () => {
     const reg = registration();

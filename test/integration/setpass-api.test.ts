@@ -9,8 +9,8 @@ import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../lib/keystone-from-config';
 import { connectClient } from '../../lib/temporal';
 import { resetStatusQuery, resetWorkflowId } from '../../shared/onboarding';
-import { createWorker, type OnboardingWorker } from '../../worker';
 import { formSession, postForm } from '../support/forms';
+import { startSystem, type TestSystem } from '../support/system';
 import {
   adminToken,
   createKeystoneUser,
@@ -302,29 +302,18 @@ describe('setpass API limits', () => {
 });
 
 describe('password reset, end to end', () => {
-  const taskQueue = `test-${randomUUID()}`;
+  let system: TestSystem;
+  let taskQueue: string;
   let config: Config;
   let api: RunningSetpass;
-  let worker: OnboardingWorker;
-  let workerRun: Promise<void>;
 
   before(async () => {
-    const base = testConfig({ KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue });
-    api = await startSetpassServer(base, { port: 0, log: () => undefined });
-    config = testConfig({
-      KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
-      KAIZEN_SETPASS__SETPASS_URL: api.url,
-      KAIZEN_SETPASS__DATABASE: base.setpass.database,
+    system = await startSystem({
       KAIZEN_EMAIL_DEFAULTS__ADMIN_EMAIL: `${uniqueName('admins')}@example.org`,
     });
-    worker = await createWorker(config, taskQueue);
-    workerRun = worker.run();
+    ({ taskQueue, config, api } = system);
   });
-  after(async () => {
-    worker.worker.shutdown();
-    await workerRun;
-    await api.close();
-  });
+  after(() => system.close());
 
   async function requestReset(email: string, pin: string) {
     const resetUrl = new URL('reset', api.url).toString();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
+import { keystoneFromConfig } from '../../lib/keystone-from-config';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -96,32 +97,9 @@ export async function keystoneLogin(
   return { status: response.status, token: response.headers.get('x-subject-token') ?? undefined };
 }
 
-/** An admin token from the real Keystone, scoped to the admin project. */
-export async function adminToken(config: Config): Promise<string> {
-  const { auth } = config;
-  const response = await fetch(`${auth.auth_url}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: {
-            user: {
-              name: auth.admin_user,
-              domain: { id: auth.domain_id },
-              password: auth.admin_pwd,
-            },
-          },
-        },
-        scope: { project: { name: auth.admin_project, domain: { id: auth.domain_id } } },
-      },
-    }),
-  });
-  await response.text();
-  const token = response.headers.get('x-subject-token');
-  if (response.status !== 201 || !token) throw new Error(`admin login answered ${response.status}`);
-  return token;
+/** An admin token from the real Keystone, scoped to the admin project (the product's own client). */
+export function adminToken(config: Config): Promise<string> {
+  return keystoneFromConfig(config).token();
 }
 
 /** Creates a Keystone user with the given password; returns its id. */
@@ -129,14 +107,8 @@ export async function createKeystoneUser(
   config: Config,
   user: { name: string; password: string; description?: string },
 ): Promise<string> {
-  const response = await fetch(`${config.auth.auth_url}/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-auth-token': await adminToken(config) },
-    body: JSON.stringify({
-      user: { ...user, email: user.name, domain_id: config.auth.domain_id, enabled: true },
-    }),
+  const response = await keystoneFromConfig(config).request('POST', '/users', {
+    user: { ...user, email: user.name, domain_id: config.auth.domain_id, enabled: true },
   });
-  const body = (await response.json()) as { user: { id: string } };
-  if (response.status !== 201) throw new Error(`creating user answered ${response.status}`);
-  return body.user.id;
+  return response.json<{ user: { id: string } }>().user.id;
 }
