@@ -9,18 +9,21 @@ import {
   createMailActivities,
   createOpenStackActivities,
   createQuotaActivities,
+  createQuotaIntakeActivities,
   createSetpassActivities,
 } from './activities';
 import { loadTemplates } from './activities/mail/render';
 import type { QuotaValues } from './activities/openstack/quota-keys';
 import { dataConverterFor } from './codec/encryption-codec';
 import { formatDuration } from './config/duration';
-import { loadConfig } from './config/load';
+import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { keystoneFromConfig } from './lib/keystone-from-config';
-import { sheetSourceFromConfig } from './lib/sheet-source-from-config';
+import { quotaSheetSourceFromConfig, sheetSourceFromConfig } from './lib/sheet-source-from-config';
+import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
 import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
 import { connectClient, connectWorkerConnection } from './lib/temporal';
+import { verifyQuotaKeys } from './lib/verify-quota-keys';
 
 export function mailTransport({ mail }: Config): Transporter {
   return nodemailer.createTransport({
@@ -54,6 +57,15 @@ export function createActivities(
           registrationFromRequest(request),
         );
         return started.alreadyRunning ? 'already' : 'started';
+      },
+    }),
+    ...createQuotaIntakeActivities({
+      source: quotaSheetSourceFromConfig(config),
+      mapping: config.quota_columns,
+      requestsTab: config.quota_sheet.requests_tab,
+      processedTab: config.quota_sheet.processed_tab,
+      async start(request) {
+        return startQuotaChange(await temporal(), config, quotaChangeFromRequest(request));
       },
     }),
     ...createOpenStackActivities({
@@ -91,6 +103,18 @@ export function createActivities(
   };
 }
 
+/** A refused key stops start-up; a service that cannot be asked now only earns a warning. */
+async function checkQuotaKeys(config: Config): Promise<void> {
+  try {
+    await verifyQuotaKeys(config, keystoneFromConfig(config));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    console.warn(
+      `could not check [quotas] against Nova, Cinder and Neutron (${err instanceof Error ? err.message : String(err)}); a refused key will fail the first new project instead`,
+    );
+  }
+}
+
 export interface OnboardingWorker {
   worker: Worker;
   /** Runs until worker.shutdown(), then closes the Temporal connection and the mail pool. */
@@ -101,6 +125,7 @@ export async function createWorker(
   config: Config,
   taskQueue = config.temporal.task_queue,
 ): Promise<OnboardingWorker> {
+  await checkQuotaKeys(config);
   const connection = await connectWorkerConnection(config);
   const transport = mailTransport(config);
   // The poller starts onboardings through a client of its own, made on first use.

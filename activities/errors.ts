@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { SheetLayoutError } from '../intake/access-rows';
+import { SheetLayoutError } from '../intake/sheet-layout';
 import { SheetSourceError } from '../intake/sheet-source';
 import { RequestRejected } from '../lib/http';
 

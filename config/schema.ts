@@ -1,5 +1,6 @@
 import { DEFAULT_QUOTAS, QUOTA_KEYS, type QuotaKey } from '../activities/openstack/quota-keys';
-import { DEFAULT_ACCESS_COLUMNS, type AccessColumn } from '../intake/access-rows';
+import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
+import { DEFAULT_QUOTA_COLUMNS } from '../intake/quota-rows';
 // Every setting, declared once: section, key, kind, default and help.
 // The loader checks values against this at start-up; nothing else reads settings.ini.
 export type Kind =
@@ -30,13 +31,18 @@ const s = <K extends Kind>(
   ...extra,
 });
 
-/** `[columns] email = Email`: the header text of each logical column of the access sheet. */
-function columnSettings(): { [K in AccessColumn]: SettingSpec & { kind: 'string' } } {
-  const entries = Object.entries(DEFAULT_ACCESS_COLUMNS).map(([key, header]) => [
+/** `[columns] email = Email`: the header text of each logical column of a request sheet. */
+function columnSettings<C extends string>(
+  defaults: Record<C, string>,
+  sheet: string,
+): { [K in C]: SettingSpec & { kind: 'string' } } {
+  const entries = Object.entries(defaults).map(([key, header]) => [
     key,
-    s('string', `header of the access sheet's "${header}" column`, { default: header }),
+    s('string', `header of the ${sheet}'s "${String(header)}" column`, {
+      default: String(header),
+    }),
   ]);
-  return Object.fromEntries(entries) as { [K in AccessColumn]: SettingSpec & { kind: 'string' } };
+  return Object.fromEntries(entries) as { [K in C]: SettingSpec & { kind: 'string' } };
 }
 
 /** `[quotas] cores = 20`: every key a service accepts; unset ones are left to the service. */
@@ -146,7 +152,35 @@ export const SCHEMA = {
     }),
     poll_interval: s('duration', 'how often the poller reads the sheet', { default: '5m' }),
   },
-  columns: columnSettings(),
+  columns: columnSettings(DEFAULT_ACCESS_COLUMNS, 'access sheet'),
+  quota_sheet: {
+    local_file: s(
+      'path',
+      'the local spreadsheet (.xlsx) of quota requests ([intake] source = local)',
+      {
+        default: '',
+        optional: true,
+      },
+    ),
+    spreadsheet_id: s(
+      'string',
+      'id of the Google Sheet of quota requests ([intake] source = google)',
+      {
+        default: '',
+        optional: true,
+      },
+    ),
+    requests_tab: s('string', 'tab the quota request form writes to', {
+      default: 'Form Responses 1',
+    }),
+    processed_tab: s('string', 'tab applied quota requests move to', {
+      default: 'Processed Requests',
+    }),
+    revert_notice: s('duration', 'how long before a temporary change ends the members are told', {
+      default: '7d',
+    }),
+  },
+  quota_columns: columnSettings(DEFAULT_QUOTA_COLUMNS, 'quota sheet'),
   openstack: {
     interface: s('choice', 'which catalog endpoints to use for Nova, Cinder, Neutron', {
       default: 'public',

@@ -1,5 +1,15 @@
 // The access sheet ("Form Responses 1"): columns found by header name, one request per row.
 // Pure: parsing and validation only; every refusal says which column is wrong and how to fix it.
+import {
+  cellReader,
+  EMAIL,
+  findColumns,
+  PROJECT_NAME,
+  requestKey,
+  type Columns,
+} from './sheet-layout';
+
+export { findRowByKey, requestKey, SheetLayoutError } from './sheet-layout';
 
 /** Logical column → header text in the sheet (the original form's headers; configurable). */
 export const DEFAULT_ACCESS_COLUMNS = {
@@ -59,36 +69,20 @@ export type RowOutcome =
 export interface ParsedSheet {
   header: string[];
   /** 1-based column of each logical column that exists. */
-  columns: Partial<Record<AccessColumn, number>>;
+  columns: Columns<AccessColumn>;
   rows: RowOutcome[];
 }
 
-export class SheetLayoutError extends Error {}
-
-const EMAIL = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-const PROJECT = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 const NAME_MAX = 100;
 
-export function requestKey(email: string, timestamp: string): string {
-  return `${email.trim().toLowerCase()}|${timestamp.trim()}`;
-}
-
-/** Finds each logical column by its header text (case and surrounding blanks ignored). */
-export function locateColumns(header: string[], mapping: ColumnMapping): ParsedSheet['columns'] {
-  const normal = header.map((h) => h.trim().toLowerCase());
-  const columns: ParsedSheet['columns'] = {};
-  for (const [column, title] of Object.entries(mapping) as [AccessColumn, string][]) {
-    const index = normal.indexOf(title.trim().toLowerCase());
-    if (index >= 0) columns[column] = index + 1;
-  }
-  const missing = REQUIRED.filter((c) => columns[c] === undefined);
-  if (missing.length > 0) {
-    throw new SheetLayoutError(
-      `the access sheet has no column ${missing.map((c) => `"${mapping[c]}"`).join(', ')}: ` +
-        `add the header, or set [columns] ${missing.join(', ')} to the header your sheet uses`,
-    );
-  }
-  return columns;
+/** Finds each logical column of the access sheet by its header text. */
+export function locateColumns(header: string[], mapping: ColumnMapping): Columns<AccessColumn> {
+  return findColumns(header, {
+    sheet: 'the access sheet',
+    section: 'columns',
+    mapping,
+    required: REQUIRED,
+  });
 }
 
 export function parseAccessSheet(
@@ -112,10 +106,7 @@ export function parseAccessRow(
   columns: ParsedSheet['columns'],
   mapping: ColumnMapping = DEFAULT_ACCESS_COLUMNS,
 ): RowOutcome {
-  const cell = (column: AccessColumn) => {
-    const index = columns[column];
-    return index === undefined ? '' : (cells[index - 1] ?? '').trim();
-  };
+  const cell = cellReader(cells, columns);
   if (cell('approved').toLowerCase() !== 'approved') return { kind: 'not-approved', row };
 
   const email = cell('email').toLowerCase();
@@ -160,7 +151,7 @@ export function parseAccessRow(
     problems.push(
       `give ${named('newProjectName')} (a new project) or ${named('existingProjectName')} (to join one)`,
     );
-  } else if (!PROJECT.test(projectName)) {
+  } else if (!PROJECT_NAME.test(projectName)) {
     problems.push(
       `project name "${projectName.slice(0, 80)}" is not valid: 1-64 letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
     );
@@ -202,20 +193,4 @@ export function parseAccessRow(
       cells,
     },
   };
-}
-
-/** Where a request's row is now: searched by key at the moment of use, never remembered. */
-export function findRowByKey(
-  rows: string[][],
-  columns: ParsedSheet['columns'],
-  key: string,
-): number | undefined {
-  const emailAt = columns.email;
-  const timestampAt = columns.timestamp;
-  if (emailAt === undefined || timestampAt === undefined) return undefined;
-  for (let i = 1; i < rows.length; i++) {
-    const cells = rows[i]!;
-    if (requestKey(cells[emailAt - 1] ?? '', cells[timestampAt - 1] ?? '') === key) return i + 1;
-  }
-  return undefined;
 }

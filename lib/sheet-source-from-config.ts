@@ -16,3 +16,24 @@ export function sheetSourceFromConfig({ intake }: Config): SheetSource {
     rootUrl: intake.sheets_url,
   });
 }
+
+/** The quota sheet's source (same kind and key file as the access sheet), or none if not set. */
+export function quotaSheetSourceFromConfig({
+  intake,
+  quota_sheet,
+}: Config): SheetSource | undefined {
+  if (intake.source === 'local') {
+    return quota_sheet.local_file ? new LocalSpreadsheetSource(quota_sheet.local_file) : undefined;
+  }
+  if (!quota_sheet.spreadsheet_id) return undefined;
+  if (!intake.key_file) {
+    throw new Error(
+      '[quota_sheet] spreadsheet_id needs [intake] key_file (a service-account key the sheet is shared with)',
+    );
+  }
+  return new GoogleSheetsSource({
+    spreadsheetId: quota_sheet.spreadsheet_id,
+    keyFile: intake.key_file,
+    rootUrl: intake.sheets_url,
+  });
+}

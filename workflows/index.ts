@@ -1,3 +1,4 @@
 export { onboardUser } from './onboard-user';
 export { resetPassword } from './reset-password';
 export { pollRegistrations } from './poll-registrations';
+export { updateQuota } from './update-quota';

@@ -1,8 +1,8 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities';
 import type { PollReport } from '../activities/sheets/activities';
 
-const { pollAccessSheet } = proxyActivities<OnboardingActivities>({
+const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '5s',
@@ -11,8 +11,44 @@ const { pollAccessSheet } = proxyActivities<OnboardingActivities>({
     maximumAttempts: 5,
   },
 });
+const { sendMail } = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
 
-/** Run by the poller schedule: one read of the access sheet, one onboarding started per new row. */
-export async function pollRegistrations(): Promise<PollReport> {
-  return pollAccessSheet();
+export interface PollRegistrationsResult extends PollReport {
+  /** The quota sheet's poll; null when no quota sheet is configured. */
+  quotas: PollReport | null;
+}
+
+/**
+ * Run by the poller schedule: one read of the access sheet and one of the quota sheet, one
+ * workflow started per new approved row; the admins hear of rows that cannot be processed.
+ */
+export async function pollRegistrations(): Promise<PollRegistrationsResult> {
+  // One sheet failing (unshared, a missing tab) does not keep the other's requests waiting.
+  const [access, quotas] = await Promise.allSettled([pollAccessSheet(), pollQuotaSheet()]);
+  if (access.status === 'fulfilled')
+    await tellAdmins('the access sheet', access.value.newlyInvalid);
+  if (quotas.status === 'fulfilled')
+    await tellAdmins('the quota sheet', quotas.value?.newlyInvalid ?? []);
+  if (access.status === 'rejected') throw access.reason;
+  if (quotas.status === 'rejected') throw quotas.reason;
+  return { ...access.value, quotas: quotas.value };
+}
+
+/** One mail per poll and sheet, however many rows: a thousand bad rows are not a thousand mails. */
+async function tellAdmins(sheet: string, problems: string[]): Promise<void> {
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 50).map((p) => `  - ${p}`);
+  if (problems.length > 50) shown.push(`  … and ${problems.length - 50} more`);
+  await sendMail({
+    to: '',
+    adminMail: true,
+    fullName: 'admins',
+    project: sheet,
+    template: 'invalid-requests',
+    reason: shown.join('\n'),
+    messageKey: `${workflowInfo().workflowId}.${workflowInfo().runId}.invalid.${sheet.replace(/\W+/g, '-')}`,
+  });
 }

@@ -9,12 +9,17 @@ export interface SendMailInput {
   to: string;
   /** Send to the admins' address instead of the person. */
   adminMail?: boolean;
+  /** Copies (e.g. every member of a project whose quotas change). */
+  cc?: string[];
   fullName: string;
   /** The account's user name; defaults to `to`. */
   username?: string;
   project: string;
   /** Why the admins are told (admin mails). */
   reason?: string;
+  /** Quota mails: the old -> new table, and when a temporary change ends. */
+  quotaList?: string;
+  endDate?: string;
   /** The setpass token for the link; encrypted in history by the payload codec. */
   setpassToken?: string;
   /** Stable per message, so a send retried after a crash carries the same Message-ID. */
@@ -57,6 +62,8 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         FULLNAME: input.fullName,
         USERNAME: input.username ?? input.to,
         REASON: input.reason ?? '',
+        QUOTA_LIST: input.quotaList ?? '',
+        END_DATE: input.endDate ?? '',
         PROJECT: input.project,
         SETPASS_TOKEN_URL: input.setpassToken
           ? setpassLink(settings.setpassUrl, input.setpassToken)
@@ -76,6 +83,7 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         await transport.sendMail({
           from: settings.sender,
           to,
+          ...(input.cc?.length ? { cc: input.cc.filter((a) => a !== to) } : {}),
           subject,
           text,
           messageId: id,

@@ -11,6 +11,11 @@ export const TEMPLATE_NAMES = [
   'reset-approval',
   'new-project',
   'request-failed',
+  'invalid-requests',
+  'quota-change',
+  'quota-revert-notice',
+  'quota-reverted',
+  'quota-request-failed',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -28,6 +33,8 @@ export const MAIL_VARIABLES = [
   'OPERATOR_NAME',
   'TOKEN_EXPIRATION',
   'REASON',
+  'QUOTA_LIST',
+  'END_DATE',
 ] as const;
 export type MailVariable = (typeof MAIL_VARIABLES)[number];
 export type MailContext = Record<MailVariable, string>;

@@ -98,6 +98,43 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
       });
     },
 
+    /** The id of a project that must exist (quota requests name one). */
+    async findProject({ name }: { name: string }): Promise<string> {
+      return classified(async () => {
+        const project = await keystone.findProjectByName(name);
+        if (!project) {
+          throw ApplicationFailure.nonRetryable(
+            `project "${name}" does not exist: correct the "Project" cell`,
+            FailureType.projectNotFound,
+          );
+        }
+        return project.id;
+      });
+    },
+
+    /** The addresses of everyone holding a role on the project (directly or through a group). */
+    async projectMembers({ projectId }: { projectId: string }): Promise<string[]> {
+      return classified(async () => {
+        const query = new URLSearchParams({ 'scope.project.id': projectId, effective: 'true' });
+        const { role_assignments } = (
+          await keystone.request('GET', `/role_assignments?${query}`)
+        ).json<{ role_assignments: { user?: { id: string } }[] }>();
+        const ids = [...new Set(role_assignments.flatMap((a) => (a.user ? [a.user.id] : [])))];
+        const addresses: string[] = [];
+        for (const id of ids) {
+          const { user } = (
+            await keystone.request('GET', `/users/${encodeURIComponent(id)}`)
+          ).json<{
+            user: { name: string; email?: string };
+          }>();
+          const address = user.email ?? user.name;
+          // Service accounts and admins without an address get no mail.
+          if (address.includes('@')) addresses.push(address.toLowerCase());
+        }
+        return [...new Set(addresses)].sort();
+      });
+    },
+
     /** An account that must already exist (existing users, additional users). */
     async findExistingUser({ email }: { email: string }): Promise<string> {
       return classified(async () => {

@@ -95,7 +95,7 @@ export function quotaMismatches(
 }
 
 /** Nova and Cinder may answer {limit: n} objects with ?usage=true; plain numbers otherwise. */
-function readLimit(value: unknown): unknown {
+export function readLimit(value: unknown): unknown {
   return typeof value === 'object' && value !== null && 'limit' in value
     ? (value as { limit: unknown }).limit
     : value;

@@ -1,92 +1,170 @@
-// Quotas of a new project on Nova, Cinder and Neutron: which service owns which key, and the
-// activity that sets them and reads them back.
+// Quotas on Nova, Cinder and Neutron: read them, set them and prove they took. Endpoints come from
+// the Keystone catalog; the Nova microversion is negotiated once per worker.
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { classified } from '../errors';
 import type { KeystoneClient } from './keystone';
-import { quotaMismatches, quotasByService, type QuotaValues } from './quota-keys';
+import {
+  quotaMismatches,
+  quotasByService,
+  readLimit,
+  type QUOTA_KEYS,
+  type QuotaValues,
+} from './quota-keys';
 
 export interface QuotaDeps {
   keystone: KeystoneClient;
+  /** The quotas of a new project ([quotas] in the config). */
   quotas: QuotaValues;
   endpointInterface: string;
   region: string;
 }
 
-export function createQuotaActivities({ keystone, quotas, endpointInterface, region }: QuotaDeps) {
-  let novaVersion: string | undefined;
-  const byService = quotasByService(quotas);
+type ServiceType = keyof typeof QUOTA_KEYS;
 
-  /** The newest compute microversion the server offers: negotiated once, not hard-coded. */
-  async function computeVersion(computeUrl: string): Promise<string> {
-    if (novaVersion) return novaVersion;
-    const response = await keystone.adminRequest({
+interface QuotaApi {
+  service: string;
+  url: string;
+  wrapper: 'quota_set' | 'quota';
+  headers: Record<string, string>;
+}
+
+/** Where each service keeps a project's quotas, from the catalog; Nova's microversion negotiated once. */
+export class QuotaEndpoints {
+  private novaVersion: string | undefined;
+
+  constructor(
+    private readonly keystone: KeystoneClient,
+    private readonly endpointInterface: string,
+    private readonly region: string,
+  ) {}
+
+  /** The newest compute microversion the server offers: negotiated, not hard-coded. */
+  async computeVersion(computeUrl: string): Promise<string> {
+    if (this.novaVersion) return this.novaVersion;
+    const response = await this.keystone.adminRequest({
       service: 'Nova',
       method: 'GET',
       url: computeUrl,
     });
     const version = response.json<{ version?: { version?: string } }>().version?.version;
-    novaVersion = version || '2.1';
-    return novaVersion;
+    this.novaVersion = version || '2.1';
+    return this.novaVersion;
   }
 
-  async function setAndCheck(
-    service: string,
-    url: string,
-    wrapper: 'quota_set' | 'quota',
-    wanted: Record<string, number>,
-    headers: Record<string, string> = {},
-  ): Promise<void> {
-    if (Object.keys(wanted).length === 0) return;
-    await keystone.adminRequest({
-      service,
-      method: 'PUT',
-      url,
-      body: { [wrapper]: wanted },
-      headers,
-    });
-    const got = (await keystone.adminRequest({ service, method: 'GET', url, headers })).json<
-      Record<string, Record<string, unknown>>
-    >()[wrapper];
-    const wrong = quotaMismatches(wanted, got ?? {});
-    if (wrong.length > 0) {
-      throw ApplicationFailure.nonRetryable(
-        `${service} did not take the quotas: ${wrong.join('; ')}`,
-        'QuotaNotApplied',
-      );
+  async api(type: ServiceType, projectId: string): Promise<QuotaApi> {
+    const root = await this.keystone.endpoint(type, this.endpointInterface, this.region);
+    if (type === 'compute') {
+      const version = await this.computeVersion(root);
+      return {
+        service: `Nova (microversion ${version})`,
+        url: `${root}/os-quota-sets/${projectId}`,
+        wrapper: 'quota_set',
+        headers: {
+          'OpenStack-API-Version': `compute ${version}`,
+          'X-OpenStack-Nova-API-Version': version,
+        },
+      };
+    }
+    if (type === 'volumev3') {
+      return {
+        service: 'Cinder',
+        url: `${root}/os-quota-sets/${projectId}`,
+        wrapper: 'quota_set',
+        headers: {},
+      };
+    }
+    return {
+      service: 'Neutron',
+      url: `${root}/v2.0/quotas/${projectId}`,
+      wrapper: 'quota',
+      headers: {},
+    };
+  }
+
+  /** The quota keys a service accepts now: those its answer for a project lists. */
+  async acceptedKeys(type: ServiceType, projectId: string): Promise<string[]> {
+    const api = await this.api(type, projectId);
+    const response = await this.keystone.adminRequest({ ...api, method: 'GET' });
+    const values = response.json<Record<string, Record<string, unknown>>>()[api.wrapper] ?? {};
+    return Object.keys(values).filter((k) => k !== 'id');
+  }
+}
+
+export function createQuotaActivities({ keystone, quotas, endpointInterface, region }: QuotaDeps) {
+  const endpoints = new QuotaEndpoints(keystone, endpointInterface, region);
+  const quotaApi = (type: ServiceType, projectId: string) => endpoints.api(type, projectId);
+
+  async function read(api: QuotaApi): Promise<Record<string, unknown>> {
+    const response = await keystone.adminRequest({ ...api, method: 'GET' });
+    return response.json<Record<string, Record<string, unknown>>>()[api.wrapper] ?? {};
+  }
+
+  /** Sets the values on each service in turn (Nova, Cinder, Neutron) and reads each back. */
+  async function setAndCheck(projectId: string, values: QuotaValues): Promise<void> {
+    for (const [type, wanted] of Object.entries(quotasByService(values)) as [
+      ServiceType,
+      Record<string, number>,
+    ][]) {
+      if (Object.keys(wanted).length === 0) continue;
+      const api = await quotaApi(type, projectId);
+      await keystone.adminRequest({ ...api, method: 'PUT', body: { [api.wrapper]: wanted } });
+      const wrong = quotaMismatches(wanted, await read(api));
+      if (wrong.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `${api.service} did not take the quotas: ${wrong.join('; ')}`,
+          'QuotaNotApplied',
+        );
+      }
     }
   }
 
   return {
-    /** Sets the configured quotas of a project on all three services and proves they took. */
+    /** Sets the configured quotas of a new project on all three services and proves they took. */
     async applyQuotas({ projectId }: { projectId: string }): Promise<void> {
       return classified(async () => {
-        const computeUrl = await keystone.endpoint('compute', endpointInterface, region);
-        const version = await computeVersion(computeUrl);
-        await setAndCheck(
-          'Nova',
-          `${computeUrl}/os-quota-sets/${projectId}`,
-          'quota_set',
-          byService.compute,
-          {
-            'OpenStack-API-Version': `compute ${version}`,
-            'X-OpenStack-Nova-API-Version': version,
-          },
-        );
-        const volumeUrl = await keystone.endpoint('volumev3', endpointInterface, region);
-        await setAndCheck(
-          'Cinder',
-          `${volumeUrl}/os-quota-sets/${projectId}`,
-          'quota_set',
-          byService.volumev3,
-        );
-        const networkUrl = await keystone.endpoint('network', endpointInterface, region);
-        await setAndCheck(
-          'Neutron',
-          `${networkUrl}/v2.0/quotas/${projectId}`,
-          'quota',
-          byService.network,
-        );
-        log.info('quotas set', { projectId, novaMicroversion: version });
+        await setAndCheck(projectId, quotas);
+        log.info('quotas set', { projectId });
+      });
+    },
+
+    /** Sets some quotas of a project (the rest stay as they are) and proves they took. */
+    async setQuotas({
+      projectId,
+      values,
+    }: {
+      projectId: string;
+      values: QuotaValues;
+    }): Promise<void> {
+      return classified(async () => {
+        await setAndCheck(projectId, values);
+        log.info('quotas changed', { projectId, keys: Object.keys(values) });
+      });
+    },
+
+    /** The current limits of the given keys, each read from the service that owns it. */
+    async readQuotas({
+      projectId,
+      keys,
+    }: {
+      projectId: string;
+      keys: string[];
+    }): Promise<Record<string, number>> {
+      return classified(async () => {
+        const wanted = Object.fromEntries(keys.map((k) => [k, 0])) as QuotaValues;
+        const result: Record<string, number> = {};
+        for (const [type, subset] of Object.entries(quotasByService(wanted)) as [
+          ServiceType,
+          Record<string, number>,
+        ][]) {
+          if (Object.keys(subset).length === 0) continue;
+          const got = await read(await quotaApi(type, projectId));
+          for (const key of Object.keys(subset)) {
+            const limit = readLimit(got[key]);
+            if (typeof limit !== 'number') throw new Error(`${type} did not report quota ${key}`);
+            result[key] = limit;
+          }
+        }
+        return result;
       });
     },
   };

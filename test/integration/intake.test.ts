@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { PollReport } from '../../activities/sheets/activities';
 import type { Config } from '../../config/schema';
 import { DEFAULT_ACCESS_COLUMNS as C } from '../../intake/access-rows';
 import { createSpreadsheet } from '../../intake/create-spreadsheet';
@@ -152,16 +151,26 @@ describe('intake from the access sheet', () => {
       row({ email: p.unapproved, approved: '' }),
     ]);
 
-    const report: PollReport = await poll();
-    assert.deepEqual(report, {
+    const { quotas, newlyInvalid, ...counts } = await poll();
+    assert.deepEqual(counts, {
       approved: 7,
       started: 6,
       alreadyStarted: 0,
       invalid: 1,
       waitingForAdmin: 0,
     });
-    // Ten more polls start nothing twice.
-    for (let i = 0; i < 10; i++) assert.equal((await poll()).started, 0);
+    assert.equal(quotas, null, 'no quota sheet configured');
+    assert.equal(newlyInvalid.length, 1);
+    assert.match(
+      newlyInvalid[0]!,
+      new RegExp(`\\(${p.invalid}\\): "PIN" must be exactly 4 digits`),
+    );
+    // Ten more polls start nothing twice, and do not tell the admins about the same row again.
+    for (let i = 0; i < 10; i++) {
+      const again = await poll();
+      assert.equal(again.started, 0);
+      assert.deepEqual(again.newlyInvalid, []);
+    }
 
     assert.match(statusOf(accessRows(), p.invalid), /^invalid: "PIN" must be exactly 4 digits/);
     const failed = await eventually('three refusals marked', async () => {
@@ -172,11 +181,19 @@ describe('intake from the access sheet', () => {
     assert.match(failed[0]!, /user .* does not exist/);
     assert.match(failed[1]!, /already taken/);
     assert.match(failed[2]!, /does not exist/);
-    const adminMails = await eventually('three admin mails', async () => {
-      const found = await mailsTo(config.email_defaults.admin_email);
-      return found.length >= 3 ? found : undefined;
-    });
-    assert.equal(adminMails.length, 3);
+    const adminMails = await eventually(
+      'three failure mails and one invalid-rows mail',
+      async () => {
+        const found = await mailsTo(config.email_defaults.admin_email);
+        return found.length >= 4 ? found : undefined;
+      },
+    );
+    assert.equal(adminMails.length, 4);
+    assert.equal(
+      adminMails.filter((m) => m.Subject.includes('approved requests that cannot be processed'))
+        .length,
+      1,
+    );
     assert.equal((await poll()).waitingForAdmin, 3, 'failed rows wait for an admin');
 
     // The existing user is done at once; the new users once they set their passwords.

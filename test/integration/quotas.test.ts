@@ -4,10 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_QUOTAS, quotasByService } from '../../activities/openstack/quota-keys';
+import { QuotaEndpoints } from '../../activities/openstack/quotas';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../lib/keystone-from-config';
 import { startOnboarding } from '../../lib/start-onboarding';
 import { connectClient } from '../../lib/temporal';
+import { unacceptedQuotaKeys, verifyQuotaKeys } from '../../lib/verify-quota-keys';
 import { statusQuery } from '../../shared/onboarding';
 import { createWorker, type OnboardingWorker } from '../../worker';
 import { eventually, testConfig, uniqueName } from '../support/services';
@@ -77,5 +79,33 @@ describe('quotas of a new project', () => {
     assert.equal(nova.cores, 24, 'the configured value, not the default');
     assert.equal(cinder.gigabytes, 900);
     assert.equal(neutron.port, 155, "not Neutron's default of 500");
+  });
+});
+
+describe('quota keys checked against the live services at start-up', () => {
+  test('the configured keys are all accepted', async () => {
+    const config = testConfig();
+    await verifyQuotaKeys(config, keystoneFromConfig(config));
+  });
+
+  test("keys a service does not list are named, with the service's own list", async () => {
+    const config = testConfig();
+    const keystone = keystoneFromConfig(config);
+    const admin = (await keystone.findProjectByName(config.auth.admin_project))!;
+    const problems = await unacceptedQuotaKeys(
+      new QuotaEndpoints(keystone, 'public', 'RegionOne'),
+      admin.id,
+      { compute: ['cores', 'floating_ips', 'injected_files'], network: ['port', 'ports'] },
+    );
+    assert.equal(problems.length, 3, problems.join('\n'));
+    assert.match(
+      problems[0]!,
+      /^\[quotas\] floating_ips: Nova \(microversion 2\.\d+\) does not accept it \(it takes .*\bcores\b/,
+    );
+    assert.match(problems[1]!, /^\[quotas\] injected_files: Nova/);
+    assert.match(
+      problems[2]!,
+      /^\[quotas\] ports: Neutron does not accept it \(it takes .*\bport\b/,
+    );
   });
 });

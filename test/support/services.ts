@@ -56,8 +56,12 @@ export interface MailpitMessage {
   To: { Address: string }[];
 }
 
-export async function mailsTo(address: string): Promise<MailpitMessage[]> {
-  const query = new URLSearchParams({ query: `to:"${address}"` });
+/** Messages to an address; `cc` finds those where it is in copy instead. */
+export async function mailsTo(
+  address: string,
+  field: 'to' | 'cc' = 'to',
+): Promise<MailpitMessage[]> {
+  const query = new URLSearchParams({ query: `${field}:"${address}"` });
   const response = await fetch(`${mailpitApi()}/api/v1/search?${query}`);
   if (!response.ok) throw new Error(`Mailpit search answered ${response.status}`);
   return ((await response.json()) as { messages: MailpitMessage[] }).messages;

@@ -1,0 +1,136 @@
+// Writes to a request tab whose rows are found by key (email + timestamp) at the moment of each
+// write: people sort, insert and delete rows while the system runs.
+import { log } from '@temporalio/activity';
+import { findRowByKey } from '../../intake/sheet-layout';
+import type { SheetSource } from '../../intake/sheet-source';
+
+export interface KeyedTabLayout {
+  /** The columns of a header row (throws when a required one is missing). */
+  columns(header: string[]): { email?: number; timestamp?: number; status?: number };
+  /** Header text of the status column, written when the sheet has none yet. */
+  statusHeader: string;
+}
+
+/** One sheet writer per source and process: a row is found and changed with no write in between. */
+export function serialized() {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const run = last.then(work, work);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
+export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayout) {
+  /** Writes each key's status in one batch (one API call for a thousand marks). */
+  async function writeStatuses(marks: { key: string; status: string }[]): Promise<void> {
+    if (marks.length === 0) return;
+    const rows = await source.readRows(tab);
+    const header = rows[0] ?? [];
+    const columns = layout.columns(header);
+    // When the sheet has no status column, it goes after the last header, written with the marks.
+    const added = columns.status === undefined;
+    const column = columns.status ?? header.length + 1;
+    const updates = marks.flatMap(({ key, status }) => {
+      const row = findRowByKey(rows, columns, key);
+      if (row === undefined) {
+        log.warn('row to mark is gone from the sheet', { tab, key });
+        return [];
+      }
+      const text = status.slice(0, 500);
+      return (rows[row - 1]?.[column - 1] ?? '') === text ? [] : [{ row, column, values: [text] }];
+    });
+    if (updates.length === 0) return;
+    if (added) updates.unshift({ row: 1, column, values: [layout.statusHeader] });
+    await source.updateCellsBatch(tab, updates);
+  }
+
+  /** Appends the row to `to` and deletes it here, found by key both times; safe to repeat. */
+  async function moveRow(key: string, to: string): Promise<void> {
+    const rows = await source.readRows(tab);
+    const columns = layout.columns(rows[0] ?? []);
+    const row = findRowByKey(rows, columns, key);
+    if (row === undefined) {
+      log.info('row already moved', { tab, key });
+      return;
+    }
+    const target = await source.readRows(to);
+    // A retry after a crash between append and delete must not append twice.
+    const targetColumns = target.length > 0 ? layout.columns(target[0]!) : columns;
+    if (target.length === 0) await source.appendRow(to, rows[0] ?? []);
+    if (findRowByKey(target, targetColumns, key) === undefined) {
+      await source.appendRow(to, rows[row - 1] ?? []);
+    }
+    // Look again right before deleting: a person may have edited the sheet meanwhile.
+    const now = await source.readRows(tab);
+    const rowNow = findRowByKey(now, layout.columns(now[0] ?? []), key);
+    if (rowNow !== undefined) await source.deleteRow(tab, rowNow);
+  }
+
+  return { writeStatuses, moveRow };
+}
+
+export interface PollReport {
+  approved: number;
+  started: number;
+  alreadyStarted: number;
+  invalid: number;
+  /** Rows marked failed earlier: an admin clears their Status cell to retry. */
+  waitingForAdmin: number;
+  /** Rows found invalid by this poll and not before: "row N (email): reason", for the admins. */
+  newlyInvalid: string[];
+}
+
+export type RowOutcome<R extends { key: string; row: number; email: string }> =
+  | { kind: 'request'; request: R }
+  | { kind: 'invalid'; row: number; key: string; reason: string }
+  | { kind: 'not-approved'; row: number };
+
+/**
+ * One read of a request tab: starts the work of each approved valid row (a start of a row
+ * started before is a no-op), and marks invalid rows with their reason, all marks in one write.
+ */
+export async function pollTab<R extends { key: string; row: number; email: string }>(
+  rows: string[][],
+  parsed: { columns: { status?: number }; rows: RowOutcome<R>[] },
+  start: (request: R) => Promise<'started' | 'already'>,
+): Promise<{ report: PollReport; marks: { key: string; status: string }[] }> {
+  const statusAt = parsed.columns.status;
+  const statusOf = (row: number) =>
+    statusAt === undefined ? '' : (rows[row - 1]?.[statusAt - 1] ?? '').trim();
+  const report: PollReport = {
+    approved: 0,
+    started: 0,
+    alreadyStarted: 0,
+    invalid: 0,
+    waitingForAdmin: 0,
+    newlyInvalid: [],
+  };
+  const marks: { key: string; status: string }[] = [];
+  for (const outcome of parsed.rows) {
+    if (outcome.kind === 'not-approved') continue;
+    report.approved += 1;
+    if (outcome.kind === 'invalid') {
+      report.invalid += 1;
+      const status = `invalid: ${outcome.reason}`;
+      if (statusOf(outcome.row) !== status.slice(0, 500)) {
+        marks.push({ key: outcome.key, status });
+        report.newlyInvalid.push(
+          `row ${outcome.row} (${outcome.key.split('|')[0]}): ${outcome.reason}`,
+        );
+      }
+      continue;
+    }
+    const previous = statusOf(outcome.request.row);
+    if (previous.startsWith('failed')) {
+      report.waitingForAdmin += 1;
+      continue;
+    }
+    // It was invalid and has been fixed: clear the old reason.
+    if (previous.startsWith('invalid')) marks.push({ key: outcome.request.key, status: '' });
+    const result = await start(outcome.request);
+    if (result === 'started') report.started += 1;
+    else report.alreadyStarted += 1;
+  }
+  return { report, marks };
+}

@@ -1,0 +1,200 @@
+// The quota sheet: one approved row asks to change the quotas of one project. Pure: parsing and
+// validation only. A row is taken whole or not at all, so nothing is ever half-applied.
+import type { QuotaKey, QuotaValues } from '../activities/openstack/quota-keys';
+import {
+  cellReader,
+  EMAIL,
+  findColumns,
+  PROJECT_NAME,
+  requestKey,
+  type Columns,
+} from './sheet-layout';
+
+/** Logical column → header text (the original quota form's headers; configurable). */
+export const DEFAULT_QUOTA_COLUMNS = {
+  approved: 'Approved',
+  notified: 'Notified',
+  reminderSent: 'Reminder Sent',
+  timestamp: 'Timestamp',
+  email: 'Email',
+  firstName: 'First name',
+  lastName: 'Last name',
+  organisation: 'Organisation',
+  project: 'Project',
+  duration: 'Temporary/Permanent',
+  endDate: 'End date',
+  instances: 'instances',
+  cores: 'cores',
+  ram: 'ram',
+  floatingip: 'floatingip',
+  network: 'network',
+  port: 'port',
+  volumes: 'volumes',
+  snapshots: 'snapshots',
+  gigabytes: 'gigabytes',
+  comments: 'Comments',
+  notes: 'Notes',
+  status: 'Status',
+} as const;
+export type QuotaColumn = keyof typeof DEFAULT_QUOTA_COLUMNS;
+export type QuotaColumnMapping = Record<QuotaColumn, string>;
+
+/** The quota columns of the form, in the order the mail lists them. */
+export const REQUESTABLE_QUOTAS = [
+  'instances',
+  'cores',
+  'ram',
+  'floatingip',
+  'network',
+  'port',
+  'volumes',
+  'snapshots',
+  'gigabytes',
+] as const satisfies readonly (QuotaColumn & QuotaKey)[];
+
+const REQUIRED: QuotaColumn[] = ['approved', 'timestamp', 'email', 'project'];
+/** OpenStack stores quotas as 32-bit integers. */
+export const QUOTA_MAX = 2_147_483_647;
+const MB_PER_GB = 1024;
+
+export interface QuotaRequest {
+  row: number;
+  key: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  project: string;
+  /** New values (ram already in MB); keys absent are unchanged. */
+  changes: QuotaValues;
+  /** ISO time at which a temporary change reverts; absent for a permanent one. */
+  endsAt?: string;
+  comment: string;
+}
+
+export type QuotaRowOutcome =
+  | { kind: 'request'; request: QuotaRequest }
+  | { kind: 'invalid'; row: number; key: string; reason: string }
+  | { kind: 'not-approved'; row: number };
+
+export function locateQuotaColumns(
+  header: string[],
+  mapping: QuotaColumnMapping,
+): Columns<QuotaColumn> {
+  return findColumns(header, {
+    sheet: 'the quota sheet',
+    section: 'quota_columns',
+    mapping,
+    required: REQUIRED,
+  });
+}
+
+export function parseQuotaSheet(
+  rows: string[][],
+  mapping: QuotaColumnMapping,
+  now: Date,
+): { columns: Columns<QuotaColumn>; rows: QuotaRowOutcome[] } {
+  const columns = locateQuotaColumns(rows[0] ?? [], mapping);
+  const outcomes: QuotaRowOutcome[] = [];
+  rows.slice(1).forEach((cells, i) => {
+    if (cells.every((c) => c.trim() === '')) return;
+    outcomes.push(parseQuotaRow(cells, i + 2, columns, mapping, now));
+  });
+  return { columns, rows: outcomes };
+}
+
+export function parseQuotaRow(
+  cells: string[],
+  row: number,
+  columns: Columns<QuotaColumn>,
+  mapping: QuotaColumnMapping,
+  now: Date,
+): QuotaRowOutcome {
+  const cell = cellReader(cells, columns);
+  if (cell('approved').toLowerCase() !== 'approved') return { kind: 'not-approved', row };
+  const email = cell('email').toLowerCase();
+  const key = requestKey(email, cell('timestamp'));
+  const named = (column: QuotaColumn) => `"${mapping[column]}"`;
+  const problems: string[] = [];
+
+  if (!EMAIL.test(email))
+    problems.push(`${named('email')} is not an e-mail address (name@example.org)`);
+  if (!cell('timestamp')) problems.push(`${named('timestamp')} is empty`);
+  const project = cell('project');
+  if (!PROJECT_NAME.test(project)) {
+    problems.push(
+      project
+        ? `${named('project')} "${project.slice(0, 80)}" is not a project name`
+        : `${named('project')} is empty`,
+    );
+  }
+
+  const changes: QuotaValues = {};
+  for (const quota of REQUESTABLE_QUOTAS) {
+    const text = cell(quota);
+    if (text === '') continue; // blank: unchanged
+    const value = parseQuotaValue(text, quota === 'ram' ? MB_PER_GB : 1);
+    if (typeof value === 'string') problems.push(`${named(quota)} ${value}`);
+    else changes[quota] = value;
+  }
+  if (problems.length === 0 && Object.keys(changes).length === 0)
+    problems.push(`no quota value given: fill at least one of ${REQUESTABLE_QUOTAS.join(', ')}`);
+
+  const duration = cell('duration').toLowerCase();
+  let endsAt: string | undefined;
+  if (duration === 'temporary') {
+    const end = parseEndDate(cell('endDate'));
+    if (end === undefined) {
+      problems.push(
+        `${named('endDate')} must be a date (2027-01-31 or 1/31/2027) for a temporary change`,
+      );
+    } else if (end.getTime() <= now.getTime()) {
+      problems.push(`${named('endDate')} ${cell('endDate')} has passed: give a later date`);
+    } else endsAt = end.toISOString();
+  } else if (duration !== '' && duration !== 'permanent') {
+    problems.push(`${named('duration')} must be Temporary or Permanent`);
+  }
+
+  if (problems.length > 0) return { kind: 'invalid', row, key, reason: problems.join('; ') };
+  return {
+    kind: 'request',
+    request: {
+      row,
+      key,
+      email,
+      firstName: cell('firstName'),
+      lastName: cell('lastName'),
+      project,
+      changes,
+      ...(endsAt ? { endsAt } : {}),
+      comment: cell('comments'),
+    },
+  };
+}
+
+/** A whole number ≥ 0, or -1 for unlimited; a string says what is wrong with it. */
+export function parseQuotaValue(text: string, unit: number): number | string {
+  const plain = text.replace(/\s+/g, '');
+  if (!/^-?\d+$/.test(plain))
+    return `must be a whole number, or -1 for unlimited (got "${text.slice(0, 40)}")`;
+  const value = Number(plain);
+  if (value < -1) return `must not be negative, except -1 for unlimited (got ${plain})`;
+  if (value === -1) return -1;
+  if (value * unit > QUOTA_MAX) return `must be at most ${Math.floor(QUOTA_MAX / unit)}`;
+  return value * unit;
+}
+
+/** 2027-01-31, 2027-01-31T12:00:00Z, or the US form 1/31/2027 (Google Forms' default). */
+export function parseEndDate(text: string): Date | undefined {
+  const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text);
+  const iso = us
+    ? `${us[3]}-${us[1]!.padStart(2, '0')}-${us[2]!.padStart(2, '0')}`
+    : /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(text)
+      ? text
+      : undefined;
+  if (iso === undefined) return undefined;
+  // A date alone means the start of that day, UTC.
+  const date = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+  if (Number.isNaN(date.getTime())) return undefined;
+  if (iso.length === 10 && date.toISOString().slice(0, 10) !== iso) return undefined; // 2027-02-30
+  return date;
+}
