@@ -9,6 +9,9 @@ import { startOnboarding } from '../lib/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { registrationFromCsv, validateRegistration } from '../registration/parse';
 import type { pollRegistrations } from '../workflows';
+import { QuotaEndpoints } from '../activities/openstack/quotas';
+import { keystoneFromConfig } from '../lib/keystone-from-config';
+import { quotaStatusQuery } from '../shared/quota-change';
 import { approveResetSignal, statusQuery, type OnboardingStep } from '../shared/onboarding';
 
 const USAGE = `usage: npm run cli -- <command>
@@ -18,10 +21,11 @@ const USAGE = `usage: npm run cli -- <command>
   start --csv FILE      the same from a CSV file: a header row (Email, First name, Last name,
                         New project name, Project description, PIN) and one registration row
                         (FILE "-" reads standard input); add --no-wait to return at once
-  status WORKFLOW_ID    show the step an onboarding is at
-  schedule-poller       create (or update) the schedule that polls the access sheet
-                        every [intake] poll_interval
-  poll-now              poll the access sheet once now and print what it did
+  status WORKFLOW_ID    show the step an onboarding (onboard:…) or quota change (quota:…) is at
+  schedule-poller       create (or update) the schedule that polls the access and quota
+                        sheets every [intake] poll_interval
+  poll-now              poll both sheets once now and print what it did
+  quotas PROJECT        show a project's quotas on Nova, Cinder and Neutron
   approve-reset WORKFLOW_ID [--reject]
                         decide a password reset waiting for approval ([reset] approval = approve)
 
@@ -71,10 +75,40 @@ async function status(args: string[], client: Client): Promise<number> {
   }
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe();
-  const state = await handle.query(statusQuery);
+  const state = workflowId.startsWith('quota:')
+    ? await handle.query(quotaStatusQuery)
+    : await handle.query(statusQuery);
   console.log(
     JSON.stringify({ workflowId, execution: description.status.name, ...state }, null, 2),
   );
+  return 0;
+}
+
+async function quotas(args: string[], config: Config): Promise<number> {
+  const name = args[0];
+  if (!name) {
+    console.error(USAGE);
+    return 2;
+  }
+  const keystone = keystoneFromConfig(config);
+  const project = await keystone.findProjectByName(name);
+  if (!project) {
+    console.error(`project "${name}" does not exist`);
+    return 1;
+  }
+  const endpoints = new QuotaEndpoints(
+    keystone,
+    config.openstack.interface,
+    config.openstack.region,
+  );
+  console.log(`quotas of ${project.name} (${project.id}); -1 = unlimited`);
+  for (const type of ['compute', 'volumev3', 'network'] as const) {
+    const service = (await endpoints.api(type, project.id)).service;
+    const limits = await endpoints.limits(type, project.id);
+    console.log(`  ${service}`);
+    for (const [key, value] of Object.entries(limits).sort(([a], [b]) => a.localeCompare(b)))
+      console.log(`    ${key.padEnd(28)} ${value}`);
+  }
   return 0;
 }
 
@@ -108,13 +142,20 @@ async function pollNow(config: Config, client: Client): Promise<number> {
   return 0;
 }
 
+type Temporal = () => Promise<Client>;
 const COMMANDS = {
-  'schedule-poller': (_args: string[], config: Config, client: Client) =>
-    schedulePoller(config, client),
-  'poll-now': (_args: string[], config: Config, client: Client) => pollNow(config, client),
-  start: (args: string[], config: Config, client: Client) => start(args, config, client),
-  status: (args: string[], _config: Config, client: Client) => status(args, client),
-  'approve-reset': (args: string[], _config: Config, client: Client) => approveReset(args, client),
+  'schedule-poller': async (_args: string[], config: Config, temporal: Temporal) =>
+    schedulePoller(config, await temporal()),
+  'poll-now': async (_args: string[], config: Config, temporal: Temporal) =>
+    pollNow(config, await temporal()),
+  start: async (args: string[], config: Config, temporal: Temporal) =>
+    start(args, config, await temporal()),
+  status: async (args: string[], _config: Config, temporal: Temporal) =>
+    status(args, await temporal()),
+  'approve-reset': async (args: string[], _config: Config, temporal: Temporal) =>
+    approveReset(args, await temporal()),
+  // Needs OpenStack only: works while Temporal is down.
+  quotas: (args: string[], config: Config) => quotas(args, config),
 } as const;
 
 async function run(argv: string[]): Promise<number> {
@@ -124,11 +165,15 @@ async function run(argv: string[]): Promise<number> {
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
   const config = loadConfig();
-  const client = await connectClient(config);
+  let client: Promise<Client> | undefined;
   try {
-    return await COMMANDS[command as keyof typeof COMMANDS](args, config, client);
+    return await COMMANDS[command as keyof typeof COMMANDS](
+      args,
+      config,
+      () => (client ??= connectClient(config)),
+    );
   } finally {
-    await client.connection.close();
+    await (await client?.catch(() => undefined))?.connection.close();
   }
 }
 

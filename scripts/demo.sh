@@ -43,7 +43,8 @@ export KAIZEN_SETPASS__SETPASS_URL="${KAIZEN_SETPASS__SETPASS_URL:-http://127.0.
 export KAIZEN_SETPASS__DATABASE="${KAIZEN_SETPASS__DATABASE:-$STATE_DIR/setpass.sqlite}"
 export KAIZEN_INTAKE__LOCAL_FILE="${KAIZEN_INTAKE__LOCAL_FILE:-$STATE_DIR/registrations.xlsx}"
 export KAIZEN_INTAKE__POLL_INTERVAL="${KAIZEN_INTAKE__POLL_INTERVAL:-1m}"
-node --import tsx scripts/sample-spreadsheet.ts "$KAIZEN_INTAKE__LOCAL_FILE"
+export KAIZEN_QUOTA_SHEET__LOCAL_FILE="${KAIZEN_QUOTA_SHEET__LOCAL_FILE:-$STATE_DIR/quota-requests.xlsx}"
+node --import tsx scripts/sample-spreadsheet.ts "$KAIZEN_INTAKE__LOCAL_FILE" "$KAIZEN_QUOTA_SHEET__LOCAL_FILE"
 
 start_app() {
   local name=$1 port=$2
@@ -62,9 +63,12 @@ start_app worker "" node --import tsx worker.ts
 
 log "onboarding the sample registration (sample/registration.json)"
 node --import tsx cli/main.ts start --json sample/registration.json
-log "scheduling the poller of the access spreadsheet ($KAIZEN_INTAKE__LOCAL_FILE) and polling once now"
+log "scheduling the poller of the access and quota spreadsheets and polling once now"
 node --import tsx cli/main.ts schedule-poller
 node --import tsx cli/main.ts poll-now
+# The sample quota request (cores 32, ram 64 GB, network 6) applies within seconds of the poll.
+sleep 5
+node --import tsx cli/main.ts quotas analytical-engine
 
 link=$(curl -fsS "$KAIZEN_MAILPIT_API/api/v1/search?query=to:ada.lovelace@example.org%20subject:password&limit=1" |
   node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s).messages[0];console.log(m?m.ID:"")})')
@@ -83,6 +87,8 @@ Kaizen onboarding is running.
                       PIN of the sample registration: 1842
   Access spreadsheet  $KAIZEN_INTAKE__LOCAL_FILE  (type "approved" in the first column of a row;
                       polled every $KAIZEN_INTAKE__POLL_INTERVAL; completed rows move to "Current Users")
+  Quota spreadsheet   $KAIZEN_QUOTA_SHEET__LOCAL_FILE  (applied rows move to "Processed Requests")
+  Quotas of a project npm run cli -- quotas analytical-engine
   Logs                $LOG_DIR/{worker,api}.log
   Status              KAIZEN_SETTINGS=$KAIZEN_SETTINGS npm run cli -- status onboard:ada.lovelace@example.org:analytical-engine
   Stop everything     scripts/demo.sh stop

@@ -81,12 +81,22 @@ export class QuotaEndpoints {
     };
   }
 
-  /** The quota keys a service accepts now: those its answer for a project lists. */
-  async acceptedKeys(type: ServiceType, projectId: string): Promise<string[]> {
+  /** Every quota limit a service reports for a project. */
+  async limits(type: ServiceType, projectId: string): Promise<Record<string, number>> {
     const api = await this.api(type, projectId);
     const response = await this.keystone.adminRequest({ ...api, method: 'GET' });
     const values = response.json<Record<string, Record<string, unknown>>>()[api.wrapper] ?? {};
-    return Object.keys(values).filter((k) => k !== 'id');
+    return Object.fromEntries(
+      Object.entries(values).flatMap(([key, value]) => {
+        const limit = readLimit(value);
+        return key !== 'id' && typeof limit === 'number' ? [[key, limit]] : [];
+      }),
+    );
+  }
+
+  /** The quota keys a service accepts now: those it reports for a project. */
+  async acceptedKeys(type: ServiceType, projectId: string): Promise<string[]> {
+    return Object.keys(await this.limits(type, projectId));
   }
 }
 
