@@ -86,7 +86,7 @@ export function createActivities(
     }),
     ...createMailActivities({
       transport,
-      templates: loadTemplates(),
+      templates: loadTemplates(config.mail.templates_dir),
       settings: {
         sender: defaults.sender,
         adminEmail: defaults.admin_email,

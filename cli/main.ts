@@ -1,18 +1,27 @@
 // Admin command line. Run: npm run cli -- <command>
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { formatDuration } from '../config/duration';
+import { formatDuration, parseDuration } from '../config/duration';
 import { ensurePollerSchedule, pollerScheduleId } from '../lib/poller-schedule';
 import { startOnboarding } from '../lib/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { registrationFromCsv, validateRegistration } from '../registration/parse';
 import type { pollRegistrations } from '../workflows';
 import { QuotaEndpoints } from '../activities/openstack/quotas';
+import { loadTemplates, render, SAMPLE_CONTEXT, TEMPLATE_NAMES } from '../activities/mail/render';
 import { keystoneFromConfig } from '../lib/keystone-from-config';
 import { quotaStatusQuery } from '../shared/quota-change';
-import { approveResetSignal, statusQuery, type OnboardingStep } from '../shared/onboarding';
+import {
+  approveResetSignal,
+  cancelOnboardingSignal,
+  extendDeadlineSignal,
+  resendLinkSignal,
+  statusQuery,
+  type OnboardingStep,
+} from '../shared/onboarding';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -25,13 +34,26 @@ const USAGE = `usage: npm run cli -- <command>
   schedule-poller       create (or update) the schedule that polls the access and quota
                         sheets every [intake] poll_interval
   poll-now              poll both sheets once now and print what it did
+  resend WORKFLOW_ID    mail a new set-password link now (the old link stops working)
+  extend WORKFLOW_ID DURATION
+                        give the person DURATION more (e.g. 7d) before the onboarding is abandoned
+  cancel WORKFLOW_ID REASON
+                        stop waiting for the password; the row says who cancelled and why
+  templates [DIR]       render every mail template with sample data (to DIR as files, or
+                        print them) for review; [mail] templates_dir overrides are used
   quotas PROJECT        show a project's quotas on Nova, Cinder and Neutron
   approve-reset WORKFLOW_ID [--reject]
                         decide a password reset waiting for approval ([reset] approval = approve)
 
 Settings come from settings.ini (or the file KAIZEN_SETTINGS names).`;
 
-const RESTING: OnboardingStep[] = ['waiting-for-password', 'completed', 'abandoned', 'failed'];
+const RESTING: OnboardingStep[] = [
+  'waiting-for-password',
+  'completed',
+  'abandoned',
+  'cancelled',
+  'failed',
+];
 
 async function start(args: string[], config: Config, client: Client): Promise<number> {
   const format = args[0];
@@ -81,6 +103,57 @@ async function status(args: string[], client: Client): Promise<number> {
   console.log(
     JSON.stringify({ workflowId, execution: description.status.name, ...state }, null, 2),
   );
+  return 0;
+}
+
+async function adminAction(
+  action: 'resend' | 'extend' | 'cancel',
+  args: string[],
+  client: Client,
+): Promise<number> {
+  const [workflowId, argument] = args;
+  const by = process.env.USER ?? 'cli';
+  if (!workflowId || (action !== 'resend' && !argument)) {
+    console.error(USAGE);
+    return 2;
+  }
+  const handle = client.workflow.getHandle(workflowId);
+  if (action === 'resend') await handle.signal(resendLinkSignal, { by });
+  if (action === 'cancel')
+    await handle.signal(cancelOnboardingSignal, { by, reason: args.slice(1).join(' ') });
+  if (action === 'extend') {
+    const ms = parseDuration(argument!);
+    if (ms === undefined || ms <= 0) {
+      console.error(`"${argument}" is not a duration: write it like 12h or 7d`);
+      return 2;
+    }
+    await handle.signal(extendDeadlineSignal, { by, ms });
+  }
+  // Show the effect once the workflow has taken the signal.
+  await new Promise((r) => setTimeout(r, 1000));
+  const state = await handle.query(statusQuery);
+  console.log(
+    `${action}: ${workflowId} — step ${state.step}, links sent ${state.linksSent ?? 1}, abandoned after ${state.abandonAt ?? '?'}`,
+  );
+  return 0;
+}
+
+function templates(args: string[], config: Config): number {
+  const dir = args[0];
+  const all = loadTemplates(config.mail.templates_dir);
+  if (dir) mkdirSync(dir, { recursive: true });
+  for (const name of TEMPLATE_NAMES) {
+    const { subject, text, html } = render(all[name], SAMPLE_CONTEXT);
+    if (dir) {
+      writeFileSync(join(dir, `${name}.txt`), `Subject: ${subject}\n\n${text}`);
+      if (html !== undefined) writeFileSync(join(dir, `${name}.html`), html);
+    } else {
+      console.log(
+        `===== ${name}${html !== undefined ? ' (text + HTML)' : ''}\nSubject: ${subject}\n\n${text}`,
+      );
+    }
+  }
+  if (dir) console.log(`${TEMPLATE_NAMES.length} templates rendered into ${dir}`);
   return 0;
 }
 
@@ -154,6 +227,14 @@ const COMMANDS = {
     status(args, await temporal()),
   'approve-reset': async (args: string[], _config: Config, temporal: Temporal) =>
     approveReset(args, await temporal()),
+  resend: async (args: string[], _config: Config, temporal: Temporal) =>
+    adminAction('resend', args, await temporal()),
+  extend: async (args: string[], _config: Config, temporal: Temporal) =>
+    adminAction('extend', args, await temporal()),
+  cancel: async (args: string[], _config: Config, temporal: Temporal) =>
+    adminAction('cancel', args, await temporal()),
+  // Needs no service at all.
+  templates: (args: string[], config: Config) => Promise.resolve(templates(args, config)),
   // Needs OpenStack only: works while Temporal is down.
   quotas: (args: string[], config: Config) => quotas(args, config),
 } as const;

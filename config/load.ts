@@ -107,6 +107,13 @@ export function parseConfig(
     result[section] = out;
   }
 
+  const reminder = result.reminder as { schedule?: number[]; abandon_after?: number } | undefined;
+  const lastReminder = reminder?.schedule?.at(-1);
+  if (lastReminder !== undefined && (reminder?.abandon_after ?? Infinity) <= lastReminder) {
+    problems.push(
+      '[reminder] abandon_after must be later than the last time in [reminder] schedule, or that reminder is never sent',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return result as Config;
 }
@@ -155,6 +162,22 @@ function convert(raw: string, spec: SettingSpec): { value: unknown } | { error: 
           .map((item) => item.trim())
           .filter((item) => item !== ''),
       };
+    case 'durations': {
+      if (raw.toLowerCase() === 'none') return { value: [] };
+      const items = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      const values = items.map((item) => parseDuration(item));
+      if (values.some((ms) => ms === undefined || ms <= 0)) {
+        return { error: 'comma-separated durations such as 1d, 3d, 7d' };
+      }
+      const ms = values as number[];
+      if (ms.some((v, i) => i > 0 && v <= ms[i - 1]!)) {
+        return { error: 'durations in increasing order, such as 1d, 3d, 7d' };
+      }
+      return { value: ms };
+    }
     case 'bool':
       if (/^(true|yes|on|1)$/i.test(raw)) return { value: true };
       if (/^(false|no|off|0)$/i.test(raw)) return { value: false };

@@ -4,7 +4,17 @@ import { DEFAULT_QUOTA_COLUMNS } from '../intake/quota-rows';
 // Every setting, declared once: section, key, kind, default and help.
 // The loader checks values against this at start-up; nothing else reads settings.ini.
 export type Kind =
-  'string' | 'url' | 'int' | 'duration' | 'bool' | 'key32' | 'email' | 'path' | 'choice' | 'list';
+  | 'string'
+  | 'url'
+  | 'int'
+  | 'duration'
+  | 'bool'
+  | 'key32'
+  | 'email'
+  | 'path'
+  | 'choice'
+  | 'list'
+  | 'durations';
 
 export interface SettingSpec {
   kind: Kind;
@@ -190,12 +200,16 @@ export const SCHEMA = {
   },
   quotas: quotaSettings(),
   reminder: {
-    interval: s('duration', 'time between set-password reminders', { default: '24h' }),
-    count: s('int', 'reminders sent before an onboarding is abandoned', {
-      default: '3',
-      min: 0,
-      max: 100,
-    }),
+    schedule: s(
+      'durations',
+      'when someone without a password is reminded, counted from the first set-password mail (none: never)',
+      { default: '1d, 3d, 7d', optional: true },
+    ),
+    abandon_after: s(
+      'duration',
+      'no password this long after the first set-password mail: abandoned, the admins told',
+      { default: '14d' },
+    ),
   },
   mail: {
     smtp_host: s('string', 'SMTP server host', { default: '127.0.0.1' }),
@@ -213,6 +227,11 @@ export const SCHEMA = {
       default: '',
       optional: true,
     }),
+    templates_dir: s(
+      'path',
+      'folder of your own mail templates (<name>.txt, <name>.html) replacing the built-in ones',
+      { default: '', optional: true },
+    ),
   },
   email_defaults: {
     sender: s('email', 'From address of all mail', { default: 'kaizen-noreply@example.org' }),
@@ -244,7 +263,9 @@ type ValueOf<K extends Kind> = K extends 'int' | 'duration'
       ? Buffer
       : K extends 'list'
         ? string[]
-        : string;
+        : K extends 'durations'
+          ? number[]
+          : string;
 
 /** The validated configuration: durations in milliseconds, keys as 32-byte buffers. */
 export type Config = {

@@ -10,6 +10,7 @@ import {
   searchAttributes,
   type OnboardUserInput,
   type Registration,
+  type ReminderPolicy,
 } from '../shared/onboarding';
 import type { onboardUser } from '../workflows';
 
@@ -18,20 +19,25 @@ export interface Started {
   alreadyRunning: boolean;
 }
 
+export function reminderPolicy(config: Config): ReminderPolicy {
+  return {
+    afterMs: config.reminder.schedule,
+    abandonAfterMs: config.reminder.abandon_after,
+    linkLifetimeMs: config.setpass.token_expiration,
+  };
+}
+
 /** Starts the onboarding of one registration; a second start of the same one is a no-op. */
 export async function startOnboarding(
   client: Client,
   config: Config,
   registration: Registration,
-  options: { taskQueue?: string; reminders?: OnboardUserInput['reminders'] } = {},
+  options: { taskQueue?: string; reminders?: ReminderPolicy } = {},
 ): Promise<Started> {
   const workflowId = onboardingWorkflowId(registration);
   const input: OnboardUserInput = {
     registration,
-    reminders: options.reminders ?? {
-      intervalMs: config.reminder.interval,
-      maxReminders: config.reminder.count,
-    },
+    reminders: options.reminders ?? reminderPolicy(config),
   };
   try {
     const handle = await client.workflow.start<typeof onboardUser>('onboardUser', {

@@ -29,15 +29,23 @@ export interface Registration {
 }
 
 export interface ReminderPolicy {
-  /** Milliseconds between reminders. */
+  /** When reminders go out, in ms from the first set-password mail (increasing). */
+  afterMs: number[];
+  /** No password this long after the first set-password mail: abandoned, the admins told. */
+  abandonAfterMs: number;
+  /** How long a link lives ([setpass] token_expiration): a later reminder carries a new one. */
+  linkLifetimeMs: number;
+}
+
+/** The policy of onboardings started before reminder schedules (replayed on the old path). */
+export interface LegacyReminderPolicy {
   intervalMs: number;
-  /** Reminders sent before the onboarding is given up as abandoned. */
   maxReminders: number;
 }
 
 export interface OnboardUserInput {
   registration: Registration;
-  reminders: ReminderPolicy;
+  reminders: ReminderPolicy | LegacyReminderPolicy;
 }
 
 export const ONBOARDING_STEPS = [
@@ -51,6 +59,7 @@ export const ONBOARDING_STEPS = [
   'waiting-for-password',
   'completed',
   'abandoned',
+  'cancelled',
   'failed',
 ] as const;
 export type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
@@ -64,10 +73,14 @@ export interface OnboardingStatus {
   remindersSent: number;
   /** ISO time the password was set, once it is. */
   passwordSetAt?: string;
+  /** ISO time after which, with no password, the onboarding is abandoned. */
+  abandonAt?: string;
+  /** Links mailed so far (the first, renewals and resends). */
+  linksSent?: number;
 }
 
 export interface OnboardUserResult {
-  outcome: 'completed' | 'abandoned';
+  outcome: 'completed' | 'abandoned' | 'cancelled';
   userId: string;
   projectId: string;
   remindersSent: number;
@@ -80,6 +93,11 @@ export interface PasswordSetSignal {
 
 export const passwordSetSignal = defineSignal<[PasswordSetSignal]>('passwordSet');
 export const statusQuery = defineQuery<OnboardingStatus>('status');
+
+/** Admin actions on an onboarding waiting for its password (CLI: resend, extend, cancel). */
+export const resendLinkSignal = defineSignal<[{ by: string }]>('resendLink');
+export const extendDeadlineSignal = defineSignal<[{ by: string; ms: number }]>('extendDeadline');
+export const cancelOnboardingSignal = defineSignal<[{ by: string; reason: string }]>('cancel');
 
 export const searchAttributes = {
   step: defineSearchAttributeKey('OnboardingStep', SearchAttributeType.KEYWORD),

@@ -8,8 +8,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities';
+import type { TemplateName } from '../activities/mail/render';
 import {
+  cancelOnboardingSignal,
+  extendDeadlineSignal,
   passwordSetSignal,
+  resendLinkSignal,
+  type LegacyReminderPolicy,
+  type ReminderPolicy,
   searchAttributes,
   statusQuery,
   type OnboardingStatus,
@@ -63,6 +69,88 @@ export async function onboardUser({
     status.passwordSetAt = at;
   });
 
+  // Admin actions arrive as signals; the waiting loop carries them out.
+  const actions: {
+    resend?: string;
+    cancel?: { by: string; reason: string };
+    extendMs: number;
+    seen: number;
+  } = { extendMs: 0, seen: 0 };
+  setHandler(resendLinkSignal, ({ by }) => {
+    actions.resend = by;
+    actions.seen += 1;
+  });
+  setHandler(extendDeadlineSignal, ({ by, ms }) => {
+    log.info('deadline extended', { by, ms });
+    actions.extendMs += ms;
+    actions.seen += 1;
+  });
+  setHandler(cancelOnboardingSignal, (cancel) => {
+    actions.cancel = cancel;
+    actions.seen += 1;
+  });
+
+  /**
+   * Waits for the password: reminds at each scheduled time (with a new link once the old one has
+   * expired), resends at an admin's request, and gives up at the deadline.
+   */
+  async function waitForPassword(
+    policy: ReminderPolicy,
+    mailNewLink: (template: TemplateName, messageKey: string) => Promise<void>,
+    mailSameLink: (template: TemplateName, messageKey: string) => Promise<void>,
+  ): Promise<'completed' | 'abandoned' | 'cancelled'> {
+    const start = Date.now(); // workflow time: deterministic on replay
+    let linkSentAt = start;
+    let next = 0;
+    status.linksSent = 1;
+    const abandonAt = () => start + policy.abandonAfterMs + actions.extendMs;
+    for (;;) {
+      status.abandonAt = new Date(abandonAt()).toISOString();
+      const reminderAt = next < policy.afterMs.length ? start + policy.afterMs[next]! : Infinity;
+      const seen = actions.seen;
+      const signalled = await condition(
+        () => status.passwordSetAt !== undefined || actions.seen !== seen,
+        Math.max(1, Math.min(reminderAt, abandonAt()) - Date.now()),
+      );
+      if (status.passwordSetAt !== undefined) return 'completed';
+      if (actions.cancel) return 'cancelled';
+      if (actions.resend) {
+        log.info('link resent', { by: actions.resend });
+        actions.resend = undefined;
+        status.linksSent += 1;
+        await mailNewLink('set-password', `${workflowId}.resend-${status.linksSent}`);
+        linkSentAt = Date.now();
+        continue;
+      }
+      if (signalled) continue; // the deadline moved: look again
+      if (Date.now() >= abandonAt()) return 'abandoned';
+      if (Date.now() < reminderAt) continue;
+      next += 1;
+      status.remindersSent += 1;
+      const messageKey = `${workflowId}.reminder-${status.remindersSent}`;
+      if (Date.now() >= linkSentAt + policy.linkLifetimeMs) {
+        status.linksSent += 1;
+        await mailNewLink('link-renewed', messageKey);
+        linkSentAt = Date.now();
+      } else {
+        await mailSameLink('reminder', messageKey);
+      }
+    }
+  }
+
+  /** Onboardings started before reminder schedules existed replay this, their original loop. */
+  async function legacyWaitForPassword(
+    policy: LegacyReminderPolicy,
+    remind: (messageKey: string) => Promise<void>,
+  ): Promise<'completed' | 'abandoned'> {
+    while (!(await condition(() => status.passwordSetAt !== undefined, policy.intervalMs))) {
+      if (status.remindersSent >= policy.maxReminders) return 'abandoned';
+      status.remindersSent += 1;
+      await remind(`${workflowId}.reminder-${status.remindersSent}`);
+    }
+    return 'completed';
+  }
+
   let result: OnboardUserResult;
   try {
     setStep('ensuring-project');
@@ -100,8 +188,9 @@ export async function onboardUser({
       if (!registration.pin) {
         throw ApplicationFailure.nonRetryable('a new user needs a PIN', 'InvalidRegistration');
       }
+      const pin = registration.pin;
       setStep('issuing-setpass-token');
-      const { token } = await issueSetpassToken({ userId, pin: registration.pin, workflowId });
+      let { token } = await issueSetpassToken({ userId, pin, workflowId });
 
       setStep('sending-mail');
       await sendMail({ ...mail, template: 'welcome', messageKey: `${workflowId}.welcome` });
@@ -113,30 +202,47 @@ export async function onboardUser({
       });
 
       setStep('waiting-for-password');
-      while (!(await condition(() => status.passwordSetAt !== undefined, reminders.intervalMs))) {
-        if (status.remindersSent >= reminders.maxReminders) {
-          setStep('abandoned');
-          log.warn('no password set after the last reminder', { user: registration.email });
-          if (registration.sheetKey) {
-            await markRequest({
-              key: registration.sheetKey,
-              status: `abandoned: no password set after ${status.remindersSent} reminders`,
-            });
-          }
-          return {
-            outcome: 'abandoned',
-            userId,
-            projectId: project.id,
-            remindersSent: status.remindersSent,
-          };
+      const outcome =
+        'afterMs' in reminders
+          ? await waitForPassword(
+              reminders,
+              async (template, messageKey) => {
+                // A new token kills the old one: only the latest mailed link works.
+                ({ token } = await issueSetpassToken({ userId, pin, workflowId }));
+                await sendMail({ ...mail, template, setpassToken: token, messageKey });
+              },
+              (template, messageKey) =>
+                sendMail({ ...mail, template, setpassToken: token, messageKey }).then(
+                  () => undefined,
+                ),
+            )
+          : await legacyWaitForPassword(reminders, (messageKey) =>
+              sendMail({ ...mail, template: 'reminder', setpassToken: token, messageKey }).then(
+                () => undefined,
+              ),
+            );
+      if (outcome !== 'completed') {
+        const reason =
+          outcome === 'abandoned'
+            ? `abandoned: no password set after ${status.remindersSent} reminders`
+            : `cancelled by ${actions.cancel?.by ?? 'an admin'}: ${actions.cancel?.reason ?? ''}`;
+        setStep(outcome);
+        log.warn(`onboarding ${outcome}`, { user: registration.email });
+        if (registration.sheetKey)
+          await markRequest({ key: registration.sheetKey, status: reason });
+        if (outcome === 'abandoned') {
+          await sendMail({
+            to: '',
+            adminMail: true,
+            fullName,
+            username: registration.email,
+            project: registration.project,
+            template: 'abandoned',
+            reason,
+            messageKey: `${workflowId}.abandoned`,
+          });
         }
-        status.remindersSent += 1;
-        await sendMail({
-          ...mail,
-          template: 'reminder',
-          setpassToken: token,
-          messageKey: `${workflowId}.reminder-${status.remindersSent}`,
-        });
+        return { outcome, userId, projectId: project.id, remindersSent: status.remindersSent };
       }
       result = {
         outcome: 'completed',

@@ -76,7 +76,7 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         OPERATOR_NAME: settings.operatorName,
         TOKEN_EXPIRATION: settings.tokenExpiration,
       };
-      const { subject, text } = render(templates[input.template], context);
+      const { subject, text, html } = render(templates[input.template], context);
       const id = messageId(input.messageKey);
       const to = input.adminMail ? settings.adminEmail : input.to;
       try {
@@ -86,6 +86,7 @@ export function createMailActivities({ transport, templates, settings }: MailDep
           ...(input.cc?.length ? { cc: input.cc.filter((a) => a !== to) } : {}),
           subject,
           text,
+          ...(html !== undefined ? { html } : {}),
           messageId: id,
         });
       } catch (err) {

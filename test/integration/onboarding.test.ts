@@ -25,6 +25,8 @@ import {
 } from '../support/services';
 
 const PIN = '7391';
+/** Waits long enough that no reminder interferes with a test. */
+const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
 
 function registration(): Registration {
   const id = uniqueName('e2e');
@@ -67,7 +69,7 @@ describe('onboarding, end to end', () => {
     const reg = registration();
     const { handle } = await startOnboarding(client, config, reg, {
       taskQueue,
-      reminders: { intervalMs: 3_600_000, maxReminders: 3 },
+      reminders: PATIENT,
     });
     assert.equal((await startOnboarding(client, config, reg, { taskQueue })).alreadyRunning, true);
 
@@ -222,23 +224,114 @@ describe('onboarding, end to end', () => {
     }
   });
 
-  test('reminders go out on the interval, then the onboarding is abandoned', async () => {
+  test('reminders on the schedule, then abandoned: the search attribute and the admins say so', async () => {
     const reg = registration();
+    const started = Date.now();
     const { handle } = await startOnboarding(client, config, reg, {
       taskQueue,
-      reminders: { intervalMs: 1500, maxReminders: 2 },
+      reminders: { afterMs: [1000, 2000], abandonAfterMs: 3500, linkLifetimeMs: 3_600_000 },
     });
     const result = await handle.result();
     assert.equal(result.outcome, 'abandoned');
     assert.equal(result.remindersSent, 2);
+    assert.ok(Date.now() - started >= 3500, 'not abandoned before the deadline');
     const mails = await eventually('four mails', async () => {
       const found = await mailsTo(reg.email);
       return found.length >= 4 ? found : undefined;
     });
-    assert.equal(mails.filter((m) => /^Reminder/.test(m.Subject)).length, 2);
+    assert.equal(mails.length, 4, mails.map((m) => m.Subject).join(' | '));
+    assert.equal(mails.filter((m) => /^Reminder: choose/.test(m.Subject)).length, 2);
     assert.equal(
       (await handle.describe()).typedSearchAttributes.get(searchAttributes.step),
       'abandoned',
+    );
+    const adminMail = await eventually('the abandoned mail to the admins', async () =>
+      (await mailsTo(config.email_defaults.admin_email)).find((m) =>
+        m.Subject.includes(`onboarding of ${reg.email} abandoned`),
+      ),
+    );
+    assert.match(await mailText(adminMail.ID), /no password set after 2 reminders/);
+  });
+
+  test('an expired link is renewed in the reminder: the old link is dead, the new one works', async () => {
+    const reg = registration();
+    const { handle } = await startOnboarding(client, config, reg, {
+      taskQueue,
+      reminders: { afterMs: [1000, 2500, 600_000], abandonAfterMs: 900_000, linkLifetimeMs: 2000 },
+    });
+    const linkIn = async (subject: RegExp) => {
+      const mail = await eventually(`a mail like ${subject}`, async () =>
+        (await mailsTo(reg.email)).find((m) => subject.test(m.Subject)),
+      );
+      return /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))![1]!;
+    };
+    const first = await linkIn(/^Choose your/);
+    const reminded = await linkIn(/^Reminder: choose/);
+    assert.equal(reminded, first, 'the first reminder, before expiry, carries the same link');
+    const renewed = await linkIn(/a new link/);
+    assert.notEqual(renewed, first);
+    assert.equal((await fetch(first)).status, 404, 'the old link is dead');
+
+    const password = `Renewed-${randomUUID()}`;
+    const token = new URL(renewed).searchParams.get('token')!;
+    const answer = await postForm(
+      new URL('./', renewed).toString(),
+      { token, pin: PIN, password, confirm_password: password },
+      await formSession(renewed),
+    );
+    assert.equal(answer.status, 200, answer.text);
+    const result = await handle.result();
+    assert.equal(result.outcome, 'completed');
+    assert.equal(result.remindersSent, 2, 'no reminder after the password is set');
+    assert.equal((await keystoneLogin(config, reg.email, password)).status, 201);
+    assert.equal((await handle.query(statusQuery)).linksSent, 2);
+  });
+
+  test('admin actions from the CLI: extend the deadline, resend the link, cancel', async () => {
+    const reg = registration();
+    const { handle } = await startOnboarding(client, config, reg, {
+      taskQueue,
+      reminders: { afterMs: [], abandonAfterMs: 4000, linkLifetimeMs: 3_600_000 },
+    });
+    const cli = (...args: string[]) =>
+      runCli(args, '', {
+        KAIZEN_SETTINGS: 'example_settings.ini',
+        KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue,
+      });
+    await eventually('waiting for the password', async () =>
+      (await handle.query(statusQuery)).step === 'waiting-for-password' ? true : undefined,
+    );
+    const before = Date.parse((await handle.query(statusQuery)).abandonAt!);
+    assert.match(
+      await cli('extend', handle.workflowId, '1h'),
+      /extend: .* step waiting-for-password/,
+    );
+    assert.equal(Date.parse((await handle.query(statusQuery)).abandonAt!), before + 3_600_000);
+
+    const resent = await cli('resend', handle.workflowId);
+    assert.match(resent, /links sent 2/);
+    const links = await eventually('two set-password mails', async () => {
+      const found = (await mailsTo(reg.email)).filter((m) => /^Choose your/.test(m.Subject));
+      return found.length >= 2 ? found : undefined;
+    });
+    const tokens = await Promise.all(
+      links.map(async (m) => /\?token=([A-Za-z0-9_-]+)/.exec(await mailText(m.ID))![1]!),
+    );
+    assert.notEqual(tokens[0], tokens[1]);
+    const alive = await Promise.all(
+      tokens.map(async (t) => (await fetch(`${api.url}?token=${t}`)).status),
+    );
+    assert.deepEqual(alive.sort(), [200, 404], 'only the newest link works');
+
+    // Past the original 4 s deadline: still waiting, thanks to the extension.
+    await new Promise((r) => setTimeout(r, 4500));
+    assert.equal((await handle.query(statusQuery)).step, 'waiting-for-password');
+    await cli('cancel', handle.workflowId, 'registered', 'twice');
+    const result = await handle.result();
+    assert.equal(result.outcome, 'cancelled');
+    assert.equal(
+      (await handle.describe()).typedSearchAttributes.get(searchAttributes.step),
+      'cancelled',
     );
   });
 
@@ -261,7 +354,7 @@ describe('onboarding, end to end', () => {
     const reg = registration();
     const { handle } = await startOnboarding(client, config, reg, {
       taskQueue,
-      reminders: { intervalMs: 3_600_000, maxReminders: 3 },
+      reminders: PATIENT,
     });
     const setpassMail = await eventually('the set-password mail', async () =>
       (await mailsTo(reg.email)).find((m) => /password/i.test(m.Subject)),

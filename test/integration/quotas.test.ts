@@ -49,7 +49,10 @@ describe('quotas of a new project', () => {
         project: `Proj-${id}`,
         pin: '1234',
       },
-      { taskQueue, reminders: { intervalMs: 3_600_000, maxReminders: 1 } },
+      {
+        taskQueue,
+        reminders: { afterMs: [], abandonAfterMs: 3_600_000, linkLifetimeMs: 3_600_000 },
+      },
     );
     // Quotas come right after the project; no setpass API runs here, so stop at the token step.
     const status = await eventually('the onboarding to pass the quota step', async () => {

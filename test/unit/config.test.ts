@@ -94,3 +94,29 @@ test('quota keys: defaults, unset ones left out, Nova-refused keys explained', (
   assert.ok(found.some((p) => /unknown key \[quotas\] cpus/.test(p)));
   assert.ok(problems(minimal(), { KAIZEN_QUOTAS__CORES: '-2' }).some((p) => /cores/.test(p)));
 });
+
+test('the reminder schedule: increasing durations, ending before the abandon deadline', () => {
+  const config = parseConfig(minimal(), {});
+  assert.deepEqual(
+    config.reminder.schedule,
+    [1, 3, 7].map((d) => d * 86_400_000),
+  );
+  assert.equal(config.reminder.abandon_after, 14 * 86_400_000);
+  assert.deepEqual(
+    parseConfig({ ...minimal(), reminder: { schedule: 'none' } }, {}).reminder.schedule,
+    [],
+    'none: no reminders',
+  );
+  assert.match(
+    problems({ ...minimal(), reminder: { schedule: '3d, 1d' } }).join('\n'),
+    /\[reminder\] schedule .* increasing order/,
+  );
+  assert.match(
+    problems({ ...minimal(), reminder: { schedule: '1d, soon' } }).join('\n'),
+    /\[reminder\] schedule .* comma-separated durations/,
+  );
+  assert.match(
+    problems({ ...minimal(), reminder: { schedule: '1d, 20d' } }).join('\n'),
+    /abandon_after must be later than the last time/,
+  );
+});
