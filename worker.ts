@@ -19,7 +19,11 @@ import { formatDuration } from './config/duration';
 import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/schema';
 import { keystoneFromConfig } from './lib/keystone-from-config';
-import { quotaSheetSourceFromConfig, sheetSourceFromConfig } from './lib/sheet-source-from-config';
+import {
+  quotaSheetSourceFromConfig,
+  sheetLink,
+  sheetSourceFromConfig,
+} from './lib/sheet-source-from-config';
 import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
 import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
 import { connectClient, connectWorkerConnection } from './lib/temporal';
@@ -44,12 +48,20 @@ export function createActivities(
 ) {
   const keystone = keystoneFromConfig(config);
   const defaults = config.email_defaults;
+  const notices = {
+    tickets: config.helpdesk.email !== '',
+    digest: config.approvers.email !== '',
+    startMs: config.approvers.start,
+    intervalMs: config.approvers.interval,
+  };
   return {
     ...createIntakeActivities({
       source: sheetSourceFromConfig(config),
       mapping: config.columns,
       accessTab: config.intake.access_tab,
       currentUsersTab: config.intake.current_users_tab,
+      notices,
+      sheetLink: sheetLink(config, 'access'),
       async start(request) {
         const started = await startOnboarding(
           await temporal(),
@@ -64,6 +76,8 @@ export function createActivities(
       mapping: config.quota_columns,
       requestsTab: config.quota_sheet.requests_tab,
       processedTab: config.quota_sheet.processed_tab,
+      notices,
+      sheetLink: sheetLink(config, 'quota'),
       async start(request) {
         return startQuotaChange(await temporal(), config, quotaChangeFromRequest(request));
       },
@@ -90,6 +104,10 @@ export function createActivities(
       settings: {
         sender: defaults.sender,
         adminEmail: defaults.admin_email,
+        approversEmail: config.approvers.email,
+        helpdeskEmail: config.helpdesk.email,
+        helpdeskPriority: config.helpdesk.priority,
+        helpdeskQueue: config.helpdesk.queue,
         operatorName: defaults.operator_name,
         supportEmail: defaults.support_email,
         loginUrl: defaults.login_url,

@@ -5,7 +5,12 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { formatDuration, parseDuration } from '../config/duration';
-import { ensurePollerSchedule, pollerScheduleId } from '../lib/poller-schedule';
+import {
+  checkScheduleId,
+  ensureCheckSchedule,
+  ensurePollerSchedule,
+  pollerScheduleId,
+} from '../lib/poller-schedule';
 import { startOnboarding } from '../lib/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { registrationFromCsv, validateRegistration } from '../registration/parse';
@@ -31,8 +36,9 @@ const USAGE = `usage: npm run cli -- <command>
                         New project name, Project description, PIN) and one registration row
                         (FILE "-" reads standard input); add --no-wait to return at once
   status WORKFLOW_ID    show the step an onboarding (onboard:…) or quota change (quota:…) is at
-  schedule-poller       create (or update) the schedule that polls the access and quota
-                        sheets every [intake] poll_interval
+  schedule-poller       create (or update) the schedules: the poll of the access and quota
+                        sheets (every [intake] poll_interval) and the helpdesk-ticket and
+                        approver-digest check (every [approvers] check_every)
   poll-now              poll both sheets once now and print what it did
   resend WORKFLOW_ID    mail a new set-password link now (the old link stops working)
   extend WORKFLOW_ID DURATION
@@ -199,9 +205,14 @@ async function approveReset(args: string[], client: Client): Promise<number> {
 }
 
 async function schedulePoller(config: Config, client: Client): Promise<number> {
-  const outcome = await ensurePollerSchedule(client, config);
+  const queue = config.temporal.task_queue;
+  const polled = await ensurePollerSchedule(client, config);
   console.log(
-    `poller schedule ${pollerScheduleId(config.temporal.task_queue)} ${outcome}: every ${formatDuration(config.intake.poll_interval)}`,
+    `poller schedule ${pollerScheduleId(queue)} ${polled}: every ${formatDuration(config.intake.poll_interval)}`,
+  );
+  const checked = await ensureCheckSchedule(client, config);
+  console.log(
+    `ticket and approver check ${checkScheduleId(queue)} ${checked}: every ${formatDuration(config.approvers.check_every)}`,
   );
   return 0;
 }

@@ -96,6 +96,10 @@ export function parseConfig(
         continue;
       }
       if (raw.trim() === '' && spec.optional && spec.kind === 'int') continue; // left unset
+      if (raw.trim() === '' && spec.optional && (spec.kind === 'email' || spec.kind === 'url')) {
+        out[key] = ''; // not configured: the feature is off
+        continue;
+      }
       const parsed = convert(raw.trim(), spec);
       if ('error' in parsed) {
         const shown = spec.secret ? '***' : JSON.stringify(raw);

@@ -211,6 +211,29 @@ export const SCHEMA = {
       { default: '14d' },
     ),
   },
+  helpdesk: {
+    email: s('email', 'where each approved request goes as a ticket mail (empty: no tickets)', {
+      default: '',
+      optional: true,
+    }),
+    priority: s('string', 'PRIORITY of the ticket mails', { default: 'normal' }),
+    queue: s('string', 'QUEUE of the ticket mails', { default: 'Kaizen' }),
+  },
+  approvers: {
+    email: s('email', 'who approves requests: gets the digest of waiting ones (empty: none)', {
+      default: '',
+      optional: true,
+    }),
+    start: s('duration', 'a request waiting for approval this long goes into the digest', {
+      default: '24h',
+    }),
+    interval: s('duration', 'a request is mentioned in a digest at most this often', {
+      default: '24h',
+    }),
+    check_every: s('duration', 'how often tickets and the digest are looked for', {
+      default: '1h',
+    }),
+  },
   mail: {
     smtp_host: s('string', 'SMTP server host', { default: '127.0.0.1' }),
     smtp_port: s('int', 'SMTP server port (STARTTLS is required)', {

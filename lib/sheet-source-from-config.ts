@@ -37,3 +37,12 @@ export function quotaSheetSourceFromConfig({
     rootUrl: intake.sheets_url,
   });
 }
+
+/** Where a person opens a sheet: the Google Sheets URL, or the local file. */
+export function sheetLink(config: Config, which: 'access' | 'quota'): string {
+  const id = which === 'access' ? config.intake.spreadsheet_id : config.quota_sheet.spreadsheet_id;
+  const file = which === 'access' ? config.intake.local_file : config.quota_sheet.local_file;
+  return config.intake.source === 'google'
+    ? `https://docs.google.com/spreadsheets/d/${id}/edit`
+    : file;
+}

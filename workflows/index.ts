@@ -2,3 +2,4 @@ export { onboardUser } from './onboard-user';
 export { resetPassword } from './reset-password';
 export { pollRegistrations } from './poll-registrations';
 export { updateQuota } from './update-quota';
+export { checkRequests } from './check-requests';

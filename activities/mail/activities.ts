@@ -7,8 +7,12 @@ export interface SendMailInput {
   template: TemplateName;
   /** The person; ignored when adminMail is set. */
   to: string;
-  /** Send to the admins' address instead of the person. */
+  /** Send to a configured address instead of the person. */
+  audience?: 'admins' | 'approvers' | 'helpdesk';
+  /** Same as audience 'admins' (the inputs of activities scheduled before audience existed). */
   adminMail?: boolean;
+  /** Further template variables (tickets, digests). */
+  values?: Partial<MailContext>;
   /** Copies (e.g. every member of a project whose quotas change). */
   cc?: string[];
   fullName: string;
@@ -29,6 +33,11 @@ export interface SendMailInput {
 export interface MailSettings {
   sender: string;
   adminEmail: string;
+  /** Empty when not configured: mails to them are skipped. */
+  approversEmail: string;
+  helpdeskEmail: string;
+  helpdeskPriority: string;
+  helpdeskQueue: string;
   operatorName: string;
   supportEmail: string;
   loginUrl: string;
@@ -64,6 +73,18 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         REASON: input.reason ?? '',
         QUOTA_LIST: input.quotaList ?? '',
         END_DATE: input.endDate ?? '',
+        USER_NAME: '',
+        FIRST_NAME: '',
+        LAST_NAME: '',
+        CSR_TYPE: '',
+        PRIORITY: settings.helpdeskPriority,
+        QUEUE: settings.helpdeskQueue,
+        COMMENT: '',
+        REQUEST_COUNT: '',
+        REQUEST_TYPE: '',
+        START: '',
+        REQUEST_SPREADSHEET: '',
+        REQUEST_DETAILS: '',
         PROJECT: input.project,
         SETPASS_TOKEN_URL: input.setpassToken
           ? setpassLink(settings.setpassUrl, input.setpassToken)
@@ -75,10 +96,23 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         SUPPORT_EMAIL: settings.supportEmail,
         OPERATOR_NAME: settings.operatorName,
         TOKEN_EXPIRATION: settings.tokenExpiration,
+        ...input.values,
       };
       const { subject, text, html } = render(templates[input.template], context);
       const id = messageId(input.messageKey);
-      const to = input.adminMail ? settings.adminEmail : input.to;
+      const audience = input.audience ?? (input.adminMail ? 'admins' : undefined);
+      const to =
+        audience === 'admins'
+          ? settings.adminEmail
+          : audience === 'approvers'
+            ? settings.approversEmail
+            : audience === 'helpdesk'
+              ? settings.helpdeskEmail
+              : input.to;
+      if (!to) {
+        log.info('mail skipped: no address configured', { template: input.template, audience });
+        return { messageId: '' };
+      }
       try {
         await transport.sendMail({
           from: settings.sender,

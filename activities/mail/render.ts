@@ -18,6 +18,8 @@ export const TEMPLATE_NAMES = [
   'quota-revert-notice',
   'quota-reverted',
   'quota-request-failed',
+  'helpdesk-ticket',
+  'approver-digest',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -37,6 +39,19 @@ export const MAIL_VARIABLES = [
   'REASON',
   'QUOTA_LIST',
   'END_DATE',
+  // The helpdesk ticket and the approver digest (the original's names).
+  'USER_NAME',
+  'FIRST_NAME',
+  'LAST_NAME',
+  'CSR_TYPE',
+  'PRIORITY',
+  'QUEUE',
+  'COMMENT',
+  'REQUEST_COUNT',
+  'REQUEST_TYPE',
+  'START',
+  'REQUEST_SPREADSHEET',
+  'REQUEST_DETAILS',
 ] as const;
 export type MailVariable = (typeof MAIL_VARIABLES)[number];
 export type MailContext = Record<MailVariable, string>;
@@ -155,4 +170,17 @@ export const SAMPLE_CONTEXT: MailContext = {
   REASON: 'project "analytical-engine" does not exist: check the name',
   QUOTA_LIST: '  cores      20 -> 40\n  ram (MB)   51200 -> 102400',
   END_DATE: '2027-01-31 00:00 UTC',
+  USER_NAME: 'ada.lovelace@example.org',
+  FIRST_NAME: 'Ada',
+  LAST_NAME: 'Lovelace',
+  CSR_TYPE: 'New account, new project',
+  PRIORITY: 'normal',
+  QUEUE: 'Kaizen',
+  COMMENT: 'for the analytical engine simulations',
+  REQUEST_COUNT: '2',
+  REQUEST_TYPE: 'access',
+  START: '24 hours',
+  REQUEST_SPREADSHEET: 'https://docs.google.com/spreadsheets/d/SAMPLE',
+  REQUEST_DETAILS:
+    '  - New account, new project: Ada Lovelace <ada.lovelace@example.org>, project analytical-engine',
 };

@@ -1,5 +1,6 @@
 import { log } from '@temporalio/activity';
 import {
+  accessNoticeRows,
   locateColumns,
   parseAccessSheet,
   type AccessRequest,
@@ -7,9 +8,30 @@ import {
 } from '../../intake/access-rows';
 import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
-import { keyedTab, pollTab, serialized, type PollReport } from './keyed-tab';
+import { dueNotices, formatStamp, type NoticePolicy, type NoticeRow } from '../../intake/notices';
+import { keyedTab, pollTab, serialized, type MarkColumn, type PollReport } from './keyed-tab';
+
+export interface StampInput {
+  column: Exclude<MarkColumn, 'status'>;
+  keys: string[];
+  /** ISO time of the notice (the workflow's clock, so a retry writes the same stamp). */
+  at: string;
+}
+
+export function stamps({ keys, at }: StampInput): { key: string; status: string }[] {
+  const text = formatStamp(new Date(at));
+  return keys.map((key) => ({ key, status: text }));
+}
 
 export type { PollReport } from './keyed-tab';
+
+/** What a request sheet owes the helpdesk and the approvers now. */
+export interface DueNotices {
+  tickets: NoticeRow[];
+  digest: NoticeRow[];
+  /** Where the approvers find the sheet (its URL, or the local file). */
+  sheetLink: string;
+}
 
 export interface IntakeDeps {
   source: SheetSource;
@@ -18,6 +40,8 @@ export interface IntakeDeps {
   currentUsersTab: string;
   /** Starts the onboarding of one request; 'already' when a poll started it before. */
   start: (request: AccessRequest) => Promise<'started' | 'already'>;
+  notices: NoticePolicy;
+  sheetLink: string;
 }
 
 export function createIntakeActivities({
@@ -26,12 +50,14 @@ export function createIntakeActivities({
   accessTab,
   currentUsersTab,
   start,
+  notices,
+  sheetLink,
 }: IntakeDeps) {
   const exclusive = serialized();
 
   const tab = keyedTab(source, accessTab, {
     columns: (header) => locateColumns(header, mapping),
-    statusHeader: mapping.status,
+    headers: mapping,
   });
 
   return {
@@ -46,6 +72,22 @@ export function createIntakeActivities({
 
     async pollAccessSheet(): Promise<PollReport> {
       return classified(() => pollOnce());
+    },
+
+    async pendingAccessNotices(): Promise<DueNotices> {
+      return classified(async () => ({
+        ...dueNotices(
+          accessNoticeRows(await source.readRows(accessTab), mapping),
+          new Date(),
+          notices,
+        ),
+        sheetLink,
+      }));
+    },
+
+    /** Stamps "Helpdesk Notified" or "Reminder Sent" of the rows with these keys. */
+    async stampAccessRequests(input: StampInput): Promise<void> {
+      await classified(() => exclusive(() => tab.writeMarks(input.column, stamps(input))));
     },
   };
 

@@ -4,11 +4,16 @@ import { log } from '@temporalio/activity';
 import { findRowByKey } from '../../intake/sheet-layout';
 import type { SheetSource } from '../../intake/sheet-source';
 
+/** Columns the system writes to; each is added after the last header when a sheet lacks it. */
+export type MarkColumn = 'status' | 'helpdeskNotified' | 'reminderSent';
+
 export interface KeyedTabLayout {
   /** The columns of a header row (throws when a required one is missing). */
-  columns(header: string[]): { email?: number; timestamp?: number; status?: number };
-  /** Header text of the status column, written when the sheet has none yet. */
-  statusHeader: string;
+  columns(
+    header: string[],
+  ): { email?: number; timestamp?: number } & Partial<Record<MarkColumn, number>>;
+  /** Header text of each column the system writes. */
+  headers: Record<MarkColumn, string>;
 }
 
 /** One sheet writer per source and process: a row is found and changed with no write in between. */
@@ -23,14 +28,22 @@ export function serialized() {
 
 export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayout) {
   /** Writes each key's status in one batch (one API call for a thousand marks). */
-  async function writeStatuses(marks: { key: string; status: string }[]): Promise<void> {
+  function writeStatuses(marks: { key: string; status: string }[]): Promise<void> {
+    return writeMarks('status', marks);
+  }
+
+  /** Writes one column of several rows, each found by key now, in one batch. */
+  async function writeMarks(
+    markColumn: MarkColumn,
+    marks: { key: string; status: string }[],
+  ): Promise<void> {
     if (marks.length === 0) return;
     const rows = await source.readRows(tab);
     const header = rows[0] ?? [];
     const columns = layout.columns(header);
-    // When the sheet has no status column, it goes after the last header, written with the marks.
-    const added = columns.status === undefined;
-    const column = columns.status ?? header.length + 1;
+    // When the sheet lacks the column, it goes after the last header, written with the marks.
+    const added = columns[markColumn] === undefined;
+    const column = columns[markColumn] ?? header.length + 1;
     const updates = marks.flatMap(({ key, status }) => {
       const row = findRowByKey(rows, columns, key);
       if (row === undefined) {
@@ -41,7 +54,7 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
       return (rows[row - 1]?.[column - 1] ?? '') === text ? [] : [{ row, column, values: [text] }];
     });
     if (updates.length === 0) return;
-    if (added) updates.unshift({ row: 1, column, values: [layout.statusHeader] });
+    if (added) updates.unshift({ row: 1, column, values: [layout.headers[markColumn]] });
     await source.updateCellsBatch(tab, updates);
   }
 
@@ -67,7 +80,7 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
     if (rowNow !== undefined) await source.deleteRow(tab, rowNow);
   }
 
-  return { writeStatuses, moveRow };
+  return { writeStatuses, writeMarks, moveRow };
 }
 
 export interface PollReport {

@@ -1,14 +1,17 @@
 // The quota sheet: approved change requests start one updateQuota workflow each; applied rows
 // move to "Processed Requests".
 import { log } from '@temporalio/activity';
+import { dueNotices, type NoticePolicy } from '../../intake/notices';
 import {
   locateQuotaColumns,
   parseQuotaSheet,
+  quotaNoticeRows,
   type QuotaColumnMapping,
   type QuotaRequest,
 } from '../../intake/quota-rows';
 import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
+import { stamps, type DueNotices, type StampInput } from './activities';
 import { keyedTab, pollTab, serialized, type PollReport } from './keyed-tab';
 
 export interface QuotaIntakeDeps {
@@ -18,6 +21,8 @@ export interface QuotaIntakeDeps {
   requestsTab: string;
   processedTab: string;
   start: (request: QuotaRequest) => Promise<'started' | 'already'>;
+  notices: NoticePolicy;
+  sheetLink: string;
 }
 
 export function createQuotaIntakeActivities({
@@ -26,14 +31,19 @@ export function createQuotaIntakeActivities({
   requestsTab,
   processedTab,
   start,
+  notices,
+  sheetLink,
 }: QuotaIntakeDeps) {
   const exclusive = serialized();
   const tab = () => {
     if (!source)
       throw new Error('no quota sheet configured: set [quota_sheet] local_file or spreadsheet_id');
     return keyedTab(source, requestsTab, {
-      columns: (header) => locateQuotaColumns(header, mapping),
-      statusHeader: mapping.status,
+      columns: (header) => {
+        const columns = locateQuotaColumns(header, mapping);
+        return { ...columns, helpdeskNotified: columns.notified };
+      },
+      headers: { ...mapping, helpdeskNotified: mapping.notified },
     });
   };
 
@@ -44,6 +54,23 @@ export function createQuotaIntakeActivities({
 
     async moveToProcessedRequests({ key }: { key: string }): Promise<void> {
       await classified(() => exclusive(() => tab().moveRow(key, processedTab)));
+    },
+
+    /** Nothing due when no quota sheet is configured. */
+    async pendingQuotaNotices(): Promise<DueNotices> {
+      if (!source) return { tickets: [], digest: [], sheetLink };
+      return classified(async () => ({
+        ...dueNotices(
+          quotaNoticeRows(await source.readRows(requestsTab), mapping),
+          new Date(),
+          notices,
+        ),
+        sheetLink,
+      }));
+    },
+
+    async stampQuotaRequests(input: StampInput): Promise<void> {
+      await classified(() => exclusive(() => tab().writeMarks(input.column, stamps(input))));
     },
 
     /** null when no quota sheet is configured. */
