@@ -1,7 +1,7 @@
 // The onboarding worker: builds every client from config once, registers the activities and
 // runs the workflows. Run: npm run worker
 import { readFileSync } from 'node:fs';
-import { Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Client } from '@temporalio/client';
 import {
@@ -142,9 +142,11 @@ export interface OnboardingWorker {
 export async function createWorker(
   config: Config,
   taskQueue = config.temporal.task_queue,
+  /** A connection owned by the caller (e.g. a test server's); else one from config. */
+  sharedConnection?: NativeConnection,
 ): Promise<OnboardingWorker> {
   await checkQuotaKeys(config);
-  const connection = await connectWorkerConnection(config);
+  const connection = sharedConnection ?? (await connectWorkerConnection(config));
   const transport = mailTransport(config);
   // The poller starts onboardings through a client of its own, made on first use.
   let client: Promise<Client> | undefined;
@@ -164,7 +166,7 @@ export async function createWorker(
         await worker.run();
       } finally {
         transport.close();
-        await connection.close();
+        if (!sharedConnection) await connection.close();
         await (await client?.catch(() => undefined))?.connection.close();
       }
     },

@@ -21,6 +21,9 @@ APT_PACKAGES=(
   python3-psycopg2
   postgresql
   chromium
+  # the time-skipping test server (Temporal's Java one, from Maven Central)
+  openjdk-17-jre-headless
+  maven
 )
 
 POLICY_RC=/usr/sbin/policy-rc.d
@@ -129,4 +132,5 @@ install_apt_packages
 go_binary temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
 go_binary mailpit github.com/axllent/mailpit "$MAILPIT_VERSION"
 install_node_modules
+"$ROOT/scripts/install-test-server.sh" >/dev/null
 log "install: done"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what is missing, checks types, lint and
-# format, runs the unit tests, starts the local services and runs the integration tests on them.
+# format, runs the unit tests, starts the local services and runs the integration, time-skipping
+# and browser tests on them.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -29,6 +30,8 @@ source "$STATE_DIR/services.env"
 
 log "integration tests (real Temporal, Keystone, Mailpit, PostgreSQL)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/integration/*.test.ts
+log "time-skipping tests (days of reminders in seconds; Temporal's Java test server)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/time-skipping/*.test.ts
 log "browser tests (headless Chromium; screenshots in test-artifacts/screenshots)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/browser/*.test.ts
 log "all tests passed"
