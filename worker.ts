@@ -137,6 +137,8 @@ export interface OnboardingWorker {
   worker: Worker;
   /** Runs until worker.shutdown(), then closes the Temporal connection and the mail pool. */
   run(): Promise<void>;
+  /** Runs until `work` settles, then shuts down and closes the same (tests). */
+  runUntil<T>(work: Promise<T> | (() => Promise<T>)): Promise<T>;
 }
 
 export async function createWorker(
@@ -159,15 +161,26 @@ export async function createWorker(
     activities: createActivities(config, transport, temporal),
     dataConverter: dataConverterFor(config.secrets.codec_key),
   });
+  // Pooled SMTP sockets and connections would keep the process alive after the worker stops.
+  const release = async () => {
+    transport.close();
+    if (!sharedConnection) await connection.close();
+    await (await client?.catch(() => undefined))?.connection.close();
+  };
   return {
     worker,
     async run() {
       try {
         await worker.run();
       } finally {
-        transport.close();
-        if (!sharedConnection) await connection.close();
-        await (await client?.catch(() => undefined))?.connection.close();
+        await release();
+      }
+    },
+    async runUntil(work) {
+      try {
+        return await worker.runUntil(work);
+      } finally {
+        await release();
       }
     },
   };

@@ -24,6 +24,7 @@ import {
   cancelOnboardingSignal,
   extendDeadlineSignal,
   resendLinkSignal,
+  retryMailSignal,
   statusQuery,
   type OnboardingStep,
 } from '../shared/onboarding';
@@ -43,6 +44,9 @@ const USAGE = `usage: npm run cli -- <command>
   resend WORKFLOW_ID    mail a new set-password link now (the old link stops working)
   extend WORKFLOW_ID DURATION
                         give the person DURATION more (e.g. 7d) before the onboarding is abandoned
+  retry-mail WORKFLOW_ID
+                        send again a mail the server refused (the onboarding waits in
+                        step mail-refused until you retry or cancel)
   cancel WORKFLOW_ID REASON
                         stop waiting for the password; the row says who cancelled and why
   templates [DIR]       render every mail template with sample data (to DIR as files, or
@@ -55,6 +59,7 @@ Settings come from settings.ini (or the file KAIZEN_SETTINGS names).`;
 
 const RESTING: OnboardingStep[] = [
   'waiting-for-password',
+  'mail-refused',
   'completed',
   'abandoned',
   'cancelled',
@@ -84,7 +89,8 @@ async function start(args: string[], config: Config, client: Client): Promise<nu
     if (status && status.step !== last) {
       last = status.step;
       console.log(`  ${new Date().toISOString()}  ${status.step}`);
-      if (RESTING.includes(status.step)) return status.step === 'failed' ? 1 : 0;
+      if (RESTING.includes(status.step))
+        return status.step === 'failed' || status.step === 'mail-refused' ? 1 : 0;
     }
     const { status: execution } = await handle.describe();
     if (execution.name !== 'RUNNING' && !status) {
@@ -113,18 +119,19 @@ async function status(args: string[], client: Client): Promise<number> {
 }
 
 async function adminAction(
-  action: 'resend' | 'extend' | 'cancel',
+  action: 'resend' | 'retry-mail' | 'extend' | 'cancel',
   args: string[],
   client: Client,
 ): Promise<number> {
   const [workflowId, argument] = args;
   const by = process.env.USER ?? 'cli';
-  if (!workflowId || (action !== 'resend' && !argument)) {
+  if (!workflowId || ((action === 'extend' || action === 'cancel') && !argument)) {
     console.error(USAGE);
     return 2;
   }
   const handle = client.workflow.getHandle(workflowId);
   if (action === 'resend') await handle.signal(resendLinkSignal, { by });
+  if (action === 'retry-mail') await handle.signal(retryMailSignal, { by });
   if (action === 'cancel')
     await handle.signal(cancelOnboardingSignal, { by, reason: args.slice(1).join(' ') });
   if (action === 'extend') {
@@ -240,6 +247,8 @@ const COMMANDS = {
     approveReset(args, await temporal()),
   resend: async (args: string[], _config: Config, temporal: Temporal) =>
     adminAction('resend', args, await temporal()),
+  'retry-mail': async (args: string[], _config: Config, temporal: Temporal) =>
+    adminAction('retry-mail', args, await temporal()),
   extend: async (args: string[], _config: Config, temporal: Temporal) =>
     adminAction('extend', args, await temporal()),
   cancel: async (args: string[], _config: Config, temporal: Temporal) =>

@@ -43,6 +43,11 @@ export KAIZEN_SETPASS__SETPASS_URL="${KAIZEN_SETPASS__SETPASS_URL:-http://127.0.
 export KAIZEN_SETPASS__DATABASE="${KAIZEN_SETPASS__DATABASE:-$STATE_DIR/setpass.sqlite}"
 export KAIZEN_INTAKE__LOCAL_FILE="${KAIZEN_INTAKE__LOCAL_FILE:-$STATE_DIR/registrations.xlsx}"
 export KAIZEN_INTAKE__POLL_INTERVAL="${KAIZEN_INTAKE__POLL_INTERVAL:-1m}"
+# Short durations, so the demo shows a reminder (1 min) and a renewed link (3 min, after the
+# 2-minute link expired) while you watch; production defaults are 1d, 3d, 7d and 48h links.
+export KAIZEN_REMINDER__SCHEDULE="${KAIZEN_REMINDER__SCHEDULE:-1m, 3m, 5m}"
+export KAIZEN_REMINDER__ABANDON_AFTER="${KAIZEN_REMINDER__ABANDON_AFTER:-10m}"
+export KAIZEN_SETPASS__TOKEN_EXPIRATION="${KAIZEN_SETPASS__TOKEN_EXPIRATION:-2m}"
 export KAIZEN_QUOTA_SHEET__LOCAL_FILE="${KAIZEN_QUOTA_SHEET__LOCAL_FILE:-$STATE_DIR/quota-requests.xlsx}"
 node --import tsx scripts/sample-spreadsheet.ts "$KAIZEN_INTAKE__LOCAL_FILE" "$KAIZEN_QUOTA_SHEET__LOCAL_FILE"
 
@@ -85,6 +90,8 @@ Kaizen onboarding is running.
   Mail (Mailpit API)  $KAIZEN_MAILPIT_API/api/v1/messages
   Set-password page   ${setpass_link:-see the set-password mail}
                       PIN of the sample registration: 1842
+  Reminders           after $KAIZEN_REMINDER__SCHEDULE (a new link once the $KAIZEN_SETPASS__TOKEN_EXPIRATION link expired);
+                      abandoned after $KAIZEN_REMINDER__ABANDON_AFTER
   Access spreadsheet  $KAIZEN_INTAKE__LOCAL_FILE  (type "approved" in the first column of a row;
                       polled every $KAIZEN_INTAKE__POLL_INTERVAL; completed rows move to "Current Users")
   Quota spreadsheet   $KAIZEN_QUOTA_SHEET__LOCAL_FILE  (applied rows move to "Processed Requests")

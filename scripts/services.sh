@@ -899,6 +899,8 @@ start_mailpit() {
   # --smtp-auth-accept-any: any credentials or none are accepted.
   # --smtp-disable-rdns: no DNS here; reverse lookups would only add delay.
   # --disable-version-check: it would try GitHub on every start.
+  # --smtp-allowed-recipients: a domain under a TLD of 2-6 letters is accepted; the reserved
+  # TLD .invalid (7 letters) is refused with a 5xx, so tests can see a recipient refused for good.
   launch mailpit "$MAILPIT_BIN" \
     --database "$STATE_DIR/mailpit.db" \
     --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
@@ -908,6 +910,7 @@ start_mailpit() {
     --smtp-require-starttls \
     --smtp-auth-accept-any \
     --smtp-disable-rdns \
+    --smtp-allowed-recipients '^[^@]+@[^@]+\.[A-Za-z]{2,6}$' \
     --disable-version-check
   wait_for_port 127.0.0.1 "$SMTP_PORT" 30 mailpit
   wait_for_port 127.0.0.1 "$MAILPIT_HTTP_PORT" 30 mailpit

@@ -57,6 +57,7 @@ export const ONBOARDING_STEPS = [
   'issuing-setpass-token',
   'sending-mail',
   'waiting-for-password',
+  'mail-refused',
   'completed',
   'abandoned',
   'cancelled',
@@ -77,6 +78,8 @@ export interface OnboardingStatus {
   abandonAt?: string;
   /** Links mailed so far (the first, renewals and resends). */
   linksSent?: number;
+  /** Why the mail server refused the person's address, while an admin decides. */
+  mailRefused?: string;
 }
 
 export interface OnboardUserResult {
@@ -97,6 +100,7 @@ export const statusQuery = defineQuery<OnboardingStatus>('status');
 /** Admin actions on an onboarding waiting for its password (CLI: resend, extend, cancel). */
 export const resendLinkSignal = defineSignal<[{ by: string }]>('resendLink');
 export const extendDeadlineSignal = defineSignal<[{ by: string; ms: number }]>('extendDeadline');
+export const retryMailSignal = defineSignal<[{ by: string }]>('retryMail');
 export const cancelOnboardingSignal = defineSignal<[{ by: string; reason: string }]>('cancel');
 
 export const searchAttributes = {

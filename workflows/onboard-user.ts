@@ -1,21 +1,19 @@
 import {
   ApplicationFailure,
-  condition,
   log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OnboardingActivities } from '../activities';
+import type { OnboardingActivities, SendMailInput } from '../activities';
 import type { TemplateName } from '../activities/mail/render';
 import {
   cancelOnboardingSignal,
   extendDeadlineSignal,
   passwordSetSignal,
   resendLinkSignal,
-  type LegacyReminderPolicy,
-  type ReminderPolicy,
+  retryMailSignal,
   searchAttributes,
   statusQuery,
   type OnboardingStatus,
@@ -23,6 +21,14 @@ import {
   type OnboardUserInput,
   type OnboardUserResult,
 } from '../shared/onboarding';
+import {
+  CANCELLED,
+  legacyWaitForPassword,
+  waitForPassword,
+  withRefusalWait,
+  type AdminActions,
+  type WaitContext,
+} from './password-wait';
 
 // Network trouble and 5xx are retried with backoff for as long as it takes (the point of a
 // durable workflow); 4xx and validation failures are non-retryable and surface at once.
@@ -56,9 +62,21 @@ export async function onboardUser({
     remindersSent: 0,
   };
   const setStep = (step: OnboardingStep) => {
+    if (status.step === step) return; // one search-attribute update per change
     status.step = step;
     upsertSearchAttributes([{ key: searchAttributes.step, value: step }]);
   };
+  const adminMail = (template: TemplateName, reason: string, messageKey: string) =>
+    sendMail({
+      to: '',
+      audience: 'admins',
+      fullName,
+      username: registration.email,
+      project: registration.project,
+      template,
+      reason,
+      messageKey,
+    });
 
   setHandler(statusQuery, () => status);
   setHandler(passwordSetSignal, ({ userId, at }) => {
@@ -68,87 +86,52 @@ export async function onboardUser({
     }
     status.passwordSetAt = at;
   });
-
-  // Admin actions arrive as signals; the waiting loop carries them out.
-  const actions: {
-    resend?: string;
-    cancel?: { by: string; reason: string };
-    extendMs: number;
-    seen: number;
-  } = { extendMs: 0, seen: 0 };
-  setHandler(resendLinkSignal, ({ by }) => {
-    actions.resend = by;
+  // Admin actions arrive as signals; the waits carry them out.
+  const actions: AdminActions = { extendMs: 0, seen: 0 };
+  const act = (apply: () => void) => () => {
+    apply();
     actions.seen += 1;
-  });
-  setHandler(extendDeadlineSignal, ({ by, ms }) => {
-    log.info('deadline extended', { by, ms });
-    actions.extendMs += ms;
-    actions.seen += 1;
-  });
-  setHandler(cancelOnboardingSignal, (cancel) => {
-    actions.cancel = cancel;
-    actions.seen += 1;
-  });
+  };
+  setHandler(resendLinkSignal, ({ by }) => act(() => (actions.resend = by))());
+  setHandler(retryMailSignal, ({ by }) => act(() => (actions.retryMail = by))());
+  setHandler(cancelOnboardingSignal, (cancel) => act(() => (actions.cancel = cancel))());
+  setHandler(extendDeadlineSignal, ({ by, ms }) =>
+    act(() => {
+      log.info('deadline extended', { by, ms });
+      actions.extendMs += ms;
+    })(),
+  );
 
-  /**
-   * Waits for the password: reminds at each scheduled time (with a new link once the old one has
-   * expired), resends at an admin's request, and gives up at the deadline.
-   */
-  async function waitForPassword(
-    policy: ReminderPolicy,
-    mailNewLink: (template: TemplateName, messageKey: string) => Promise<void>,
-    mailSameLink: (template: TemplateName, messageKey: string) => Promise<void>,
-  ): Promise<'completed' | 'abandoned' | 'cancelled'> {
-    const start = Date.now(); // workflow time: deterministic on replay
-    let linkSentAt = start;
-    let next = 0;
-    status.linksSent = 1;
-    const abandonAt = () => start + policy.abandonAfterMs + actions.extendMs;
-    for (;;) {
-      status.abandonAt = new Date(abandonAt()).toISOString();
-      const reminderAt = next < policy.afterMs.length ? start + policy.afterMs[next]! : Infinity;
-      const seen = actions.seen;
-      const signalled = await condition(
-        () => status.passwordSetAt !== undefined || actions.seen !== seen,
-        Math.max(1, Math.min(reminderAt, abandonAt()) - Date.now()),
-      );
-      if (status.passwordSetAt !== undefined) return 'completed';
-      if (actions.cancel) return 'cancelled';
-      if (actions.resend) {
-        log.info('link resent', { by: actions.resend });
-        actions.resend = undefined;
-        status.linksSent += 1;
-        await mailNewLink('set-password', `${workflowId}.resend-${status.linksSent}`);
-        linkSentAt = Date.now();
-        continue;
-      }
-      if (signalled) continue; // the deadline moved: look again
-      if (Date.now() >= abandonAt()) return 'abandoned';
-      if (Date.now() < reminderAt) continue;
-      next += 1;
-      status.remindersSent += 1;
-      const messageKey = `${workflowId}.reminder-${status.remindersSent}`;
-      if (Date.now() >= linkSentAt + policy.linkLifetimeMs) {
-        status.linksSent += 1;
-        await mailNewLink('link-renewed', messageKey);
-        linkSentAt = Date.now();
-      } else {
-        await mailSameLink('reminder', messageKey);
-      }
-    }
-  }
+  /** A mail to the person: an address refused for good waits for an admin's decision. */
+  const mailPerson = (input: SendMailInput) =>
+    withRefusalWait(() => sendMail(input), {
+      actions,
+      async onRefused(reason, refusals) {
+        status.mailRefused = reason;
+        setStep('mail-refused');
+        await adminMail('mail-refused', reason, `${workflowId}.refused-${refusals}`);
+      },
+      onRetry() {
+        status.mailRefused = undefined;
+      },
+    });
 
-  /** Onboardings started before reminder schedules existed replay this, their original loop. */
-  async function legacyWaitForPassword(
-    policy: LegacyReminderPolicy,
-    remind: (messageKey: string) => Promise<void>,
-  ): Promise<'completed' | 'abandoned'> {
-    while (!(await condition(() => status.passwordSetAt !== undefined, policy.intervalMs))) {
-      if (status.remindersSent >= policy.maxReminders) return 'abandoned';
-      status.remindersSent += 1;
-      await remind(`${workflowId}.reminder-${status.remindersSent}`);
-    }
-    return 'completed';
+  /** Ends the onboarding without a password: abandoned or cancelled, the row and admins told. */
+  async function endWaiting(outcome: 'abandoned' | 'cancelled'): Promise<OnboardUserResult> {
+    const reason =
+      outcome === 'abandoned'
+        ? `abandoned: no password set after ${status.remindersSent} reminders`
+        : `cancelled by ${actions.cancel?.by ?? 'an admin'}: ${actions.cancel?.reason ?? ''}`;
+    setStep(outcome);
+    log.warn(`onboarding ${outcome}`, { user: registration.email });
+    if (registration.sheetKey) await markRequest({ key: registration.sheetKey, status: reason });
+    if (outcome === 'abandoned') await adminMail('abandoned', reason, `${workflowId}.abandoned`);
+    return {
+      outcome,
+      userId: status.userId ?? '',
+      projectId: status.projectId ?? '',
+      remindersSent: status.remindersSent,
+    };
   }
 
   let result: OnboardUserResult;
@@ -182,7 +165,11 @@ export async function onboardUser({
     if (registration.existingUser) {
       // They have a password already: tell them about the project and be done.
       setStep('sending-mail');
-      await sendMail({ ...mail, template: 'new-project', messageKey: `${workflowId}.new-project` });
+      await mailPerson({
+        ...mail,
+        template: 'new-project',
+        messageKey: `${workflowId}.new-project`,
+      });
       result = { outcome: 'completed', userId, projectId: project.id, remindersSent: 0 };
     } else {
       if (!registration.pin) {
@@ -193,8 +180,8 @@ export async function onboardUser({
       let { token } = await issueSetpassToken({ userId, pin, workflowId });
 
       setStep('sending-mail');
-      await sendMail({ ...mail, template: 'welcome', messageKey: `${workflowId}.welcome` });
-      await sendMail({
+      await mailPerson({ ...mail, template: 'welcome', messageKey: `${workflowId}.welcome` });
+      await mailPerson({
         ...mail,
         template: 'set-password',
         setpassToken: token,
@@ -202,48 +189,26 @@ export async function onboardUser({
       });
 
       setStep('waiting-for-password');
+      const context: WaitContext = {
+        workflowId,
+        status,
+        actions,
+        async mailNewLink(template, messageKey) {
+          // A new token kills the old one: only the latest mailed link works.
+          ({ token } = await issueSetpassToken({ userId, pin, workflowId }));
+          await mailPerson({ ...mail, template, setpassToken: token, messageKey });
+          setStep('waiting-for-password'); // back from mail-refused, if it was
+        },
+        async mailSameLink(template, messageKey) {
+          await mailPerson({ ...mail, template, setpassToken: token, messageKey });
+          setStep('waiting-for-password');
+        },
+      };
       const outcome =
         'afterMs' in reminders
-          ? await waitForPassword(
-              reminders,
-              async (template, messageKey) => {
-                // A new token kills the old one: only the latest mailed link works.
-                ({ token } = await issueSetpassToken({ userId, pin, workflowId }));
-                await sendMail({ ...mail, template, setpassToken: token, messageKey });
-              },
-              (template, messageKey) =>
-                sendMail({ ...mail, template, setpassToken: token, messageKey }).then(
-                  () => undefined,
-                ),
-            )
-          : await legacyWaitForPassword(reminders, (messageKey) =>
-              sendMail({ ...mail, template: 'reminder', setpassToken: token, messageKey }).then(
-                () => undefined,
-              ),
-            );
-      if (outcome !== 'completed') {
-        const reason =
-          outcome === 'abandoned'
-            ? `abandoned: no password set after ${status.remindersSent} reminders`
-            : `cancelled by ${actions.cancel?.by ?? 'an admin'}: ${actions.cancel?.reason ?? ''}`;
-        setStep(outcome);
-        log.warn(`onboarding ${outcome}`, { user: registration.email });
-        if (registration.sheetKey)
-          await markRequest({ key: registration.sheetKey, status: reason });
-        if (outcome === 'abandoned') {
-          await sendMail({
-            to: '',
-            adminMail: true,
-            fullName,
-            username: registration.email,
-            project: registration.project,
-            template: 'abandoned',
-            reason,
-            messageKey: `${workflowId}.abandoned`,
-          });
-        }
-        return { outcome, userId, projectId: project.id, remindersSent: status.remindersSent };
-      }
+          ? await waitForPassword(reminders, context)
+          : await legacyWaitForPassword(reminders, context);
+      if (outcome !== 'completed') return await endWaiting(outcome);
       result = {
         outcome: 'completed',
         userId,
@@ -252,6 +217,7 @@ export async function onboardUser({
       };
     }
   } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === CANCELLED) return endWaiting('cancelled');
     const failedAt = status.step;
     setStep('failed');
     const reason =
@@ -263,16 +229,7 @@ export async function onboardUser({
     if (registration.sheetKey) {
       // The row says why, and the admins hear of it: nothing is skipped silently.
       await markRequest({ key: registration.sheetKey, status: `failed: ${reason}` });
-      await sendMail({
-        to: '',
-        adminMail: true,
-        fullName,
-        username: registration.email,
-        project: registration.project,
-        template: 'request-failed',
-        reason,
-        messageKey: `${workflowId}.${workflowInfo().runId}.failed`,
-      });
+      await adminMail('request-failed', reason, `${workflowId}.${workflowInfo().runId}.failed`);
     }
     if (err instanceof ApplicationFailure) throw err;
     // Wrap so the workflow fails (a plain Error would only retry the workflow task).

@@ -8,6 +8,7 @@ export const TEMPLATE_NAMES = [
   'reminder',
   'link-renewed',
   'abandoned',
+  'mail-refused',
   'password-reset',
   'reset-refused',
   'reset-approval',

@@ -11,7 +11,13 @@ import type { RunningSetpass } from '../../api/server';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import type { Config } from '../../config/schema';
 import { startOnboarding } from '../../lib/start-onboarding';
-import { searchAttributes, statusQuery, type Registration } from '../../shared/onboarding';
+import {
+  cancelOnboardingSignal,
+  retryMailSignal,
+  searchAttributes,
+  statusQuery,
+  type Registration,
+} from '../../shared/onboarding';
 import { formSession, postForm } from '../support/forms';
 import { startSystem, type TestSystem } from '../support/system';
 import {
@@ -332,6 +338,74 @@ describe('onboarding, end to end', () => {
     assert.equal(
       (await handle.describe()).typedSearchAttributes.get(searchAttributes.step),
       'cancelled',
+    );
+  });
+
+  test('an address the mail server refuses: the admins are told, the onboarding waits for retry or cancel', async () => {
+    // The local Mailpit refuses the reserved TLD .invalid with a 5xx (scripts/services.sh).
+    const reg = { ...registration(), email: `${uniqueName('nobody')}@refused.invalid` };
+    const { handle } = await startOnboarding(client, config, reg, {
+      taskQueue,
+      reminders: PATIENT,
+    });
+    const refused = await eventually('the onboarding to wait for an admin', async () => {
+      const s = await handle.query(statusQuery);
+      return s.step === 'mail-refused' ? s : undefined;
+    });
+    assert.match(refused.mailRefused ?? '', /refused .*@refused\.invalid \(SMTP 5\d\d\)/);
+    assert.equal(
+      (await handle.describe()).typedSearchAttributes.get(searchAttributes.step),
+      'mail-refused',
+    );
+    const toAdmins = async () =>
+      (await mailsTo(config.email_defaults.admin_email)).filter((m) =>
+        m.Subject.includes(`mail to ${reg.email} refused`),
+      );
+    await eventually('the admins told', async () =>
+      (await toAdmins()).length === 1 ? true : undefined,
+    );
+
+    await handle.signal(retryMailSignal, { by: 'test' });
+    await eventually('a second refusal after the retry', async () =>
+      (await toAdmins()).length === 2 ? true : undefined,
+    );
+    assert.equal((await handle.query(statusQuery)).step, 'mail-refused');
+    await handle.signal(cancelOnboardingSignal, { by: 'test', reason: 'address does not exist' });
+    const result = await handle.result();
+    assert.equal(result.outcome, 'cancelled');
+  });
+
+  test('SMTP down for a while: every mail goes out once it is back, exactly once', async () => {
+    const services = (...args: string[]) =>
+      execFileSync('scripts/services.sh', args, { stdio: 'ignore' });
+    const reg = registration();
+    services('stop', 'mailpit');
+    try {
+      const { handle } = await startOnboarding(client, config, reg, {
+        taskQueue,
+        reminders: PATIENT,
+      });
+      await eventually('the mail step', async () =>
+        (await handle.query(statusQuery)).step === 'sending-mail' ? true : undefined,
+      );
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.equal((await handle.query(statusQuery)).step, 'sending-mail', 'waits, does not fail');
+    } finally {
+      services('start', 'mailpit');
+    }
+    const mails = await eventually(
+      'both mails after the server is back',
+      async () => {
+        const found = await mailsTo(reg.email);
+        return found.length >= 2 ? found : undefined;
+      },
+      90_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(
+      (await mailsTo(reg.email)).map((m) => m.Subject.replace(/Kaizen cloud/, 'X')).sort(),
+      ['Choose your X password', 'Welcome to X'],
+      `exactly once each: ${mails.length}`,
     );
   });
 

@@ -1,0 +1,130 @@
+// The part of an onboarding that waits for a person: reminders on a schedule, new links once the
+// old one expired, admin actions (resend, extend, cancel, retry a refused mail). Workflow code:
+// deterministic, time from the workflow clock.
+import { ActivityFailure, ApplicationFailure, condition, log } from '@temporalio/workflow';
+import type { TemplateName } from '../activities/mail/render';
+import type { LegacyReminderPolicy, OnboardingStatus, ReminderPolicy } from '../shared/onboarding';
+
+/** Admin actions, set by signal handlers; `seen` counts them so a wait can wake on any. */
+export interface AdminActions {
+  resend?: string;
+  retryMail?: string;
+  cancel?: { by: string; reason: string };
+  extendMs: number;
+  seen: number;
+}
+
+export interface WaitContext {
+  workflowId: string;
+  status: OnboardingStatus;
+  actions: AdminActions;
+  /** Issues a new token (the old link dies) and mails it. */
+  mailNewLink(template: TemplateName, messageKey: string): Promise<void>;
+  /** Mails the current link again. */
+  mailSameLink(template: TemplateName, messageKey: string): Promise<void>;
+}
+
+export type WaitOutcome = 'completed' | 'abandoned' | 'cancelled';
+
+/**
+ * Waits for the password: reminds at each scheduled time (with a new link once the old one has
+ * expired), resends at an admin's request, and gives up at the deadline.
+ */
+export async function waitForPassword(
+  policy: ReminderPolicy,
+  { workflowId, status, actions, mailNewLink, mailSameLink }: WaitContext,
+): Promise<WaitOutcome> {
+  const start = Date.now(); // workflow time: deterministic on replay
+  let linkSentAt = start;
+  let next = 0;
+  status.linksSent = 1;
+  const abandonAt = () => start + policy.abandonAfterMs + actions.extendMs;
+  for (;;) {
+    status.abandonAt = new Date(abandonAt()).toISOString();
+    const reminderAt = next < policy.afterMs.length ? start + policy.afterMs[next]! : Infinity;
+    const seen = actions.seen;
+    const signalled = await condition(
+      () => status.passwordSetAt !== undefined || actions.seen !== seen,
+      Math.max(1, Math.min(reminderAt, abandonAt()) - Date.now()),
+    );
+    if (status.passwordSetAt !== undefined) return 'completed';
+    if (actions.cancel) return 'cancelled';
+    if (actions.resend) {
+      log.info('link resent', { by: actions.resend });
+      actions.resend = undefined;
+      status.linksSent += 1;
+      await mailNewLink('set-password', `${workflowId}.resend-${status.linksSent}`);
+      linkSentAt = Date.now();
+      continue;
+    }
+    if (signalled) continue; // the deadline moved: look again
+    if (Date.now() >= abandonAt()) return 'abandoned';
+    if (Date.now() < reminderAt) continue;
+    next += 1;
+    status.remindersSent += 1;
+    const messageKey = `${workflowId}.reminder-${status.remindersSent}`;
+    if (Date.now() >= linkSentAt + policy.linkLifetimeMs) {
+      status.linksSent += 1;
+      await mailNewLink('link-renewed', messageKey);
+      linkSentAt = Date.now();
+    } else {
+      await mailSameLink('reminder', messageKey);
+    }
+  }
+}
+
+/** Onboardings started before reminder schedules existed replay this, their original loop. */
+export async function legacyWaitForPassword(
+  policy: LegacyReminderPolicy,
+  { workflowId, status, mailSameLink }: WaitContext,
+): Promise<'completed' | 'abandoned'> {
+  while (!(await condition(() => status.passwordSetAt !== undefined, policy.intervalMs))) {
+    if (status.remindersSent >= policy.maxReminders) return 'abandoned';
+    status.remindersSent += 1;
+    await mailSameLink('reminder', `${workflowId}.reminder-${status.remindersSent}`);
+  }
+  return 'completed';
+}
+
+/** Thrown out of a wait when an admin cancels; the workflow ends as cancelled. */
+export const CANCELLED = 'OnboardingCancelled';
+
+export function isRecipientRefused(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === 'RecipientRefused'
+  );
+}
+
+/**
+ * Sends a mail to the person. When the mail server refuses the address for good, the admins are
+ * told and the onboarding waits (step mail-refused) until an admin retries or cancels.
+ */
+export async function withRefusalWait(
+  send: () => Promise<unknown>,
+  ctx: {
+    actions: AdminActions;
+    onRefused(reason: string, refusals: number): Promise<void>;
+    onRetry(): void;
+  },
+): Promise<void> {
+  for (let refusals = 1; ; refusals++) {
+    try {
+      await send();
+      return;
+    } catch (err) {
+      if (!isRecipientRefused(err)) throw err;
+      const reason = (err as ActivityFailure).cause?.message ?? 'refused';
+      ctx.actions.retryMail = undefined;
+      await ctx.onRefused(reason, refusals);
+      await condition(
+        () => ctx.actions.retryMail !== undefined || ctx.actions.cancel !== undefined,
+      );
+      if (ctx.actions.cancel)
+        throw ApplicationFailure.nonRetryable('cancelled by an admin', CANCELLED);
+      log.info('refused mail retried', { by: ctx.actions.retryMail });
+      ctx.onRetry();
+    }
+  }
+}
