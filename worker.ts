@@ -1,7 +1,7 @@
 // The onboarding worker: builds every client from config once, registers the activities and
 // runs the workflows. Run: npm run worker
 import { readFileSync } from 'node:fs';
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Client } from '@temporalio/client';
 import {
@@ -159,7 +159,7 @@ export async function createWorker(
     taskQueue,
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(config, transport, temporal),
-    dataConverter: dataConverterFor(config.secrets.codec_key),
+    dataConverter: dataConverterFor(config.secrets.codec_key, config.secrets.previous_codec_keys),
   });
   // Pooled SMTP sockets and connections would keep the process alive after the worker stops.
   const release = async () => {
@@ -188,11 +188,18 @@ export async function createWorker(
 
 async function run(): Promise<void> {
   const config = loadConfig();
+  const metrics = config.temporal.metrics_address;
+  // Before any connection exists: the runtime is made once per process. SIGINT/SIGTERM let the
+  // running activities finish, then the worker stops.
+  if (metrics)
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: metrics } } } });
   const { run: runWorker } = await createWorker(config);
   console.log(
-    `worker polling task queue ${config.temporal.task_queue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+    `worker polling task queue ${config.temporal.task_queue} on ${config.temporal.address} (namespace ${config.temporal.namespace})` +
+      (metrics ? `; metrics on http://${metrics}/metrics` : ''),
   );
   await runWorker();
+  console.log('worker stopped');
 }
 
 if (require.main === module) {

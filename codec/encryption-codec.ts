@@ -66,6 +66,11 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-export function dataConverterFor(codecKey: Buffer): { payloadCodecs: PayloadCodec[] } {
-  return { payloadCodecs: [new EncryptionCodec(codecKey)] };
+/** @param previousKeys base64 keys used before a rotation: they decrypt, never encrypt. */
+export function dataConverterFor(
+  codecKey: Buffer,
+  previousKeys: string[] = [],
+): { payloadCodecs: PayloadCodec[] } {
+  const previous = previousKeys.map((k) => Buffer.from(k, 'base64'));
+  return { payloadCodecs: [new EncryptionCodec(codecKey, previous)] };
 }

@@ -37,6 +37,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parseConfig(parseIni(text) as Record<string, unknown>, env, file);
 }
 
+/**
+ * `KAIZEN_<SECTION>__<KEY>_FILE=/run/secrets/x` reads the value from that file (Docker and
+ * Kubernetes secrets), so a secret never has to sit in the environment itself.
+ */
+function withSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env };
+  for (const [name, path] of Object.entries(env)) {
+    const match = /^KAIZEN_([A-Z0-9_]+?)__([A-Z0-9_]+)_FILE$/.exec(name);
+    if (!match || path === undefined) continue;
+    const section = SCHEMA[match[1]!.toLowerCase() as keyof typeof SCHEMA] as
+      Record<string, SettingSpec> | undefined;
+    const key = match[2]!.toLowerCase();
+    // [intake] local_file and the like are settings of their own, not file references.
+    if (!section || !(key in section) || `${key}_file` in section) continue;
+    const target = name.slice(0, -'_FILE'.length);
+    delete out[name];
+    if (env[target] !== undefined) {
+      problems.push(`environment: set ${target} or ${name}, not both`);
+      continue;
+    }
+    try {
+      out[target] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      problems.push(`environment: ${name} names ${path}, which cannot be read`);
+    }
+  }
+  return out;
+}
+
 /** Pure part of loadConfig, for tests: the parsed INI object plus environment overrides. */
 export function parseConfig(
   ini: Record<string, unknown>,
@@ -45,6 +74,7 @@ export function parseConfig(
 ): Config {
   const problems: string[] = [];
   const result: Record<string, Record<string, unknown>> = {};
+  env = withSecretFiles(env, problems);
 
   for (const [section, value] of Object.entries(ini)) {
     if (!(section in SCHEMA)) {
@@ -116,6 +146,21 @@ export function parseConfig(
   if (lastReminder !== undefined && (reminder?.abandon_after ?? Infinity) <= lastReminder) {
     problems.push(
       '[reminder] abandon_after must be later than the last time in [reminder] schedule, or that reminder is never sent',
+    );
+  }
+  const previous = (result.secrets as { previous_codec_keys?: string[] } | undefined)
+    ?.previous_codec_keys;
+  previous?.forEach((key, i) => {
+    if (Buffer.from(key, 'base64').length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+      problems.push(
+        `[secrets] previous_codec_keys: key ${i + 1} is not base64 of 32 bytes (the former codec_key, as it was)`,
+      );
+    }
+  });
+  const tls = result.temporal as Record<string, unknown> | undefined;
+  if (tls && Boolean(tls.client_cert_file) !== Boolean(tls.client_key_file)) {
+    problems.push(
+      '[temporal] client_cert_file and client_key_file go together: set both or neither',
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -90,6 +90,46 @@ export const SCHEMA = {
     task_queue: s('string', 'task queue of the onboarding worker', {
       default: 'kaizen-onboarding',
     }),
+    tls: s(
+      'bool',
+      'connect with TLS (on by itself when a CA, client certificate or API key is set)',
+      {
+        default: 'false',
+      },
+    ),
+    server_ca_file: s(
+      'path',
+      'PEM of the CA that signed the server certificate (empty: system CAs)',
+      {
+        default: '',
+        optional: true,
+      },
+    ),
+    client_cert_file: s('path', 'PEM client certificate for mTLS (with client_key_file)', {
+      default: '',
+      optional: true,
+    }),
+    client_key_file: s('path', 'PEM private key of the mTLS client certificate', {
+      default: '',
+      optional: true,
+    }),
+    server_name: s('string', 'TLS server name, when it differs from the address host', {
+      default: '',
+      optional: true,
+    }),
+    api_key: s('string', 'API key (e.g. Temporal Cloud); sent as a bearer token over TLS', {
+      default: '',
+      optional: true,
+      secret: true,
+    }),
+    metrics_address: s(
+      'string',
+      'host:port where the worker serves Prometheus metrics (empty: off)',
+      {
+        default: '',
+        optional: true,
+      },
+    ),
   },
   secrets: {
     codec_key: s('key32', 'AES-256 key (base64 of 32 bytes) encrypting workflow payloads', {
@@ -98,6 +138,11 @@ export const SCHEMA = {
     setpass_key: s('key32', 'AES-256 key (base64 of 32 bytes) encrypting temporary passwords', {
       secret: true,
     }),
+    previous_codec_keys: s(
+      'list',
+      'comma-separated former codec keys, still decrypting histories written before a rotation',
+      { default: '', optional: true, secret: true },
+    ),
   },
   setpass: {
     setpass_url: s('url', 'public address of the set-password page, used in mailed links', {

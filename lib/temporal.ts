@@ -1,35 +1,64 @@
-import { Client, Connection } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFor } from '../codec/encryption-codec';
 import type { Config } from '../config/schema';
 
+/** Address, TLS and API key of the cluster: the same for the client and the worker. */
+export function connectionOptions({ temporal }: Config): {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+} {
+  const useTls =
+    temporal.tls ||
+    Boolean(temporal.server_ca_file || temporal.client_cert_file || temporal.api_key);
+  if (!useTls) return { address: temporal.address };
+  const tls: TLSConfig = {};
+  if (temporal.server_name) tls.serverNameOverride = temporal.server_name;
+  if (temporal.server_ca_file) tls.serverRootCACertificate = readFileSync(temporal.server_ca_file);
+  if (temporal.client_cert_file) {
+    tls.clientCertPair = {
+      crt: readFileSync(temporal.client_cert_file),
+      key: readFileSync(temporal.client_key_file),
+    };
+  }
+  return {
+    address: temporal.address,
+    tls,
+    ...(temporal.api_key ? { apiKey: temporal.api_key } : {}),
+  };
+}
+
 function unreachable(config: Config, err: unknown): Error {
+  const { temporal } = config;
+  const security = connectionOptions(config).tls
+    ? `with TLS${temporal.client_cert_file ? ' (mTLS)' : ''}${temporal.api_key ? ' and an API key' : ''}`
+    : 'without TLS';
   return new Error(
-    `cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}): ` +
-      `${(err as Error).message}. Check [temporal] address, or start the local services with scripts/services.sh start`,
+    `cannot reach Temporal at ${temporal.address} ${security} (namespace ${temporal.namespace}): ` +
+      `${(err as Error).message}. Check [temporal] address, tls, server_ca_file, client_cert_file, ` +
+      'api_key; locally, start the services with scripts/services.sh start',
   );
 }
 
 export async function connectClient(config: Config): Promise<Client> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({
-      address: config.temporal.address,
-      connectTimeout: '10s',
-    });
+    connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
   } catch (err) {
     throw unreachable(config, err);
   }
   return new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: dataConverterFor(config.secrets.codec_key),
+    dataConverter: dataConverterFor(config.secrets.codec_key, config.secrets.previous_codec_keys),
   });
 }
 
 export async function connectWorkerConnection(config: Config): Promise<NativeConnection> {
   try {
-    return await NativeConnection.connect({ address: config.temporal.address });
+    return await NativeConnection.connect(connectionOptions(config));
   } catch (err) {
     throw unreachable(config, err);
   }

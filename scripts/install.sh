@@ -24,6 +24,8 @@ APT_PACKAGES=(
   # the time-skipping test server (Temporal's Java one, from Maven Central)
   openjdk-17-jre-headless
   maven
+  # validates docker-compose.yml (no engine needed for `config`)
+  docker-compose
 )
 
 POLICY_RC=/usr/sbin/policy-rc.d

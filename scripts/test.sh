@@ -14,6 +14,8 @@ npx tsc -p tsconfig.json
 log "lint and format"
 npx eslint .
 npx prettier --check .
+log "docker-compose.yml is valid (docker-compose config; no engine needed)"
+docker-compose -f docker-compose.yml config -q
 
 log "unit tests"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts

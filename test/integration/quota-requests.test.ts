@@ -18,7 +18,14 @@ import type { KeystoneClient } from '../../activities/openstack/keystone';
 import { keystoneFromConfig } from '../../lib/keystone-from-config';
 import { quotaWorkflowId } from '../../shared/quota-change';
 import type { pollRegistrations, updateQuota } from '../../workflows';
-import { createKeystoneUser, eventually, mailsTo, mailText, uniqueName } from '../support/services';
+import {
+  createKeystoneUser,
+  eventually,
+  keystoneLogin,
+  mailsTo,
+  mailText,
+  uniqueName,
+} from '../support/services';
 import { startSystem, type TestSystem } from '../support/system';
 
 const REQUESTS = 'Form Responses 1';
@@ -275,23 +282,9 @@ describe('quota change requests from the quota sheet', () => {
 
   test("a member's own token cannot set its project's quotas", async () => {
     const p = await projectWithMembers();
-    const login = await fetch(`${config.auth.auth_url}/auth/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        auth: {
-          identity: {
-            methods: ['password'],
-            password: {
-              user: { name: p.requester, domain: { id: 'default' }, password: p.password },
-            },
-          },
-          scope: { project: { id: p.projectId } },
-        },
-      }),
-    });
+    const login = await keystoneLogin(config, p.requester, p.password, p.projectId);
     assert.equal(login.status, 201);
-    const token = login.headers.get('x-subject-token')!;
+    const token = login.token!;
     for (const service of ['compute', 'volumev3', 'network'] as const) {
       const api = await quotaApi(keystone, service);
       // Cinder's URL carries the caller's project (the catalog's is the admin project's).

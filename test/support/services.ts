@@ -79,11 +79,12 @@ export async function mailRaw(id: string): Promise<string> {
   return response.text();
 }
 
-/** Authenticates a user against Keystone; returns the HTTP status and token. */
+/** Authenticates a user against Keystone (scoped to a project if given); status and token. */
 export async function keystoneLogin(
   config: Config,
   name: string,
   password: string,
+  projectId?: string,
 ): Promise<{ status: number; token?: string }> {
   const response = await fetch(`${config.auth.auth_url}/auth/tokens`, {
     method: 'POST',
@@ -94,6 +95,7 @@ export async function keystoneLogin(
           methods: ['password'],
           password: { user: { name, domain: { id: 'default' }, password } },
         },
+        ...(projectId ? { scope: { project: { id: projectId } } } : {}),
       },
     }),
   });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatDuration, parseDuration } from '../../config/duration';
 import { ConfigError, parseConfig } from '../../config/load';
+import { connectionOptions } from '../../lib/temporal';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const minimal = () => ({
@@ -118,5 +122,80 @@ test('the reminder schedule: increasing durations, ending before the abandon dea
   assert.match(
     problems({ ...minimal(), reminder: { schedule: '1d, 20d' } }).join('\n'),
     /abandon_after must be later than the last time/,
+  );
+});
+
+test('a secret can come from a file named by KAIZEN_<SECTION>__<KEY>_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kaizen-secret-'));
+  const file = join(dir, 'admin_pwd');
+  writeFileSync(file, 's3cret-from-file\n');
+  const config = parseConfig(
+    { ...minimal(), auth: { auth_url: 'http://127.0.0.1:5000/v3' } },
+    { KAIZEN_AUTH__ADMIN_PWD_FILE: file },
+  );
+  assert.equal(config.auth.admin_pwd, 's3cret-from-file', 'the trailing newline is dropped');
+  // [intake] local_file is a setting of its own, not a reference to a file.
+  assert.equal(
+    parseConfig(minimal(), { KAIZEN_INTAKE__LOCAL_FILE: '/data/r.xlsx' }).intake.local_file,
+    '/data/r.xlsx',
+  );
+  assert.match(
+    problems(minimal(), { KAIZEN_AUTH__ADMIN_PWD_FILE: join(dir, 'missing') }).join('\n'),
+    /KAIZEN_AUTH__ADMIN_PWD_FILE names .*missing, which cannot be read/,
+  );
+  assert.match(
+    problems(minimal(), { KAIZEN_AUTH__ADMIN_PWD_FILE: file, KAIZEN_AUTH__ADMIN_PWD: 'x' }).join(
+      '\n',
+    ),
+    /set KAIZEN_AUTH__ADMIN_PWD or KAIZEN_AUTH__ADMIN_PWD_FILE, not both/,
+  );
+});
+
+test('Temporal connection: plain by default; TLS, mTLS and API key from settings', () => {
+  assert.deepEqual(connectionOptions(parseConfig(minimal(), {})), { address: '127.0.0.1:7233' });
+  const dir = mkdtempSync(join(tmpdir(), 'kaizen-tls-'));
+  for (const name of ['ca.pem', 'client.pem', 'client.key']) writeFileSync(join(dir, name), name);
+  const options = connectionOptions(
+    parseConfig(
+      {
+        ...minimal(),
+        temporal: {
+          address: 'ns.acct.tmprl.cloud:7233',
+          server_ca_file: join(dir, 'ca.pem'),
+          client_cert_file: join(dir, 'client.pem'),
+          client_key_file: join(dir, 'client.key'),
+          server_name: 'frontend.example.org',
+          api_key: 'key-123',
+        },
+      },
+      {},
+    ),
+  );
+  assert.equal(options.apiKey, 'key-123');
+  assert.equal(options.tls?.serverNameOverride, 'frontend.example.org');
+  assert.equal(options.tls?.serverRootCACertificate?.toString(), 'ca.pem');
+  assert.equal(options.tls?.clientCertPair?.key.toString(), 'client.key');
+  assert.deepEqual(
+    connectionOptions(parseConfig({ ...minimal(), temporal: { tls: 'true' } }, {})).tls,
+    {},
+    'tls = true alone: system CAs',
+  );
+  assert.match(
+    problems({ ...minimal(), temporal: { client_cert_file: join(dir, 'client.pem') } }).join('\n'),
+    /client_cert_file and client_key_file go together/,
+  );
+});
+
+test('former codec keys must be keys, and are never echoed', () => {
+  const bad = problems({
+    ...minimal(),
+    secrets: { ...minimal().secrets, previous_codec_keys: `${KEY}, nope` },
+  });
+  assert.match(bad.join('\n'), /previous_codec_keys: key 2 is not base64 of 32 bytes/);
+  assert.ok(!bad.join('\n').includes(KEY));
+  assert.deepEqual(
+    parseConfig({ ...minimal(), secrets: { ...minimal().secrets, previous_codec_keys: KEY } }, {})
+      .secrets.previous_codec_keys,
+    [KEY],
   );
 });

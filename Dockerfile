@@ -1,0 +1,28 @@
+# The Kaizen onboarding image: one image for the worker, the setpass API and the CLI.
+#   docker build -t kaizen-onboarding .
+# The build runs the same checks as the tests (types, lint, format) before anything ships.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source when no prebuilt binary matches the platform.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -p tsconfig.json \
+ && npx eslint . \
+ && npx prettier --check . \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    KAIZEN_SETTINGS=/app/settings.ini
+WORKDIR /app
+COPY --from=build --chown=root:root /app /app
+# Runs as the image's unprivileged user; /app stays read-only to it.
+USER node
+EXPOSE 5001
+ENTRYPOINT ["node", "--import", "tsx"]
+CMD ["worker.ts"]
