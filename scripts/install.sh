@@ -135,4 +135,5 @@ go_binary temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION
 go_binary mailpit github.com/axllent/mailpit "$MAILPIT_VERSION"
 install_node_modules
 "$ROOT/scripts/install-test-server.sh" >/dev/null
+"$ROOT/scripts/temporal-server.sh" install
 log "install: done"
