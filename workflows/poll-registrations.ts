@@ -44,7 +44,7 @@ async function tellAdmins(sheet: string, problems: string[]): Promise<void> {
   if (problems.length > 50) shown.push(`  … and ${problems.length - 50} more`);
   await sendMail({
     to: '',
-    adminMail: true,
+    audience: 'admins',
     fullName: 'admins',
     project: sheet,
     template: 'invalid-requests',

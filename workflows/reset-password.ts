@@ -48,7 +48,7 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
   }
   const admins = {
     to: '',
-    adminMail: true,
+    audience: 'admins' as const,
     fullName: user.fullName,
     username: user.name,
     project: '',

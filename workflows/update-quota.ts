@@ -78,7 +78,7 @@ export async function updateQuota({
       await sendMail({
         ...mail,
         to: '',
-        adminMail: true,
+        audience: 'admins',
         template: 'quota-request-failed',
         reason,
         messageKey: `${workflowId}.${workflowInfo().runId}.failed`,

@@ -5,7 +5,7 @@ import { render, type MailContext, type Template, type TemplateName } from './re
 
 export interface SendMailInput {
   template: TemplateName;
-  /** The person; ignored when adminMail is set. */
+  /** The person; ignored when an audience is set. */
   to: string;
   /** Send to a configured address instead of the person. */
   audience?: 'admins' | 'approvers' | 'helpdesk';
