@@ -8,7 +8,7 @@ import {
   requestKey,
   type Columns,
 } from './sheet-layout';
-import type { NoticeRow } from './notices';
+import { noticeRowsOf, type NoticeRow } from './notices';
 
 export { findRowByKey, requestKey, SheetLayoutError } from './sheet-layout';
 
@@ -198,26 +198,14 @@ export function parseAccessRow(
 
 /** Every request row (approved or not) as the helpdesk and the approvers see it. */
 export function accessNoticeRows(rows: string[][], mapping: ColumnMapping): NoticeRow[] {
-  const columns = locateColumns(rows[0] ?? [], mapping);
-  return rows.slice(1).flatMap((cells) => {
-    if (cells.every((c) => c.trim() === '')) return [];
-    const cell = cellReader(cells, columns);
+  return noticeRowsOf(rows, locateColumns(rows[0] ?? [], mapping), (cell) => {
     const existing = cell('existingAccount').toLowerCase() === 'yes';
     const joining = !cell('newProjectName') && cell('existingProjectName') !== '';
-    return [
-      {
-        key: requestKey(cell('email'), cell('timestamp')),
-        approved: cell('approved').toLowerCase() === 'approved',
-        timestamp: cell('timestamp'),
-        email: cell('email').toLowerCase(),
-        firstName: cell('firstName'),
-        lastName: cell('lastName'),
-        project: cell('newProjectName') || cell('existingProjectName'),
-        comment: cell('comment'),
-        requestType: `${existing ? 'Existing' : 'New'} account, ${joining ? 'existing' : 'new'} project`,
-        helpdeskNotified: cell('helpdeskNotified'),
-        reminderSent: cell('reminderSent'),
-      },
-    ];
+    return {
+      project: cell('newProjectName') || cell('existingProjectName'),
+      comment: cell('comment'),
+      requestType: `${existing ? 'Existing' : 'New'} account, ${joining ? 'existing' : 'new'} project`,
+      helpdeskNotified: cell('helpdeskNotified'),
+    };
   });
 }

@@ -1,6 +1,7 @@
 // Which rows of a request sheet are due a helpdesk ticket or an approver reminder. Pure: the
 // rows, the time and the policy in; the due rows out. Stamps are what make it idempotent: a
 // stamped row is not due again (tickets) or not before `intervalMs` (reminders).
+import { cellReader, requestKey, type Columns } from './sheet-layout';
 
 export interface NoticeRow {
   key: string;
@@ -15,6 +16,38 @@ export interface NoticeRow {
   requestType: string;
   helpdeskNotified: string;
   reminderSent: string;
+}
+
+/** The columns every request sheet has under these logical names. */
+type CommonColumn = 'approved' | 'timestamp' | 'email' | 'firstName' | 'lastName' | 'reminderSent';
+
+/**
+ * The non-blank data rows of a request sheet as notice rows: the common columns read here,
+ * the sheet's own fields (project, comment, request type, its "notified" stamp) by `own`.
+ */
+export function noticeRowsOf<C extends string>(
+  rows: string[][],
+  columns: Columns<C | CommonColumn>,
+  own: (
+    cell: (column: C | CommonColumn) => string,
+  ) => Pick<NoticeRow, 'project' | 'comment' | 'requestType' | 'helpdeskNotified'>,
+): NoticeRow[] {
+  return rows.slice(1).flatMap((cells) => {
+    if (cells.every((c) => c.trim() === '')) return [];
+    const cell = cellReader(cells, columns);
+    return [
+      {
+        key: requestKey(cell('email'), cell('timestamp')),
+        approved: cell('approved').toLowerCase() === 'approved',
+        timestamp: cell('timestamp'),
+        email: cell('email').toLowerCase(),
+        firstName: cell('firstName'),
+        lastName: cell('lastName'),
+        reminderSent: cell('reminderSent'),
+        ...own(cell),
+      },
+    ];
+  });
 }
 
 export interface NoticePolicy {

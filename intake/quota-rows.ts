@@ -9,7 +9,7 @@ import {
   requestKey,
   type Columns,
 } from './sheet-layout';
-import type { NoticeRow } from './notices';
+import { noticeRowsOf, type NoticeRow } from './notices';
 
 /** Logical column → header text (the original quota form's headers; configurable). */
 export const DEFAULT_QUOTA_COLUMNS = {
@@ -202,25 +202,13 @@ export function parseEndDate(text: string): Date | undefined {
 
 /** Every quota request row (approved or not) as the helpdesk and the approvers see it. */
 export function quotaNoticeRows(rows: string[][], mapping: QuotaColumnMapping): NoticeRow[] {
-  const columns = locateQuotaColumns(rows[0] ?? [], mapping);
-  return rows.slice(1).flatMap((cells) => {
-    if (cells.every((c) => c.trim() === '')) return [];
-    const cell = cellReader(cells, columns);
-    const temporary = cell('duration').toLowerCase() === 'temporary';
-    return [
-      {
-        key: requestKey(cell('email'), cell('timestamp')),
-        approved: cell('approved').toLowerCase() === 'approved',
-        timestamp: cell('timestamp'),
-        email: cell('email').toLowerCase(),
-        firstName: cell('firstName'),
-        lastName: cell('lastName'),
-        project: cell('project'),
-        comment: cell('comments'),
-        requestType: temporary ? `Temporary quota change until ${cell('endDate')}` : 'Quota change',
-        helpdeskNotified: cell('notified'),
-        reminderSent: cell('reminderSent'),
-      },
-    ];
-  });
+  return noticeRowsOf(rows, locateQuotaColumns(rows[0] ?? [], mapping), (cell) => ({
+    project: cell('project'),
+    comment: cell('comments'),
+    requestType:
+      cell('duration').toLowerCase() === 'temporary'
+        ? `Temporary quota change until ${cell('endDate')}`
+        : 'Quota change',
+    helpdeskNotified: cell('notified'),
+  }));
 }

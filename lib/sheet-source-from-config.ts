@@ -3,39 +3,34 @@ import { GoogleSheetsSource } from '../intake/google-sheets-source';
 import { LocalSpreadsheetSource } from '../intake/local-spreadsheet-source';
 import type { SheetSource } from '../intake/sheet-source';
 
-export function sheetSourceFromConfig({ intake }: Config): SheetSource {
-  if (intake.source === 'local') return new LocalSpreadsheetSource(intake.local_file);
-  if (!intake.spreadsheet_id || !intake.key_file) {
+/** A Google Sheet by id, read with the access sheet's service-account key. */
+function googleSheet({ intake }: Config, spreadsheetId: string, setting: string): SheetSource {
+  if (!spreadsheetId || !intake.key_file) {
     throw new Error(
-      '[intake] source = google needs spreadsheet_id (from the sheet URL) and key_file (a service-account key the sheet is shared with)',
+      `${setting} with [intake] source = google needs the sheet's id (from its URL) and [intake] key_file (a service-account key the sheet is shared with)`,
     );
   }
   return new GoogleSheetsSource({
-    spreadsheetId: intake.spreadsheet_id,
+    spreadsheetId,
     keyFile: intake.key_file,
     rootUrl: intake.sheets_url,
   });
 }
 
+export function sheetSourceFromConfig(config: Config): SheetSource {
+  const { intake } = config;
+  if (intake.source === 'local') return new LocalSpreadsheetSource(intake.local_file);
+  return googleSheet(config, intake.spreadsheet_id, '[intake] spreadsheet_id');
+}
+
 /** The quota sheet's source (same kind and key file as the access sheet), or none if not set. */
-export function quotaSheetSourceFromConfig({
-  intake,
-  quota_sheet,
-}: Config): SheetSource | undefined {
+export function quotaSheetSourceFromConfig(config: Config): SheetSource | undefined {
+  const { intake, quota_sheet } = config;
   if (intake.source === 'local') {
     return quota_sheet.local_file ? new LocalSpreadsheetSource(quota_sheet.local_file) : undefined;
   }
   if (!quota_sheet.spreadsheet_id) return undefined;
-  if (!intake.key_file) {
-    throw new Error(
-      '[quota_sheet] spreadsheet_id needs [intake] key_file (a service-account key the sheet is shared with)',
-    );
-  }
-  return new GoogleSheetsSource({
-    spreadsheetId: quota_sheet.spreadsheet_id,
-    keyFile: intake.key_file,
-    rootUrl: intake.sheets_url,
-  });
+  return googleSheet(config, quota_sheet.spreadsheet_id, '[quota_sheet] spreadsheet_id');
 }
 
 /** Where a person opens a sheet: the Google Sheets URL, or the local file. */
