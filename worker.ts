@@ -160,6 +160,10 @@ export async function createWorker(
     workflowsPath: require.resolve('./workflows'),
     activities: createActivities(config, transport, temporal),
     dataConverter: dataConverterFor(config.secrets.codec_key, config.secrets.previous_codec_keys),
+    maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
+    ...(config.temporal.max_cached_workflows > 0
+      ? { maxCachedWorkflows: config.temporal.max_cached_workflows }
+      : {}),
   });
   // Pooled SMTP sockets and connections would keep the process alive after the worker stops.
   const release = async () => {

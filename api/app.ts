@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import { formatDuration } from '../config/duration';
+import { cachedAdminCheck } from './admin-check';
 import { HttpError, readBody } from './body';
 import { messagePage, resetPage, setPasswordPage, type PageBranding } from './pages';
 import { RateLimiter } from './rate-limit';
@@ -45,6 +46,7 @@ export interface SetpassDeps {
 }
 
 const BODY_LIMIT = 8 * 1024;
+const ADMIN_CHECK_TTL_MS = 60_000;
 const PIN_SHAPE = /^\d{4}$/;
 const EMAIL_SHAPE = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 const MIN_PASSWORD = 8;
@@ -67,6 +69,11 @@ export function createApp(deps: SetpassDeps): Koa {
   const router = new Router();
   const perClient = new RateLimiter(deps.rateLimitPerMinute, 60_000, now);
   const perToken = new RateLimiter(deps.tokenRateLimitPerMinute, 60_000, now);
+  const isAdmin = cachedAdminCheck(
+    (token) => deps.keystone.canScopeToAdminProject(token),
+    ADMIN_CHECK_TTL_MS,
+    now,
+  );
 
   app.use(async (ctx, next) => {
     const started = Date.now();
@@ -121,7 +128,7 @@ export function createApp(deps: SetpassDeps): Koa {
   router.put('/token/:userId', async (ctx) => {
     const adminToken = ctx.get('x-auth-token');
     if (!adminToken) throw new HttpError(401, 'X-Auth-Token header required');
-    if (!(await deps.keystone.canScopeToAdminProject(adminToken))) {
+    if (!(await isAdmin(adminToken))) {
       throw new HttpError(403, 'token cannot be scoped to the admin project');
     }
     const userId = ctx.params.userId!;

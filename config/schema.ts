@@ -130,6 +130,16 @@ export const SCHEMA = {
         optional: true,
       },
     ),
+    max_concurrent_activities: s(
+      'int',
+      'activities one worker runs at once (OpenStack calls, mails, sheet reads)',
+      { default: '100', min: 1, max: 10000 },
+    ),
+    max_cached_workflows: s(
+      'int',
+      'workflows one worker keeps in memory between events (0: the SDK sizes it from the heap)',
+      { default: '0', min: 0, max: 1000000 },
+    ),
   },
   secrets: {
     codec_key: s('key32', 'AES-256 key (base64 of 32 bytes) encrypting workflow payloads', {

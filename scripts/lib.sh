@@ -86,3 +86,20 @@ wait_for_port() {
     sleep 0.2
   done
 }
+
+# services_for_this_run: starts the local services and sources their environment; at exit,
+# stops only what this run started (a demo or a developer's services are left alone).
+services_for_this_run() {
+  _services_already_up=$("$ROOT/scripts/services.sh" status 2>/dev/null | grep -c ' up' || true)
+  _full_temporal_was_up=0
+  "$ROOT/scripts/temporal-server.sh" status >/dev/null 2>&1 && _full_temporal_was_up=1
+  trap _stop_services_of_this_run EXIT
+  "$ROOT/scripts/services.sh" start
+  # shellcheck source=/dev/null
+  source "$STATE_DIR/services.env"
+}
+
+_stop_services_of_this_run() {
+  ((_full_temporal_was_up)) || "$ROOT/scripts/temporal-server.sh" stop || true
+  if [[ $_services_already_up -eq 0 ]]; then "$ROOT/scripts/services.sh" stop; fi
+}

@@ -20,19 +20,7 @@ docker-compose -f docker-compose.yml config -q
 log "unit tests"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
 
-# Leave services alone that were already running (a demo, a developer's session);
-# stop only what this run started.
-already_up=$("$ROOT/scripts/services.sh" status 2>/dev/null | grep -c ' up' || true)
-full_was_up=0
-"$ROOT/scripts/temporal-server.sh" status >/dev/null 2>&1 && full_was_up=1
-cleanup() {
-  ((full_was_up)) || "$ROOT/scripts/temporal-server.sh" stop || true
-  if [[ $already_up -eq 0 ]]; then "$ROOT/scripts/services.sh" stop; fi
-}
-trap cleanup EXIT
-"$ROOT/scripts/services.sh" start
-# shellcheck source=/dev/null
-source "$STATE_DIR/services.env"
+services_for_this_run
 
 log "integration tests (real Temporal, Keystone, Mailpit, PostgreSQL)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/integration/*.test.ts

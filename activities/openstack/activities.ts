@@ -46,6 +46,19 @@ export interface OpenStackDeps {
 
 /** Find-before-create steps: each can run any number of times and converges on the same state. */
 export function createOpenStackActivities({ keystone, domainId, memberRole }: OpenStackDeps) {
+  // Roles do not come and go: one lookup per worker, not one per onboarding.
+  let memberRoleId: Promise<string> | undefined;
+  const roleId = () =>
+    (memberRoleId ??= keystone.findRoleByName(memberRole).then((role) => {
+      if (role) return role.id;
+      throw ApplicationFailure.nonRetryable(
+        `role "${memberRole}" does not exist in Keystone: create it or set [auth] member_role`,
+        FailureType.rejected,
+      );
+    })).catch((err: unknown) => {
+      memberRoleId = undefined; // looked up again next time (the admin may create it)
+      throw err;
+    });
   return {
     /**
      * new: create, refusing a name someone else holds; a project carrying this workflow's claim
@@ -208,15 +221,11 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
 
     async grantMemberRole({ userId, projectId }: GrantRoleInput): Promise<void> {
       return classified(async () => {
-        const role = await keystone.findRoleByName(memberRole);
-        if (!role) {
-          throw ApplicationFailure.nonRetryable(
-            `role "${memberRole}" does not exist in Keystone: create it or set [auth] member_role`,
-            FailureType.rejected,
-          );
-        }
         // PUT is idempotent in Keystone: granting twice answers 204 again.
-        await keystone.request('PUT', `/projects/${projectId}/users/${userId}/roles/${role.id}`);
+        await keystone.request(
+          'PUT',
+          `/projects/${projectId}/users/${userId}/roles/${await roleId()}`,
+        );
       });
     },
   };

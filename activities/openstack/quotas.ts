@@ -117,8 +117,17 @@ export function createQuotaActivities({ keystone, quotas, endpointInterface, reg
     ][]) {
       if (Object.keys(wanted).length === 0) continue;
       const api = await quotaApi(type, projectId);
-      await keystone.adminRequest({ ...api, method: 'PUT', body: { [api.wrapper]: wanted } });
-      const wrong = quotaMismatches(wanted, await read(api));
+      const answer = await keystone.adminRequest({
+        ...api,
+        method: 'PUT',
+        body: { [api.wrapper]: wanted },
+      });
+      // The services answer a PUT with the quotas they now hold: a second GET would only repeat
+      // it (and Nova asks Keystone again for each). Read back only when the answer lacks them.
+      const held = answer.text
+        ? answer.json<Record<string, Record<string, unknown> | undefined>>()[api.wrapper]
+        : undefined;
+      const wrong = quotaMismatches(wanted, held ?? (await read(api)));
       if (wrong.length > 0) {
         throw ApplicationFailure.nonRetryable(
           `${api.service} did not take the quotas: ${wrong.join('; ')}`,

@@ -1,0 +1,51 @@
+// The benchmarks: scripts/bench.sh [onboarding|setpass|poller|parked ...] [--quick]
+// Each prints a table with its reference measured in the same run; all are written as JSON.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { benchOnboarding } from './onboarding';
+import { formatTable, type Table } from './table';
+import type { Progress } from './machine';
+
+type Bench = (options: { quick: boolean; progress: Progress }) => Promise<Table>;
+
+const benches: Record<string, Bench> = {
+  onboarding: benchOnboarding,
+};
+
+async function main(): Promise<void> {
+  // The in-process workers' INFO lines would bury the progress lines and tables.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !(n in benches));
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown benchmark ${unknown.join(', ')}: choose from ${Object.keys(benches).join(', ')}`,
+    );
+  }
+  const chosen = names.length > 0 ? names : Object.keys(benches);
+  const tables: Table[] = [];
+  for (const name of chosen) {
+    const started = Date.now();
+    const progress = (message: string) =>
+      console.log(`[${name} +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}`);
+    const table = await benches[name]!({ quick, progress });
+    tables.push(table);
+    console.log('\n' + formatTable(table));
+  }
+  const dir = join('bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, quick ? 'quick.json' : 'latest.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), quick, tables }, null, 2) + '\n',
+  );
+  console.log(`results written to ${file}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exitCode = 1;
+});
