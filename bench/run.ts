@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchOnboarding } from './onboarding';
+import { benchPoller } from './poller';
 import { formatTable, type Table } from './table';
 import type { Progress } from './machine';
 
@@ -11,6 +12,7 @@ type Bench = (options: { quick: boolean; progress: Progress }) => Promise<Table>
 
 const benches: Record<string, Bench> = {
   onboarding: benchOnboarding,
+  poller: benchPoller,
 };
 
 async function main(): Promise<void> {

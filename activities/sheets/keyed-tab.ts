@@ -28,15 +28,12 @@ export function serialized() {
 
 export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayout) {
   /** Writes each key's status in one batch (one API call for a thousand marks). */
-  function writeStatuses(marks: { key: string; status: string }[]): Promise<void> {
+  function writeStatuses(marks: Mark[]): Promise<void> {
     return writeMarks('status', marks);
   }
 
   /** Writes one column of several rows, each found by key now, in one batch. */
-  async function writeMarks(
-    markColumn: MarkColumn,
-    marks: { key: string; status: string }[],
-  ): Promise<void> {
+  async function writeMarks(markColumn: MarkColumn, marks: Mark[]): Promise<void> {
     if (marks.length === 0) return;
     const rows = await source.readRows(tab);
     const header = rows[0] ?? [];
@@ -44,14 +41,16 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
     // When the sheet lacks the column, it goes after the last header, written with the marks.
     const added = columns[markColumn] === undefined;
     const column = columns[markColumn] ?? header.length + 1;
-    const updates = marks.flatMap(({ key, status }) => {
+    const updates = marks.flatMap(({ key, status, onlyOver }) => {
       const row = findRowByKey(rows, columns, key);
       if (row === undefined) {
         log.warn('row to mark is gone from the sheet', { tab, key });
         return [];
       }
       const text = status.slice(0, 500);
-      return (rows[row - 1]?.[column - 1] ?? '') === text ? [] : [{ row, column, values: [text] }];
+      const current = rows[row - 1]?.[column - 1] ?? '';
+      if (current === text || (onlyOver && !onlyOver(current))) return [];
+      return [{ row, column, values: [text] }];
     });
     if (updates.length === 0) return;
     if (added) updates.unshift({ row: 1, column, values: [layout.headers[markColumn]] });
@@ -83,6 +82,27 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
   return { writeStatuses, writeMarks, moveRow };
 }
 
+export interface Mark {
+  key: string;
+  status: string;
+  /** Written only over a cell this accepts (read right before the write). */
+  onlyOver?: (current: string) => boolean;
+}
+
+/**
+ * Written on a row when its work starts. Later polls skip rows with any Status the system
+ * wrote without asking Temporal again (a 10 000-row sheet is one read, not 10 000 calls);
+ * clearing the cell has a row looked at again.
+ */
+export const IN_PROGRESS = 'in progress';
+const inProgressMark = (at: Date) =>
+  `${IN_PROGRESS} since ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+/** A workflow may already have written its outcome (say, failed) by the time the poll writes. */
+const stillUnmarked = (current: string) => current === '' || current.startsWith('invalid');
+
+/** Starts at once per poll: enough to keep Temporal busy, few enough for a small server. */
+const START_CONCURRENCY = 8;
+
 export interface PollReport {
   approved: number;
   started: number;
@@ -100,14 +120,16 @@ export type RowOutcome<R extends { key: string; row: number; email: string }> =
   | { kind: 'not-approved'; row: number };
 
 /**
- * One read of a request tab: starts the work of each approved valid row (a start of a row
- * started before is a no-op), and marks invalid rows with their reason, all marks in one write.
+ * One read of a request tab: starts the work of each approved valid row not started before
+ * (a start of a row started before is a no-op), marks started rows "in progress" and invalid
+ * rows with their reason, all marks in one write.
  */
 export async function pollTab<R extends { key: string; row: number; email: string }>(
   rows: string[][],
   parsed: { columns: { status?: number }; rows: RowOutcome<R>[] },
   start: (request: R) => Promise<'started' | 'already'>,
-): Promise<{ report: PollReport; marks: { key: string; status: string }[] }> {
+  now: Date = new Date(),
+): Promise<{ report: PollReport; marks: Mark[] }> {
   const statusAt = parsed.columns.status;
   const statusOf = (row: number) =>
     statusAt === undefined ? '' : (rows[row - 1]?.[statusAt - 1] ?? '').trim();
@@ -119,7 +141,8 @@ export async function pollTab<R extends { key: string; row: number; email: strin
     waitingForAdmin: 0,
     newlyInvalid: [],
   };
-  const marks: { key: string; status: string }[] = [];
+  const marks: Mark[] = [];
+  const toStart: R[] = [];
   for (const outcome of parsed.rows) {
     if (outcome.kind === 'not-approved') continue;
     report.approved += 1;
@@ -135,15 +158,26 @@ export async function pollTab<R extends { key: string; row: number; email: strin
       continue;
     }
     const previous = statusOf(outcome.request.row);
-    if (previous.startsWith('failed')) {
-      report.waitingForAdmin += 1;
-      continue;
-    }
-    // It was invalid and has been fixed: clear the old reason.
-    if (previous.startsWith('invalid')) marks.push({ key: outcome.request.key, status: '' });
-    const result = await start(outcome.request);
-    if (result === 'started') report.started += 1;
-    else report.alreadyStarted += 1;
+    if (previous.startsWith('failed')) report.waitingForAdmin += 1;
+    else if (previous !== '' && !previous.startsWith('invalid')) report.alreadyStarted += 1;
+    else toStart.push(outcome.request);
   }
+  let next = 0;
+  const lane = async () => {
+    while (next < toStart.length) {
+      const request = toStart[next++]!;
+      if ((await start(request)) === 'already') {
+        // Started by a poll that stopped before its marks were written: no mark, as its
+        // workflow may have written its own outcome meanwhile.
+        report.alreadyStarted += 1;
+        if (statusOf(request.row).startsWith('invalid'))
+          marks.push({ key: request.key, status: '' });
+        continue;
+      }
+      report.started += 1;
+      marks.push({ key: request.key, status: inProgressMark(now), onlyOver: stillUnmarked });
+    }
+  };
+  await Promise.all(Array.from({ length: START_CONCURRENCY }, lane));
   return { report, marks };
 }

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { IN_PROGRESS, pollTab, type RowOutcome } from '../../activities/sheets/keyed-tab';
+
+type Req = { key: string; row: number; email: string };
+const request = (row: number): RowOutcome<Req> => ({
+  kind: 'request',
+  request: { key: `k${row}`, row, email: `p${row}@example.org` },
+});
+
+test('a poll starts only rows without a Status the system wrote, and marks them in progress', async () => {
+  const statuses = [
+    '',
+    '',
+    'in progress since 2026-11-29 06:00 UTC',
+    'failed: x',
+    'invalid: y',
+    'abandoned: z',
+  ];
+  const rows = [['Status'], ...statuses.map((s) => [s])];
+  const asked: string[] = [];
+  const { report, marks } = await pollTab(
+    rows,
+    { columns: { status: 1 }, rows: [2, 3, 4, 5, 6, 7].map(request) },
+    async (r) => {
+      asked.push(r.key);
+      return r.key === 'k3' ? 'already' : 'started';
+    },
+    new Date(Date.UTC(2026, 10, 29, 7, 30)),
+  );
+  // k2: new; k3: started by an earlier poll that wrote no mark; k6: an invalid row now fixed.
+  assert.deepEqual(asked.sort(), ['k2', 'k3', 'k6']);
+  assert.equal(report.started, 2);
+  assert.equal(report.alreadyStarted, 3); // k3, and the two rows that carry a Status
+  assert.equal(report.waitingForAdmin, 1);
+  const byKey = Object.fromEntries(marks.map((m) => [m.key, m]));
+  assert.equal(byKey.k2?.status, `${IN_PROGRESS} since 2026-11-29 07:30 UTC`);
+  assert.equal(byKey.k6?.status, `${IN_PROGRESS} since 2026-11-29 07:30 UTC`);
+  assert.equal(byKey.k3, undefined);
+  // The mark never covers an outcome the workflow wrote meanwhile.
+  assert.equal(byKey.k2?.onlyOver?.(''), true);
+  assert.equal(byKey.k2?.onlyOver?.('invalid: old'), true);
+  assert.equal(byKey.k2?.onlyOver?.('failed: project name taken'), false);
+});
