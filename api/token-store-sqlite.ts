@@ -26,6 +26,17 @@ const toRecord = (row: Row): TokenRecord => ({
 /** The default store: one SQLite file (WAL, so the API and admin tools can read it at once). */
 export class SqliteTokenStore implements TokenStore {
   private readonly db: Database.Database;
+  // Compiling a statement costs more than running it: each is prepared once.
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -50,44 +61,43 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async byUser(userId: string): Promise<TokenRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE user_id = ?').get(userId) as
-      Row | undefined;
+    const row = this.sql('SELECT * FROM tokens WHERE user_id = ?').get(userId) as Row | undefined;
     return row && toRecord(row);
   }
 
   async byTokenHash(tokenHash: string): Promise<TokenRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash) as
+    const row = this.sql('SELECT * FROM tokens WHERE token_hash = ?').get(tokenHash) as
       Row | undefined;
     return row && toRecord(row);
   }
 
   async put(record: Omit<TokenRecord, 'attempts'>): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO tokens (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)
+    this.sql(
+      `INSERT INTO tokens (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)
          VALUES (@userId, @tokenHash, @pinHash, @passwordSealed, @workflowId, @updatedAt, 0)
          ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash, pin_hash = excluded.pin_hash,
            password_sealed = excluded.password_sealed, workflow_id = excluded.workflow_id,
            updated_at = excluded.updated_at, attempts = 0`,
-      )
-      .run(record);
+    ).run(record);
   }
 
   async countFailedAttempt(userId: string): Promise<number> {
-    const row = this.db
-      .prepare('UPDATE tokens SET attempts = attempts + 1 WHERE user_id = ? RETURNING attempts')
-      .get(userId) as { attempts: number } | undefined;
+    const row = this.sql(
+      'UPDATE tokens SET attempts = attempts + 1 WHERE user_id = ? RETURNING attempts',
+    ).get(userId) as { attempts: number } | undefined;
     return row?.attempts ?? 0;
   }
 
   async consume(tokenHash: string, event?: Omit<PasswordSetEvent, 'id'>): Promise<boolean> {
     return this.db.transaction(() => {
       const deleted =
-        this.db.prepare('DELETE FROM tokens WHERE token_hash = ?').run(tokenHash).changes === 1;
+        this.sql('DELETE FROM tokens WHERE token_hash = ?').run(tokenHash).changes === 1;
       if (deleted && event) {
-        this.db
-          .prepare('INSERT INTO password_set_outbox (workflow_id, user_id, at) VALUES (?, ?, ?)')
-          .run(event.workflowId, event.userId, event.at);
+        this.sql('INSERT INTO password_set_outbox (workflow_id, user_id, at) VALUES (?, ?, ?)').run(
+          event.workflowId,
+          event.userId,
+          event.at,
+        );
       }
       return deleted;
     })();
@@ -95,14 +105,14 @@ export class SqliteTokenStore implements TokenStore {
 
   async pendingEvents(limit: number): Promise<PasswordSetEvent[]> {
     return (
-      this.db
-        .prepare('SELECT id, workflow_id, user_id, at FROM password_set_outbox ORDER BY id LIMIT ?')
-        .all(limit) as { id: number; workflow_id: string; user_id: string; at: number }[]
+      this.sql(
+        'SELECT id, workflow_id, user_id, at FROM password_set_outbox ORDER BY id LIMIT ?',
+      ).all(limit) as { id: number; workflow_id: string; user_id: string; at: number }[]
     ).map((r) => ({ id: r.id, workflowId: r.workflow_id, userId: r.user_id, at: r.at }));
   }
 
   async markDelivered(id: number): Promise<void> {
-    this.db.prepare('DELETE FROM password_set_outbox WHERE id = ?').run(id);
+    this.sql('DELETE FROM password_set_outbox WHERE id = ?').run(id);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchOnboarding } from './onboarding';
 import { benchPoller } from './poller';
+import { benchSetpass } from './setpass';
 import { formatTable, type Table } from './table';
 import type { Progress } from './machine';
 
@@ -12,6 +13,7 @@ type Bench = (options: { quick: boolean; progress: Progress }) => Promise<Table>
 
 const benches: Record<string, Bench> = {
   onboarding: benchOnboarding,
+  setpass: benchSetpass,
   poller: benchPoller,
 };
 

@@ -353,7 +353,7 @@ export async function benchSetpass(options: {
         `Server CPU µs/req: user + system CPU of the answering process (from /proc) per answer; ` +
           `for PUT /token, Keystone's is not included.`,
         `PUT /token sends one admin token throughout; one Keystone check of it (POST ` +
-          `/v3/auth/tokens) takes ${median(checkMs).toFixed(0)} ms here (median of 5, no load), ` +
+          `/v3/auth/tokens) takes ${median(checkMs).toFixed(0)} ms here (median of 5, before the load), ` +
           `so a p50 far below that means the API answered from a cache of earlier checks.`,
         `Keystone bcrypt password_hash_rounds ${keystoneHashRounds()}: only password logins ` +
           `pay it (the bench's one admin login), none of these rows.`,
