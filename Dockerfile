@@ -14,11 +14,14 @@ COPY . .
 RUN npx tsc -p tsconfig.json \
  && npx eslint . \
  && npx prettier --check . \
+ && node --import tsx scripts/bundle-workflows.ts /app/.build/workflows.js \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# The workflow code bundled at build time: workers start faster and never load webpack.
 ENV NODE_ENV=production \
-    KAIZEN_SETTINGS=/app/settings.ini
+    KAIZEN_SETTINGS=/app/settings.ini \
+    KAIZEN_TEMPORAL__WORKFLOW_BUNDLE=/app/.build/workflows.js
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 # Runs as the image's unprivileged user; /app stays read-only to it.

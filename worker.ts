@@ -1,6 +1,6 @@
 // The onboarding worker: builds every client from config once, registers the activities and
 // runs the workflows. Run: npm run worker
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Client } from '@temporalio/client';
@@ -148,6 +148,12 @@ export async function createWorker(
   sharedConnection?: NativeConnection,
 ): Promise<OnboardingWorker> {
   await checkQuotaKeys(config);
+  const bundle = config.temporal.workflow_bundle;
+  if (bundle && !existsSync(bundle)) {
+    throw new ConfigError([
+      `[temporal] workflow_bundle: ${bundle} does not exist: run npm run bundle -- ${bundle}, or leave it empty`,
+    ]);
+  }
   const connection = sharedConnection ?? (await connectWorkerConnection(config));
   const transport = mailTransport(config);
   // The poller starts onboardings through a client of its own, made on first use.
@@ -157,7 +163,9 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    workflowsPath: require.resolve('./workflows'),
+    ...(bundle
+      ? { workflowBundle: { codePath: bundle } }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities(config, transport, temporal),
     dataConverter: dataConverterFor(config.secrets.codec_key, config.secrets.previous_codec_keys),
     maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,

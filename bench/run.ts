@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchOnboarding } from './onboarding';
+import { benchParked } from './parked';
 import { benchPoller } from './poller';
 import { benchSetpass } from './setpass';
 import { formatTable, type Table } from './table';
@@ -15,6 +16,7 @@ const benches: Record<string, Bench> = {
   onboarding: benchOnboarding,
   setpass: benchSetpass,
   poller: benchPoller,
+  parked: benchParked,
 };
 
 async function main(): Promise<void> {

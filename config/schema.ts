@@ -135,10 +135,15 @@ export const SCHEMA = {
       'activities one worker runs at once (OpenStack calls, mails, sheet reads)',
       { default: '100', min: 1, max: 10000 },
     ),
+    workflow_bundle: s(
+      'path',
+      'workflow code bundled by npm run bundle (empty: bundled at start-up, which needs more memory)',
+      { default: '', optional: true },
+    ),
     max_cached_workflows: s(
       'int',
-      'workflows one worker keeps in memory between events (0: the SDK sizes it from the heap)',
-      { default: '0', min: 0, max: 1000000 },
+      'workflows one worker keeps in memory between events (about 1 MB each; the rest are replayed from history when their next event comes; 0: the SDK sizes it from the heap)',
+      { default: '100', min: 0, max: 1000000 },
     ),
   },
   secrets: {

@@ -1,0 +1,168 @@
+// Thousands of onboardings waiting for a password: what the worker and the Temporal server hold
+// in memory, and how soon an onboarding completes once its person has set the password.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { keystoneFromConfig } from '../lib/keystone-from-config';
+import { startOnboarding } from '../lib/start-onboarding';
+import { connectClient } from '../lib/temporal';
+import { writeWorkflowBundle } from '../lib/workflow-bundle';
+import { onboardingWorkflowId, searchAttributes, type Registration } from '../shared/onboarding';
+import type { onboardUser } from '../workflows';
+import { setPasswordFromMail } from '../test/support/forms';
+import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
+import { testConfig } from '../test/support/services';
+import { machineNotes, type Progress } from './machine';
+import { pool } from './onboarding';
+import { quantile, type Table } from './table';
+
+const PIN = '2468';
+const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifetimeMs: 172_800_000 };
+
+/** Resident memory of a process in MB, from /proc (Linux). */
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  return kb / 1024;
+}
+
+function temporalPid(): number {
+  const state = process.env.KAIZEN_STATE_DIR ?? '.state';
+  return Number(readFileSync(join(state, 'run', 'temporal.pid'), 'utf8').trim());
+}
+
+async function waitUntilParked(
+  client: Client,
+  taskQueue: string,
+  n: number,
+  progress: Progress,
+): Promise<void> {
+  const query = `TaskQueue = "${taskQueue}" AND ${searchAttributes.step.name} = "waiting-for-password"`;
+  let shown = Date.now();
+  for (;;) {
+    const { count } = await client.workflow.count(query);
+    if (count >= n) return;
+    if (Date.now() - shown > 15_000) {
+      progress(`${count} of ${n} waiting for their password`);
+      shown = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function benchParked(options: { quick: boolean; progress: Progress }): Promise<Table> {
+  const n = Number(process.env.BENCH_PARKED ?? (options.quick ? 300 : 5_000));
+  const samples = options.quick ? 20 : 100;
+  const run = randomUUID().slice(0, 6);
+  const apiPort = await freePort();
+  const env: Record<string, string> = {
+    KAIZEN_TEMPORAL__TASK_QUEUE: `bench-parked-${run}`,
+    KAIZEN_SETPASS__PORT: String(apiPort),
+    KAIZEN_SETPASS__SETPASS_URL: `http://127.0.0.1:${apiPort}/`,
+    KAIZEN_SETPASS__DATABASE: join(mkdtempSync(join(tmpdir(), 'kaizen-parked-')), 'setpass.sqlite'),
+    KAIZEN_SETPASS__RATE_LIMIT: '100000',
+  };
+  // As in production (the Docker image): the workflow code bundled ahead, not by the worker.
+  const bundle = join(mkdtempSync(join(tmpdir(), 'kaizen-bundle-')), 'workflows.js');
+  await writeWorkflowBundle(bundle);
+  Object.assign(env, { KAIZEN_TEMPORAL__WORKFLOW_BUNDLE: bundle });
+  const config = testConfig(env);
+  const keystone = keystoneFromConfig(config);
+  const project = `bench-parked-${run}`;
+  await keystone.request('POST', '/projects', {
+    project: { name: project, domain_id: config.auth.domain_id, enabled: true },
+  });
+  const people: Registration[] = Array.from({ length: n }, (_, i) => ({
+    email: `parked-${run}-${i}@example.org`,
+    firstName: 'Parked',
+    lastName: `Person ${i}`,
+    project,
+    projectMode: 'existing',
+    pin: PIN,
+  }));
+  const processes: RunningProcess[] = [];
+  const client = await connectClient(config);
+  const rows: Table['rows'] = [];
+  try {
+    processes.push(await startProcess('api/server.ts', env, /setpass API listening/));
+    const worker = await startProcess('worker.ts', env, /worker polling task queue/);
+    processes.push(worker);
+    const idle = { worker: rssMb(worker.child.pid!), temporal: rssMb(temporalPid()) };
+
+    options.progress(`starting ${n} onboardings (they join one project, so no quotas to set)`);
+    const parking = performance.now();
+    await pool(people, 16, async (r) => {
+      await startOnboarding(client, config, r, { reminders: PATIENT });
+    });
+    await waitUntilParked(client, env.KAIZEN_TEMPORAL__TASK_QUEUE!, n, options.progress);
+    const parkSeconds = (performance.now() - parking) / 1000;
+    const parked = { worker: rssMb(worker.child.pid!), temporal: rssMb(temporalPid()) };
+    options.progress(`${n} parked in ${parkSeconds.toFixed(0)} s; setting ${samples} passwords`);
+
+    const latencies: number[] = [];
+    for (const r of people.slice(0, samples)) {
+      const answer = await setPasswordFromMail(r.email, PIN, `Parked-${randomUUID()}`);
+      if (answer.status !== 200) throw new Error(`setting a password answered ${answer.status}`);
+      const set = performance.now();
+      const result = await client.workflow
+        .getHandle<typeof onboardUser>(onboardingWorkflowId(r))
+        .result();
+      latencies.push(performance.now() - set);
+      if (result.outcome !== 'completed') throw new Error(`${r.email}: ${result.outcome}`);
+    }
+    const after = { worker: rssMb(worker.child.pid!), temporal: rssMb(temporalPid()) };
+    const p50 = quantile(latencies, 0.5);
+    const p99 = quantile(latencies, 0.99);
+    rows.push(
+      [
+        'worker RSS, MB',
+        idle.worker,
+        parked.worker,
+        after.worker,
+        '< 400',
+        verdict(parked.worker < 400),
+      ],
+      ['Temporal dev server RSS, MB', idle.temporal, parked.temporal, after.temporal, '', ''],
+      [
+        `password set → completed, ms (${samples} people)`,
+        '',
+        `p50 ${p50.toFixed(0)}`,
+        `p99 ${p99.toFixed(0)}`,
+        'p99 < 1000',
+        verdict(p99 < 1000),
+      ],
+      [`time to park ${n}, s`, '', parkSeconds, '', '', ''],
+    );
+  } finally {
+    options.progress('terminating the parked onboardings and removing their users');
+    await pool(people, 32, async (r) => {
+      await client.workflow
+        .getHandle(onboardingWorkflowId(r))
+        .terminate('benchmark done')
+        .catch(() => undefined);
+    });
+    await client.connection.close();
+    await Promise.all(processes.map((p) => p.stop('SIGTERM')));
+    await pool(people, 8, async (r) => {
+      const user = await keystone.findUserByName(r.email);
+      if (user) await keystone.request('DELETE', `/users/${user.id}`, undefined, [404]);
+    });
+    const found = await keystone.findProjectByName(project);
+    if (found) await keystone.request('DELETE', `/projects/${found.id}`, undefined, [404]);
+  }
+  return {
+    title: `Parked onboardings (${n} waiting for a password)`,
+    columns: ['measure', 'before', `${n} parked`, 'after the samples', 'target', 'verdict'],
+    rows,
+    notes: [
+      `worker and setpass API run as their own processes (npm run worker / api) with the workflow bundle made ahead (npm run bundle), max_cached_workflows = ${config.temporal.max_cached_workflows || 'SDK default'}; RSS from /proc`,
+      'password set → completed: from the set-password form’s 200 answer to the workflow’s result (the API’s outbox signals the workflow), one person at a time',
+      ...machineNotes(),
+    ],
+  };
+}
+
+const verdict = (met: boolean) => (met ? 'met' : 'missed');
