@@ -19,6 +19,7 @@ export interface SetpassKeystone {
     originalPassword: string,
     password: string,
   ): Promise<'changed' | 'wrong-original' | { refused: string }>;
+  passwordWorks(userId: string, password: string): Promise<boolean>;
 }
 
 export interface ResetRequest {
@@ -65,7 +66,9 @@ interface Outcome {
 export function createApp(deps: SetpassDeps): Koa {
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => undefined);
-  const app = new Koa({ proxy: deps.trustProxy });
+  // Behind a proxy, the client is the address the proxy appended to X-Forwarded-For (the last
+  // one), never a value the client wrote itself: that would dodge the rate limits.
+  const app = new Koa({ proxy: deps.trustProxy, maxIpsCount: 1 });
   const router = new Router();
   const perClient = new RateLimiter(deps.rateLimitPerMinute, 60_000, now);
   const perToken = new RateLimiter(deps.tokenRateLimitPerMinute, 60_000, now);
@@ -235,7 +238,16 @@ export function createApp(deps: SetpassDeps): Koa {
     if (password === pin) return form(400, 'Your password must be different from your PIN.');
 
     const temporary = deps.secrets.decrypt(record.userId, record.passwordSealed);
-    const result = await deps.keystone.changePassword(record.userId, temporary, password);
+    let result = await deps.keystone.changePassword(record.userId, temporary, password);
+    // The API stopped after Keystone took this very password but before the token was used
+    // up: the person retrying with it finishes what they started.
+    if (
+      result === 'wrong-original' &&
+      (await deps.keystone.passwordWorks(record.userId, password))
+    ) {
+      log('password was already set by this link; finishing', { userId: record.userId });
+      result = 'changed';
+    }
     if (result === 'wrong-original') {
       // The account's password was changed elsewhere: this link can no longer work.
       log('temporary password no longer valid', { userId: record.userId });
@@ -299,9 +311,12 @@ export function createApp(deps: SetpassDeps): Koa {
     if (email !== confirm)
       return again(400, 'The two e-mail addresses differ. Type the same address twice.');
     if (!PIN_SHAPE.test(pin)) return again(400, 'The PIN must be exactly 4 digits.');
-    // The same work and the same answer whether or not the account exists: the reset
-    // workflow looks the account up, so nothing here depends on it.
-    await deps.startReset({ name, email, pin });
+    // The same answer, at the same moment, whether or not the account exists: the reset
+    // workflow looks the account up, and the answer does not wait for it to start (joining a
+    // running reset is quicker than starting one, which would tell who has an account).
+    deps.startReset({ name, email, pin }).catch((err: unknown) => {
+      log('reset could not be started', { error: (err as Error).message });
+    });
     respond(ctx, { status: 200, title: 'Check your e-mail', message: RESET_ANSWER });
   });
 

@@ -16,10 +16,16 @@ export async function readBody(ctx: Context, limit: number): Promise<Record<stri
   if (declared > limit) throw new HttpError(413, `request body too large: at most ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `request body too large: at most ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of ctx.req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, `request body too large: at most ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    // The client hung up mid-upload: its doing, not a server failure.
+    throw new HttpError(400, 'request body incomplete: the client closed the connection');
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (ctx.is('application/x-www-form-urlencoded')) {

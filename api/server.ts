@@ -1,5 +1,5 @@
 // The setpass API process. Run: npm run api
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
@@ -7,7 +7,7 @@ import { keystoneFromConfig } from '../lib/keystone-from-config';
 import { connectClient } from '../lib/temporal';
 import { resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
 import type { resetPassword } from '../workflows';
-import { createApp } from './app';
+import { createApp, type ResetRequest } from './app';
 import { openTokenStore } from './open-token-store';
 import { PasswordSetOutbox } from './password-set-outbox';
 import { SecretBox } from './secrets';
@@ -16,6 +16,8 @@ type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 // Lines are written once per event-loop turn, not one write per line: under load a write per
 // request cost more than the request itself. At most one turn's lines are lost in a crash.
+const SHUTDOWN_GRACE_MS = 5_000;
+
 let pendingLines: string[] = [];
 function flushLog(): void {
   if (pendingLines.length === 0) return;
@@ -59,28 +61,39 @@ export async function startSetpassServer(
   const temporal = lazyClient(config);
   const store = await openTokenStore(config.setpass.database);
   const outbox = new PasswordSetOutbox(store, () => temporal.get(), log);
+  const resetsStarting = new Set<Promise<void>>();
+  async function startResetWorkflow({ name, email, pin }: ResetRequest): Promise<void> {
+    const client = await temporal.get();
+    const input: ResetPasswordInput = {
+      name,
+      email,
+      pin,
+      approval: config.reset.approval as ResetPasswordInput['approval'],
+      deniedRoles: config.reset.denied_roles,
+      linkLifetimeMs: config.setpass.token_expiration,
+    };
+    await client.workflow.start<typeof resetPassword>('resetPassword', {
+      workflowId: resetWorkflowId(email),
+      taskQueue: config.temporal.task_queue,
+      args: [input],
+      // A second request while one is under way joins it: one link at a time.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
   const app = createApp({
     store,
     secrets: new SecretBox(config.secrets.setpass_key),
     keystone: keystoneFromConfig(config),
     onPasswordSet: () => outbox.wake(),
-    async startReset({ name, email, pin }) {
-      const client = await temporal.get();
-      const input: ResetPasswordInput = {
-        name,
-        email,
-        pin,
-        approval: config.reset.approval as ResetPasswordInput['approval'],
-        deniedRoles: config.reset.denied_roles,
-        linkLifetimeMs: config.setpass.token_expiration,
-      };
-      await client.workflow.start<typeof resetPassword>('resetPassword', {
-        workflowId: resetWorkflowId(email),
-        taskQueue: config.temporal.task_queue,
-        args: [input],
-        // A second request while one is under way joins it: one link at a time.
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+    startReset(request) {
+      // The form's answer does not wait for this; closing the API does.
+      const starting = startResetWorkflow(request);
+      resetsStarting.add(starting);
+      void starting.then(
+        () => resetsStarting.delete(starting),
+        () => resetsStarting.delete(starting),
+      );
+      return starting;
     },
     branding: {
       operatorName: config.email_defaults.operator_name,
@@ -106,11 +119,19 @@ export async function startSetpassServer(
   return {
     server,
     url: `http://${config.setpass.listen_host}:${bound}/`,
-    /** Graceful: stops accepting, finishes requests in flight, then closes the store. */
+    /**
+     * Graceful: stops accepting, finishes requests in flight (each answer closes its
+     * connection), then closes the store. A client still busy after the grace period is cut
+     * off: a proxy's pooled connection must not keep the process alive.
+     */
     async close() {
+      server.on('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
+      clearTimeout(cutOff);
+      await Promise.allSettled([...resetsStarting]);
       await outbox.stop();
       await store.close();
       await temporal.close();

@@ -181,6 +181,21 @@ export class KeystoneClient {
     return response.status === 201;
   }
 
+  /** Whether `password` is the user's password now (an unscoped password login). */
+  async passwordWorks(userId: string, password: string): Promise<boolean> {
+    const response = await httpRequest({
+      service: 'Keystone',
+      method: 'POST',
+      url: this.url('/auth/tokens'),
+      timeoutMs: this.settings.timeoutMs,
+      accept: [400, 401, 403, 404],
+      body: {
+        auth: { identity: { methods: ['password'], password: { user: { id: userId, password } } } },
+      },
+    });
+    return response.status === 201;
+  }
+
   /**
    * Changes a password the way a user does, proving knowledge of the current one.
    * Returns 'changed', 'wrong-original' (401) or { refused: reason } when the new password

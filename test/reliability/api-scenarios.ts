@@ -1,0 +1,15 @@
+// Hostile and bad input against the setpass API and the sheet intake.
+import { hostileHttp } from './api-hostile';
+import { pinLockout } from './api-lockout';
+import { resetTiming } from './api-reset-timing';
+import { apiRestart } from './api-restart';
+import { randomTokens } from './api-tokens';
+import type { Scenario } from './scenario';
+
+export const apiScenarios: Scenario[] = [
+  randomTokens,
+  pinLockout,
+  resetTiming,
+  hostileHttp,
+  apiRestart,
+];

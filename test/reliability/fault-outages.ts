@@ -1,0 +1,98 @@
+// A service gone mid-run (Keystone stopped, SMTP stopped, the Temporal server restarted):
+// every onboarding completes once it is back, nothing is skipped or done twice, and the
+// worker's log says what it retried.
+import {
+  completeAll,
+  countDuplicates,
+  linesMatching,
+  people,
+  service,
+  sleep,
+  startAll,
+  startStack,
+} from './fault-support';
+import type { Mode, Scenario, ScenarioResult } from './scenario';
+import { eventually } from '../support/services';
+
+interface Outage {
+  name: string;
+  /** The scripts/services.sh service stopped and started again. */
+  service: string;
+  downMs: number;
+  /** What the worker's log must show while it was down. */
+  retried: RegExp;
+}
+
+/** Starts onboardings, takes the service away once work is under way, brings it back. */
+function outageScenario(outage: Outage): Scenario {
+  return {
+    name: outage.name,
+    async run(mode: Mode, progress): Promise<ScenarioResult> {
+      const n = mode === 'long' ? 30 : 5;
+      const stack = await startStack();
+      let down = false;
+      try {
+        const registrations = people(n, outage.service);
+        await startAll(stack, registrations);
+        // Mid-run: the first onboarding has done something, most have work left.
+        await eventually('work under way', async () =>
+          /project created/.test(stack.workerLogs()) ? true : undefined,
+        );
+        progress(`stopping ${outage.service} for ${outage.downMs / 1000} s`);
+        service('stop', outage.service);
+        down = true;
+        await sleep(outage.downMs);
+        service('start', outage.service);
+        down = false;
+        progress(`${outage.service} is back`);
+        const { completed } = await completeAll(stack, registrations, 10 * 60_000);
+        const duplicates = await countDuplicates(stack.config, registrations);
+        const retries = linesMatching(stack.workerLogs(), outage.retried).length;
+        const figures = {
+          onboardings: n,
+          'down, s': outage.downMs / 1000,
+          completed,
+          'Keystone duplicates': duplicates.keystone,
+          'people missing a mail': duplicates.lost,
+          'duplicate mails': duplicates.mails,
+          'retries logged': retries,
+        };
+        const problems = [
+          completed < n && `${n - completed} onboardings did not complete`,
+          duplicates.keystone > 0 && `${duplicates.keystone} duplicate projects/users/roles`,
+          duplicates.lost > 0 && `${duplicates.lost} mails lost`,
+          duplicates.mails > 0 && `${duplicates.mails} mails sent twice`,
+          outage.retried.source !== '$^' &&
+            retries === 0 &&
+            `the worker's log names no retry (${outage.retried})`,
+        ].filter((p): p is string => typeof p === 'string');
+        return { runs: 1, passed: problems.length === 0 ? 1 : 0, figures, failures: problems };
+      } finally {
+        if (down) service('start', outage.service);
+        await stack.close();
+      }
+    },
+  };
+}
+
+export const keystoneOutage = outageScenario({
+  name: 'keystone-outage',
+  service: 'keystone',
+  downMs: 30_000,
+  retried: /Keystone unavailable/,
+});
+
+export const smtpOutage = outageScenario({
+  name: 'smtp-outage',
+  service: 'mailpit',
+  downMs: 60_000,
+  retried: /connect ECONNREFUSED/,
+});
+
+export const temporalRestart = outageScenario({
+  name: 'temporal-restart',
+  service: 'temporal',
+  downMs: 5_000,
+  // The worker reconnects by itself; there is no activity retry to log.
+  retried: /$^/,
+});
