@@ -31,4 +31,6 @@ log "production-like tests (full Temporal server on PostgreSQL; workers and API 
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/production/*.test.ts
 log "browser tests (headless Chromium; screenshots in test-artifacts/screenshots)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/browser/*.test.ts
+log "reliability and security suite, short form (faults on the real services, hostile input)"
+node --import tsx test/reliability/run.ts
 log "all tests passed"

@@ -55,7 +55,7 @@ function outageScenario(outage: Outage): Scenario {
           'Keystone duplicates': duplicates.keystone,
           'people missing a mail': duplicates.lost,
           'duplicate mails': duplicates.mails,
-          'retries logged': retries,
+          ...(outage.retried.source === '$^' ? {} : { 'retries logged': retries }),
         };
         const problems = [
           completed < n && `${n - completed} onboardings did not complete`,
