@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
   createIntakeActivities,
   createMailActivities,
@@ -25,6 +25,7 @@ import {
   sheetSourceFromConfig,
 } from './lib/sheet-source-from-config';
 import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
+import { quotaWorkflowId } from './shared/quota-change';
 import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
 import { connectClient, connectWorkerConnection } from './lib/temporal';
 import { verifyQuotaKeys } from './lib/verify-quota-keys';
@@ -39,6 +40,12 @@ export function mailTransport({ mail }: Config): Transporter {
     tls: mail.ca_file ? { ca: readFileSync(mail.ca_file) } : undefined,
     pool: true,
   });
+}
+
+/** A start refused because the workflow exists: is it still running, or did it run before? */
+async function runningOrEnded(handle: WorkflowHandle): Promise<'already' | 'ended'> {
+  const { status } = await handle.describe();
+  return status.name === 'RUNNING' ? 'already' : 'ended';
 }
 
 export function createActivities(
@@ -68,7 +75,7 @@ export function createActivities(
           config,
           registrationFromRequest(request),
         );
-        return started.alreadyRunning ? 'already' : 'started';
+        return started.alreadyRunning ? runningOrEnded(started.handle) : 'started';
       },
     }),
     ...createQuotaIntakeActivities({
@@ -79,7 +86,11 @@ export function createActivities(
       notices,
       sheetLink: sheetLink(config, 'quota'),
       async start(request) {
-        return startQuotaChange(await temporal(), config, quotaChangeFromRequest(request));
+        const client = await temporal();
+        const change = quotaChangeFromRequest(request);
+        const result = await startQuotaChange(client, config, change);
+        if (result === 'started') return result;
+        return runningOrEnded(client.workflow.getHandle(quotaWorkflowId(change)));
       },
     }),
     ...createOpenStackActivities({

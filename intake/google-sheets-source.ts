@@ -62,6 +62,8 @@ function readKey(keyFile: string): { client_email: string; private_key: string; 
   };
 }
 
+const SAFE_TO_REPEAT = new Set(['read', 'update', 'list the tabs of']);
+
 export class GoogleSheetsSource implements SheetSource {
   readonly clientEmail: string;
   private readonly sheets: sheets_v4.Sheets;
@@ -198,7 +200,16 @@ export class GoogleSheetsSource implements SheetSource {
   /** Runs one API call and turns its failure into a SheetSourceError or a retryable Error. */
   private async call<T>(what: string, tab: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      try {
+        return await fn();
+      } catch (err) {
+        // A kept-alive connection the server closed while idle: reading and overwriting cells
+        // are safe to send again at once (appends and deletes are left to the caller's retry).
+        if ((err as { code?: unknown }).code !== 'ECONNRESET' || !SAFE_TO_REPEAT.has(what)) {
+          throw err;
+        }
+        return await fn();
+      }
     } catch (err) {
       const e = err as {
         status?: unknown;

@@ -901,8 +901,10 @@ start_mailpit() {
   # --disable-version-check: it would try GitHub on every start.
   # --smtp-allowed-recipients: a domain under a TLD of 2-6 letters is accepted; the reserved
   # TLD .invalid (7 letters) is refused with a 5xx, so tests can see a recipient refused for good.
+  # --max: Mailpit keeps only 500 messages by default; benchmarks and long runs send thousands.
   launch mailpit "$MAILPIT_BIN" \
     --database "$STATE_DIR/mailpit.db" \
+    --max 50000 \
     --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
     --smtp "127.0.0.1:$SMTP_PORT" \
     --smtp-tls-cert "$TLS_DIR/cert.pem" \

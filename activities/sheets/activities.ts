@@ -9,7 +9,14 @@ import {
 import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
 import { dueNotices, formatStamp, type NoticePolicy, type NoticeRow } from '../../intake/notices';
-import { keyedTab, pollTab, serialized, type MarkColumn, type PollReport } from './keyed-tab';
+import {
+  keyedTab,
+  pollTab,
+  serialized,
+  type MarkColumn,
+  type PollReport,
+  type StartResult,
+} from './keyed-tab';
 
 export interface StampInput {
   column: Exclude<MarkColumn, 'status'>;
@@ -39,7 +46,7 @@ export interface IntakeDeps {
   accessTab: string;
   currentUsersTab: string;
   /** Starts the onboarding of one request; 'already' when a poll started it before. */
-  start: (request: AccessRequest) => Promise<'started' | 'already'>;
+  start: (request: AccessRequest) => Promise<StartResult>;
   notices: NoticePolicy;
   sheetLink: string;
 }

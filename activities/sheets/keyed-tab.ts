@@ -82,6 +82,9 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
   return { writeStatuses, writeMarks, moveRow };
 }
 
+/** What starting a row's workflow did: 'already' = it is running, 'ended' = it ran before. */
+export type StartResult = 'started' | 'already' | 'ended';
+
 export interface Mark {
   key: string;
   status: string;
@@ -127,7 +130,7 @@ export type RowOutcome<R extends { key: string; row: number; email: string }> =
 export async function pollTab<R extends { key: string; row: number; email: string }>(
   rows: string[][],
   parsed: { columns: { status?: number }; rows: RowOutcome<R>[] },
-  start: (request: R) => Promise<'started' | 'already'>,
+  start: (request: R) => Promise<StartResult>,
   now: Date = new Date(),
 ): Promise<{ report: PollReport; marks: Mark[] }> {
   const statusAt = parsed.columns.status;
@@ -166,15 +169,17 @@ export async function pollTab<R extends { key: string; row: number; email: strin
   const lane = async () => {
     while (next < toStart.length) {
       const request = toStart[next++]!;
-      if ((await start(request)) === 'already') {
-        // Started by a poll that stopped before its marks were written: no mark, as its
-        // workflow may have written its own outcome meanwhile.
-        report.alreadyStarted += 1;
+      const result = await start(request);
+      if (result === 'started') report.started += 1;
+      else report.alreadyStarted += 1;
+      if (result === 'ended') {
+        // It ran before and its Status was cleared: it is not in progress, whatever it was.
         if (statusOf(request.row).startsWith('invalid'))
           marks.push({ key: request.key, status: '' });
         continue;
       }
-      report.started += 1;
+      // Also a row started by a poll that stopped before writing its marks: mark it now, or
+      // every later poll would ask Temporal about it again.
       marks.push({ key: request.key, status: inProgressMark(now), onlyOver: stillUnmarked });
     }
   };

@@ -12,7 +12,7 @@ import {
 import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
 import { stamps, type DueNotices, type StampInput } from './activities';
-import { keyedTab, pollTab, serialized, type PollReport } from './keyed-tab';
+import { keyedTab, pollTab, serialized, type PollReport, type StartResult } from './keyed-tab';
 
 export interface QuotaIntakeDeps {
   /** Absent when no quota sheet is configured: polls report nothing to do. */
@@ -20,7 +20,7 @@ export interface QuotaIntakeDeps {
   mapping: QuotaColumnMapping;
   requestsTab: string;
   processedTab: string;
-  start: (request: QuotaRequest) => Promise<'started' | 'already'>;
+  start: (request: QuotaRequest) => Promise<StartResult>;
   notices: NoticePolicy;
   sheetLink: string;
 }

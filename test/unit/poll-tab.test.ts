@@ -16,27 +16,30 @@ test('a poll starts only rows without a Status the system wrote, and marks them 
     'failed: x',
     'invalid: y',
     'abandoned: z',
+    '',
   ];
   const rows = [['Status'], ...statuses.map((s) => [s])];
   const asked: string[] = [];
   const { report, marks } = await pollTab(
     rows,
-    { columns: { status: 1 }, rows: [2, 3, 4, 5, 6, 7].map(request) },
+    { columns: { status: 1 }, rows: [2, 3, 4, 5, 6, 7, 8].map(request) },
     async (r) => {
       asked.push(r.key);
-      return r.key === 'k3' ? 'already' : 'started';
+      return r.key === 'k3' ? 'already' : r.key === 'k8' ? 'ended' : 'started';
     },
     new Date(Date.UTC(2026, 10, 29, 7, 30)),
   );
-  // k2: new; k3: started by an earlier poll that wrote no mark; k6: an invalid row now fixed.
-  assert.deepEqual(asked.sort(), ['k2', 'k3', 'k6']);
+  // k2: new; k3: running, started by a poll that wrote no mark; k6: an invalid row now fixed;
+  // k8: its workflow ended and an admin cleared the Status.
+  assert.deepEqual(asked.sort(), ['k2', 'k3', 'k6', 'k8']);
   assert.equal(report.started, 2);
-  assert.equal(report.alreadyStarted, 3); // k3, and the two rows that carry a Status
+  assert.equal(report.alreadyStarted, 4); // k3, k8, and the two rows that carry a Status
   assert.equal(report.waitingForAdmin, 1);
   const byKey = Object.fromEntries(marks.map((m) => [m.key, m]));
   assert.equal(byKey.k2?.status, `${IN_PROGRESS} since 2026-11-29 07:30 UTC`);
   assert.equal(byKey.k6?.status, `${IN_PROGRESS} since 2026-11-29 07:30 UTC`);
-  assert.equal(byKey.k3, undefined);
+  assert.equal(byKey.k3?.status, `${IN_PROGRESS} since 2026-11-29 07:30 UTC`);
+  assert.equal(byKey.k8, undefined, 'an ended workflow is not in progress');
   // The mark never covers an outcome the workflow wrote meanwhile.
   assert.equal(byKey.k2?.onlyOver?.(''), true);
   assert.equal(byKey.k2?.onlyOver?.('invalid: old'), true);
