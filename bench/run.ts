@@ -32,23 +32,22 @@ async function main(): Promise<void> {
     );
   }
   const chosen = names.length > 0 ? names : Object.keys(benches);
-  const tables: Table[] = [];
   for (const name of chosen) {
     const started = Date.now();
     const progress = (message: string) =>
       console.log(`[${name} +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}`);
     const table = await benches[name]!({ quick, progress });
-    tables.push(table);
     console.log('\n' + formatTable(table));
+    // One file per benchmark: running one alone keeps the others' latest results.
+    const dir = join('bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${name}${quick ? '-quick' : ''}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({ date: new Date().toISOString(), quick, table }, null, 2) + '\n',
+    );
+    console.log(`written to ${file}`);
   }
-  const dir = join('bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, quick ? 'quick.json' : 'latest.json');
-  writeFileSync(
-    file,
-    JSON.stringify({ date: new Date().toISOString(), quick, tables }, null, 2) + '\n',
-  );
-  console.log(`results written to ${file}`);
 }
 
 main().catch((err: unknown) => {
