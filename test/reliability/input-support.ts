@@ -128,7 +128,17 @@ export async function startInputSystem(prefix: string): Promise<InputSystem> {
     admins,
     helpdesk,
     approvers,
-    close: () => system.close(),
+    // A close left waiting on nothing would let Node exit mid-await, before the report is
+    // printed: the timer keeps the process alive and bounds the wait.
+    close: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        system.close().then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 30_000))),
+      ]);
+      clearTimeout(timer);
+      if (!closed) console.warn('the test system did not close within 30 s; going on');
+    },
   };
 }
 
