@@ -15,6 +15,7 @@ import {
 import { loadTemplates } from './activities/mail/render';
 import type { QuotaValues } from './activities/openstack/quota-keys';
 import { dataConverterFor } from './codec/encryption-codec';
+import { StartRefused, type StartResult } from './activities/sheets/keyed-tab';
 import { formatDuration } from './config/duration';
 import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/schema';
@@ -27,7 +28,7 @@ import {
 import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
 import { quotaWorkflowId } from './shared/quota-change';
 import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
-import { connectClient, connectWorkerConnection } from './lib/temporal';
+import { connectClient, connectWorkerConnection, startRefusal } from './lib/temporal';
 import { verifyQuotaKeys } from './lib/verify-quota-keys';
 
 export function mailTransport({ mail }: Config): Transporter {
@@ -46,6 +47,17 @@ export function mailTransport({ mail }: Config): Transporter {
 async function runningOrEnded(handle: WorkflowHandle): Promise<'already' | 'ended'> {
   const { status } = await handle.describe();
   return status.name === 'RUNNING' ? 'already' : 'ended';
+}
+
+/** A row Temporal refuses to start is that row's problem, not the whole poll's. */
+async function refusedPerRow(start: () => Promise<StartResult>): Promise<StartResult> {
+  try {
+    return await start();
+  } catch (err) {
+    const refusal = startRefusal(err);
+    if (refusal !== undefined) throw new StartRefused(refusal);
+    throw err;
+  }
 }
 
 export function createActivities(
@@ -69,14 +81,15 @@ export function createActivities(
       currentUsersTab: config.intake.current_users_tab,
       notices,
       sheetLink: sheetLink(config, 'access'),
-      async start(request) {
-        const started = await startOnboarding(
-          await temporal(),
-          config,
-          registrationFromRequest(request),
-        );
-        return started.alreadyRunning ? runningOrEnded(started.handle) : 'started';
-      },
+      start: (request) =>
+        refusedPerRow(async () => {
+          const started = await startOnboarding(
+            await temporal(),
+            config,
+            registrationFromRequest(request),
+          );
+          return started.alreadyRunning ? runningOrEnded(started.handle) : 'started';
+        }),
     }),
     ...createQuotaIntakeActivities({
       source: quotaSheetSourceFromConfig(config),
@@ -85,13 +98,14 @@ export function createActivities(
       processedTab: config.quota_sheet.processed_tab,
       notices,
       sheetLink: sheetLink(config, 'quota'),
-      async start(request) {
-        const client = await temporal();
-        const change = quotaChangeFromRequest(request);
-        const result = await startQuotaChange(client, config, change);
-        if (result === 'started') return result;
-        return runningOrEnded(client.workflow.getHandle(quotaWorkflowId(change)));
-      },
+      start: (request) =>
+        refusedPerRow(async () => {
+          const client = await temporal();
+          const change = quotaChangeFromRequest(request);
+          const result = await startQuotaChange(client, config, change);
+          if (result === 'started') return result;
+          return runningOrEnded(client.workflow.getHandle(quotaWorkflowId(change)));
+        }),
     }),
     ...createOpenStackActivities({
       keystone,

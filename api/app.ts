@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import { formatDuration } from '../config/duration';
+import { isEmail } from '../intake/text-rules';
 import { cachedAdminCheck } from './admin-check';
 import { HttpError, readBody } from './body';
 import { messagePage, resetPage, setPasswordPage, type PageBranding } from './pages';
@@ -49,7 +50,6 @@ export interface SetpassDeps {
 const BODY_LIMIT = 8 * 1024;
 const ADMIN_CHECK_TTL_MS = 60_000;
 const PIN_SHAPE = /^\d{4}$/;
-const EMAIL_SHAPE = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;
 const CSRF_COOKIE = 'kaizen_csrf';
@@ -305,7 +305,7 @@ export function createApp(deps: SetpassDeps): Koa {
     if (!name || name.length > 100 || /[\r\n<>]/.test(name)) {
       return again(400, 'Please give your name (at most 100 characters).');
     }
-    if (!EMAIL_SHAPE.test(email) || email.length > 254) {
+    if (!isEmail(email)) {
       return again(400, 'Please give the e-mail address of your account, like name@example.org.');
     }
     if (email !== confirm)

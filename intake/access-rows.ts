@@ -1,13 +1,17 @@
 // The access sheet ("Form Responses 1"): columns found by header name, one request per row.
 // Pure: parsing and validation only; every refusal says which column is wrong and how to fix it.
+import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
 import {
-  cellReader,
-  EMAIL,
-  findColumns,
+  DESCRIPTION_RULE,
+  EMAIL_RULE,
+  isDescription,
+  isEmail,
+  isName,
+  isTimestamp,
+  NAME_RULE,
   PROJECT_NAME,
-  requestKey,
-  type Columns,
-} from './sheet-layout';
+  TIMESTAMP_RULE,
+} from './text-rules';
 import { noticeRowsOf, type NoticeRow } from './notices';
 
 export { findRowByKey, requestKey, SheetLayoutError } from './sheet-layout';
@@ -74,8 +78,6 @@ export interface ParsedSheet {
   rows: RowOutcome[];
 }
 
-const NAME_MAX = 100;
-
 /** Finds each logical column of the access sheet by its header text. */
 export function locateColumns(header: string[], mapping: ColumnMapping): Columns<AccessColumn> {
   return findColumns(header, {
@@ -115,9 +117,11 @@ export function parseAccessRow(
   const problems: string[] = [];
   const named = (column: AccessColumn) => `"${mapping[column]}"`;
 
-  if (!EMAIL.test(email))
-    problems.push(`${named('email')} is not an e-mail address (name@example.org)`);
-  if (!cell('timestamp')) problems.push(`${named('timestamp')} is empty`);
+  if (!isEmail(email)) problems.push(`${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
+  const timestamp = cell('timestamp');
+  if (!timestamp) problems.push(`${named('timestamp')} is empty`);
+  else if (!isTimestamp(timestamp))
+    problems.push(`${named('timestamp')} must be ${TIMESTAMP_RULE}`);
   const existingAnswer = cell('existingAccount').toLowerCase();
   if (!['yes', 'no'].includes(existingAnswer))
     problems.push(`${named('existingAccount')} must be Yes or No`);
@@ -136,11 +140,7 @@ export function parseAccessRow(
     ['firstName', firstName],
     ['lastName', lastName],
   ] as const) {
-    if (value.length > NAME_MAX || /[\r\n<>]/.test(value)) {
-      problems.push(
-        `${named(column)} must be at most ${NAME_MAX} characters without line breaks or < >`,
-      );
-    }
+    if (!isName(value)) problems.push(`${named(column)} must be ${NAME_RULE}`);
   }
 
   const newName = cell('newProjectName');
@@ -161,14 +161,14 @@ export function parseAccessRow(
       ? { mode: 'new', name: newName, description }
       : { mode: 'existing', name: existingName };
   }
-  if (description.length > 255)
-    problems.push(`${named('projectDescription')} must be at most 255 characters`);
+  if (!isDescription(description))
+    problems.push(`${named('projectDescription')} must be ${DESCRIPTION_RULE}`);
 
   const additionalUsers = cell('additionalUsers')
     .split(/[,;\s]+/)
     .map((u) => u.trim().toLowerCase())
     .filter((u) => u !== '');
-  const badUsers = additionalUsers.filter((u) => !EMAIL.test(u));
+  const badUsers = additionalUsers.filter((u) => !isEmail(u));
   if (badUsers.length > 0) {
     problems.push(
       `${named('additionalUsers')} holds invalid addresses: ${badUsers.slice(0, 3).join(', ').slice(0, 120)}`,

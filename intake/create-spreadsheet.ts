@@ -3,6 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Workbook } from 'exceljs';
+import { xlsxText } from './local-spreadsheet-source';
 import { SheetSourceError } from './sheet-source';
 
 const MIN_WIDTH = 12;
@@ -37,7 +38,7 @@ export async function createSpreadsheet(
     rows.forEach((values, r) => {
       const row = sheet.getRow(r + 1);
       values.forEach((value, c) => {
-        if (value !== '') row.getCell(c + 1).value = value;
+        if (value !== '') row.getCell(c + 1).value = xlsxText(value);
       });
     });
     if (rows.length > 0) sheet.getRow(1).font = { bold: true };

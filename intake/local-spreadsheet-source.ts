@@ -91,6 +91,7 @@ export class LocalSpreadsheetSource implements SheetSource {
       await withLockFile(real, async () => {
         const workbook = await this.load();
         change(this.worksheet(workbook, tab));
+        escapeForXml(workbook);
         // exceljs declares its own `Buffer` (an ArrayBuffer); at run time it is Node's Buffer.
         const bytes = (await workbook.xlsx.writeBuffer()) as unknown as Uint8Array;
         await replaceFile(real, bytes);
@@ -138,6 +139,46 @@ export class LocalSpreadsheetSource implements SheetSource {
     }
     return sheet;
   }
+}
+
+/**
+ * A character XML 1.0 cannot hold (C0 controls but tab and line feed, U+FFFE, U+FFFF; a carriage
+ * return would come back as a line feed), and text that looks like an escape itself.
+ */
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /_x[0-9A-Fa-f]{4}_|[\u0000-\u0008\u000b-\u001f\ufffe\uffff]/g;
+
+/**
+ * A value as an .xlsx file stores it: the characters XML cannot hold as `_xHHHH_`, the escape
+ * Excel and LibreOffice write and exceljs decodes on reading, so the value reads back exactly.
+ */
+export function xlsxText(value: string): string {
+  return value.replace(NOT_XML, (match) =>
+    match.length > 1
+      ? `_x005F_${match.slice(1)}`
+      : `_x${match.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`,
+  );
+}
+
+/**
+ * exceljs decodes the escapes when it reads a file but does not write them, and every save
+ * rewrites every tab: without this, one control character in any cell (typed into the form or
+ * copied by a row move) would make the file unreadable, or change the cell and so its key.
+ */
+function escapeForXml(workbook: Workbook): void {
+  workbook.eachSheet((sheet) =>
+    sheet.eachRow((row) =>
+      row.eachCell((cell) => {
+        const value = cell.value;
+        if (typeof value === 'string') {
+          const escaped = xlsxText(value);
+          if (escaped !== value) cell.value = escaped;
+        } else if (value && typeof value === 'object' && 'richText' in value) {
+          value.richText.forEach((part) => (part.text = xlsxText(part.text)));
+        }
+      }),
+    ),
+  );
 }
 
 /**

@@ -1,14 +1,16 @@
 // The quota sheet: one approved row asks to change the quotas of one project. Pure: parsing and
 // validation only. A row is taken whole or not at all, so nothing is ever half-applied.
 import type { QuotaKey, QuotaValues } from '../activities/openstack/quota-keys';
+import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
 import {
-  cellReader,
-  EMAIL,
-  findColumns,
+  EMAIL_RULE,
+  isEmail,
+  isName,
+  isTimestamp,
+  NAME_RULE,
   PROJECT_NAME,
-  requestKey,
-  type Columns,
-} from './sheet-layout';
+  TIMESTAMP_RULE,
+} from './text-rules';
 import { noticeRowsOf, type NoticeRow } from './notices';
 
 /** Logical column → header text (the original quota form's headers; configurable). */
@@ -117,9 +119,15 @@ export function parseQuotaRow(
   const named = (column: QuotaColumn) => `"${mapping[column]}"`;
   const problems: string[] = [];
 
-  if (!EMAIL.test(email))
-    problems.push(`${named('email')} is not an e-mail address (name@example.org)`);
-  if (!cell('timestamp')) problems.push(`${named('timestamp')} is empty`);
+  if (!isEmail(email)) problems.push(`${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
+  const timestamp = cell('timestamp');
+  if (!timestamp) problems.push(`${named('timestamp')} is empty`);
+  else if (!isTimestamp(timestamp))
+    problems.push(`${named('timestamp')} must be ${TIMESTAMP_RULE}`);
+  // Names only reach mails, but a mail is no place for a control character either.
+  for (const column of ['firstName', 'lastName'] as const) {
+    if (!isName(cell(column))) problems.push(`${named(column)} must be ${NAME_RULE}`);
+  }
   const project = cell('project');
   if (!PROJECT_NAME.test(project)) {
     problems.push(

@@ -66,6 +66,3 @@ export function cellReader<C extends string>(cells: string[], columns: Columns<C
     return index === undefined ? '' : (cells[index - 1] ?? '').trim();
   };
 }
-
-export const EMAIL = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;

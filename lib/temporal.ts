@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, ServiceError, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFor } from '../codec/encryption-codec';
 import type { Config } from '../config/schema';
@@ -62,4 +62,15 @@ export async function connectWorkerConnection(config: Config): Promise<NativeCon
   } catch (err) {
     throw unreachable(config, err);
   }
+}
+
+/** gRPC's INVALID_ARGUMENT: the request itself is wrong (an id too long); retrying cannot help. */
+const INVALID_ARGUMENT = 3;
+
+/** Why Temporal refused a start request for what it asked, or undefined for any other error. */
+export function startRefusal(err: unknown): string | undefined {
+  if (!(err instanceof ServiceError)) return undefined;
+  const cause = err.cause as { code?: unknown; details?: unknown } | undefined;
+  if (cause?.code !== INVALID_ARGUMENT) return undefined;
+  return typeof cause.details === 'string' && cause.details ? cause.details : err.message;
 }

@@ -1,6 +1,15 @@
 // Turns a registration given as JSON or as a CSV row (with the access sheet's headers) into a
 // validated Registration. Pure: every problem names the field and what would fix it.
 import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
+import {
+  DESCRIPTION_RULE,
+  EMAIL_RULE,
+  isDescription,
+  isEmail,
+  isName,
+  NAME_RULE,
+  PROJECT_NAME,
+} from '../intake/text-rules';
 import type { Registration } from '../shared/onboarding';
 
 export class RegistrationError extends Error {
@@ -9,10 +18,6 @@ export class RegistrationError extends Error {
     this.name = 'RegistrationError';
   }
 }
-
-const EMAIL = /^[^\s@<>"(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-/** Keystone allows 64 characters; we keep to characters that are safe in mails and URLs. */
-const PROJECT = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 
 export function validateRegistration(input: Record<string, unknown>): Registration {
   const problems: string[] = [];
@@ -32,9 +37,9 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
   const projectDescription = text('projectDescription');
   const pin = text('pin');
 
-  if (!EMAIL.test(email))
+  if (!isEmail(email))
     problems.push(
-      `email ${JSON.stringify(email)} is not an e-mail address: write it as name@example.org`,
+      `email ${JSON.stringify(email.slice(0, 80))} is not an e-mail address: ${EMAIL_RULE}`,
     );
   if (!firstName) problems.push('firstName is required');
   if (!lastName) problems.push('lastName is required');
@@ -42,17 +47,15 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
     ['firstName', firstName],
     ['lastName', lastName],
   ] as const) {
-    if (/[\r\n<>]/.test(value) || value.length > 100) {
-      problems.push(`${field} must be at most 100 characters without line breaks or < >`);
-    }
+    if (!isName(value)) problems.push(`${field} must be ${NAME_RULE}`);
   }
-  if (!PROJECT.test(project)) {
+  if (!PROJECT_NAME.test(project)) {
     problems.push(
-      `project ${JSON.stringify(project)} is not a valid project name: 1-64 characters, letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
+      `project ${JSON.stringify(project.slice(0, 80))} is not a valid project name: 1-64 characters, letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
     );
   }
-  if (projectDescription.length > 255)
-    problems.push('projectDescription must be at most 255 characters');
+  if (!isDescription(projectDescription))
+    problems.push(`projectDescription must be ${DESCRIPTION_RULE}`);
   if (!/^\d{4}$/.test(pin))
     problems.push('pin must be exactly 4 digits (the PIN the person chose on the form)');
   if (problems.length > 0) throw new RegistrationError(problems);

@@ -85,6 +85,9 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
 /** What starting a row's workflow did: 'already' = it is running, 'ended' = it ran before. */
 export type StartResult = 'started' | 'already' | 'ended';
 
+/** Temporal refused to start a row's workflow as asked: that row is marked, the others go on. */
+export class StartRefused extends Error {}
+
 export interface Mark {
   key: string;
   status: string;
@@ -146,18 +149,18 @@ export async function pollTab<R extends { key: string; row: number; email: strin
   };
   const marks: Mark[] = [];
   const toStart: R[] = [];
+  const invalid = (row: number, key: string, reason: string, email = key.split('|')[0]) => {
+    report.invalid += 1;
+    const status = `invalid: ${reason}`;
+    if (statusOf(row) === status.slice(0, 500)) return;
+    marks.push({ key, status });
+    report.newlyInvalid.push(`row ${row} (${email}): ${reason}`);
+  };
   for (const outcome of parsed.rows) {
     if (outcome.kind === 'not-approved') continue;
     report.approved += 1;
     if (outcome.kind === 'invalid') {
-      report.invalid += 1;
-      const status = `invalid: ${outcome.reason}`;
-      if (statusOf(outcome.row) !== status.slice(0, 500)) {
-        marks.push({ key: outcome.key, status });
-        report.newlyInvalid.push(
-          `row ${outcome.row} (${outcome.key.split('|')[0]}): ${outcome.reason}`,
-        );
-      }
+      invalid(outcome.row, outcome.key, outcome.reason);
       continue;
     }
     const previous = statusOf(outcome.request.row);
@@ -169,7 +172,14 @@ export async function pollTab<R extends { key: string; row: number; email: strin
   const lane = async () => {
     while (next < toStart.length) {
       const request = toStart[next++]!;
-      const result = await start(request);
+      let result: StartResult;
+      try {
+        result = await start(request);
+      } catch (err) {
+        if (!(err instanceof StartRefused)) throw err;
+        invalid(request.row, request.key, `could not be started: ${err.message}`, request.email);
+        continue;
+      }
       if (result === 'started') report.started += 1;
       else report.alreadyStarted += 1;
       if (result === 'ended') {

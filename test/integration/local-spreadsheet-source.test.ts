@@ -155,6 +155,21 @@ describe('LocalSpreadsheetSource', () => {
     assertNoLeftovers();
   });
 
+  test('values XML cannot hold read back exactly, after any later write too', async () => {
+    const file = await newFile();
+    const source = new LocalSpreadsheetSource(file);
+    const hostile = ['a\r\nb', 'nul\u0000 bel\u0007', 'not\ufffe a\uffff char', 'literal _x0041_'];
+    await source.appendRow(USERS, hostile);
+    await source.appendRow(USERS, ['next']);
+    await source.updateCells(USERS, 1, 4, ['Note']);
+    const rows = await source.readRows(USERS);
+    assert.deepEqual(rows[1], hostile);
+    assert.deepEqual(rows[2], ['next', '', '', '']);
+    const created = join(dir, `registrations-${++counter}.xlsx`);
+    await createSpreadsheet(created, { [FORM]: [FORM_HEADER, hostile] });
+    assert.deepEqual((await new LocalSpreadsheetSource(created).readRows(FORM))[1], hostile);
+  });
+
   test('deleteRow removes a row and the rows below move up', async () => {
     const file = await newFile([
       ['alice', 'p1', 'active'],

@@ -43,28 +43,11 @@ export const QUOTA_FIELDS = (Object.keys(DEFAULT_QUOTA_COLUMNS) as QuotaField[])
   (f) => f !== 'status',
 );
 
-/**
- * A cell's text as Excel and LibreOffice store it in the XML of an .xlsx: characters XML 1.0
- * cannot hold (C0 controls, CR, U+FFFE/U+FFFF) as `_xHHHH_`, a literal `_xHHHH_` escaped as
- * `_x005F_xHHHH_`. exceljs writes the text as it is and decodes these escapes on reading, so
- * the product reads exactly `value` back.
- */
-export function xlsxText(value: string): string {
-  return value.replace(/_x([0-9A-Fa-f]{4})_/g, '_x005F_x$1_').replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u0008\u000b-\u001f\ufffe\uffff]/g,
-    (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`,
-  );
-}
-
 /** Writes a new .xlsx (replacing the previous run's) with the tabs given as plain strings. */
 export async function writeSheet(file: string, tabs: Record<string, string[][]>): Promise<void> {
   await fs.rm(file, { force: true });
   await fs.rm(`${file}.lock`, { force: true });
-  const encoded = Object.fromEntries(
-    Object.entries(tabs).map(([tab, rows]) => [tab, rows.map((r) => r.map(xlsxText))]),
-  );
-  await createSpreadsheet(file, encoded);
+  await createSpreadsheet(file, tabs);
 }
 
 /** The key the product derives for a row (email + timestamp, as the parser trims them). */

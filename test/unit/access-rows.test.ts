@@ -144,3 +144,36 @@ test('a thousand random malformed rows never throw; each gets a reason', () => {
   }
   assert.ok(parsed.rows.filter((r) => r.kind === 'invalid').length > 900);
 });
+
+test('controls, invisible and direction-changing characters, and keys too long are refused by column', () => {
+  const reasonOf = (fields: Parameters<typeof row>[0]) => {
+    const [outcome] = parseAccessSheet([HEADER, row(fields)]).rows;
+    assert.ok(outcome?.kind === 'invalid', `accepted: ${JSON.stringify(fields)}`);
+    return outcome.reason;
+  };
+  for (const email of [
+    'ada\u0000@example.org',
+    'ada\u202e@example.org',
+    'ada\u200b@example.org',
+    'zoë@example.org',
+    `${'l'.repeat(250)}@example.org`,
+  ])
+    assert.match(
+      reasonOf({ email }),
+      /"Email" is not an e-mail address: name@example.org, at most 254/,
+    );
+  for (const timestamp of ['2026-11-29\r\n09:00', `2026 ${'9'.repeat(70)}`, '2026\ufffe'])
+    assert.match(reasonOf({ timestamp }), /"Timestamp" must be at most 64 characters/);
+  for (const firstName of ['A\u0007da', 'A\u202eda', 'Ada\tB', 'Ada\uffff'])
+    assert.match(reasonOf({ firstName }), /"First name" must be at most 100 characters, without/);
+  assert.match(
+    reasonOf({ projectDescription: 'engines\u0000' }),
+    /"Project description" must be at most 255 characters, without control/,
+  );
+  // What people really type stays accepted: accents, scripts, emoji with their joiners.
+  const [ok] = parseAccessSheet([
+    HEADER,
+    row({ firstName: 'Zoë 👩🏽‍💻', lastName: 'שָׁלוֹם مرحبا', projectDescription: 'Ünïcode ✓' }),
+  ]).rows;
+  assert.equal(ok?.kind, 'request');
+});

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IN_PROGRESS, pollTab, type RowOutcome } from '../../activities/sheets/keyed-tab';
+import {
+  IN_PROGRESS,
+  pollTab,
+  StartRefused,
+  type RowOutcome,
+} from '../../activities/sheets/keyed-tab';
 
 type Req = { key: string; row: number; email: string };
 const request = (row: number): RowOutcome<Req> => ({
@@ -44,4 +49,38 @@ test('a poll starts only rows without a Status the system wrote, and marks them 
   assert.equal(byKey.k2?.onlyOver?.(''), true);
   assert.equal(byKey.k2?.onlyOver?.('invalid: old'), true);
   assert.equal(byKey.k2?.onlyOver?.('failed: project name taken'), false);
+});
+
+test('a row Temporal refuses to start is marked invalid once; the other rows start', async () => {
+  const poll = (status: string) =>
+    pollTab(
+      [['Status'], [status], ['']],
+      { columns: { status: 1 }, rows: [2, 3].map(request) },
+      async (r) => {
+        if (r.key === 'k2') throw new StartRefused('WorkflowId length exceeds limit.');
+        return 'started';
+      },
+    );
+  const first = await poll('');
+  assert.equal(first.report.started, 1);
+  assert.equal(first.report.invalid, 1);
+  assert.deepEqual(first.report.newlyInvalid, [
+    'row 2 (p2@example.org): could not be started: WorkflowId length exceeds limit.',
+  ]);
+  const mark = first.marks.find((m) => m.key === 'k2');
+  assert.equal(mark?.status, 'invalid: could not be started: WorkflowId length exceeds limit.');
+  // The next poll tries again (the cause may be gone) but tells the admins no second time.
+  const again = await poll(mark.status);
+  assert.deepEqual(again.report.newlyInvalid, []);
+  assert.equal(
+    again.marks.find((m) => m.key === 'k2'),
+    undefined,
+  );
+  // Any other error is the poll's: it is retried whole.
+  await assert.rejects(
+    pollTab([['Status'], ['']], { columns: { status: 1 }, rows: [request(2)] }, async () => {
+      throw new Error('connection refused');
+    }),
+    /connection refused/,
+  );
 });

@@ -73,6 +73,15 @@ test('each bad value names its column, and the whole row is refused', () => {
   assert.match(reasonOf({ email: 'nobody', cores: '1' }), /"Email" is not an e-mail address/);
 });
 
+test('the quota sheet refuses the same hostile emails, timestamps and names as the access sheet', () => {
+  assert.match(reasonOf({ cores: '4', email: 'q3\u202e@example.org' }), /"Email" is not an e-mail/);
+  assert.match(
+    reasonOf({ cores: '4', timestamp: 'x'.repeat(65) }),
+    /"Timestamp" must be at most 64/,
+  );
+  assert.match(reasonOf({ cores: '4', lastName: 'Love\r\nBcc: x@y.org' }), /"Last name" must be/);
+});
+
 test('a temporary change needs an end date in the future', () => {
   assert.match(reasonOf({ cores: '1', duration: 'Temporary' }), /"End date" must be a date/);
   assert.match(
