@@ -22,12 +22,15 @@ import { quantile, type Table } from './table';
 const PIN = '2468';
 const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifetimeMs: 172_800_000 };
 
-/** Resident memory of a process in MB, from /proc (Linux). */
-function rssMb(pid: number): number {
+/** A field of /proc/<pid>/status in MB (Linux). */
+function statusMb(pid: number, field: 'VmRSS' | 'RssAnon'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
+/** Resident memory; its anonymous part is the heaps (V8's and malloc's), the rest mapped files. */
+const rssMb = (pid: number) => statusMb(pid, 'VmRSS');
+const anonMb = (pid: number) => statusMb(pid, 'RssAnon');
 
 function temporalPid(): number {
   const state = process.env.KAIZEN_STATE_DIR ?? '.state';
@@ -90,7 +93,12 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
     processes.push(await startProcess('api/server.ts', env, /setpass API listening/));
     const worker = await startProcess('worker.ts', env, /worker polling task queue/);
     processes.push(worker);
-    const idle = { worker: rssMb(worker.child.pid!), temporal: rssMb(temporalPid()) };
+    const measure = () => ({
+      worker: rssMb(worker.child.pid!),
+      workerAnon: anonMb(worker.child.pid!),
+      temporal: rssMb(temporalPid()),
+    });
+    const idle = measure();
 
     options.progress(`starting ${n} onboardings (they join one project, so no quotas to set)`);
     const parking = performance.now();
@@ -99,7 +107,7 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
     });
     await waitUntilParked(client, env.KAIZEN_TEMPORAL__TASK_QUEUE!, n, options.progress);
     const parkSeconds = (performance.now() - parking) / 1000;
-    const parked = { worker: rssMb(worker.child.pid!), temporal: rssMb(temporalPid()) };
+    const parked = measure();
     options.progress(`${n} parked in ${parkSeconds.toFixed(0)} s; setting ${samples} passwords`);
 
     const latencies: number[] = [];
@@ -113,7 +121,7 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
       latencies.push(performance.now() - set);
       if (result.outcome !== 'completed') throw new Error(`${r.email}: ${result.outcome}`);
     }
-    const after = { worker: rssMb(worker.child.pid!), temporal: rssMb(temporalPid()) };
+    const after = measure();
     const p50 = quantile(latencies, 0.5);
     const p99 = quantile(latencies, 0.99);
     rows.push(
@@ -124,6 +132,14 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
         after.worker,
         '< 400',
         verdict(parked.worker < 400),
+      ],
+      [
+        'of which anonymous (heaps), MB',
+        idle.workerAnon,
+        parked.workerAnon,
+        after.workerAnon,
+        '',
+        '',
       ],
       ['Temporal dev server RSS, MB', idle.temporal, parked.temporal, after.temporal, '', ''],
       [

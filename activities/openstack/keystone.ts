@@ -163,35 +163,30 @@ export class KeystoneClient {
    * Resolves false when Keystone refuses it (401/403/404), throws when Keystone is unreachable.
    */
   async canScopeToAdminProject(token: string): Promise<boolean> {
-    const response = await httpRequest({
-      service: 'Keystone',
-      method: 'POST',
-      url: this.url('/auth/tokens'),
-      timeoutMs: this.settings.timeoutMs,
-      accept: [400, 401, 403, 404],
-      body: {
-        auth: {
-          identity: { methods: ['token'], token: { id: token } },
-          scope: {
-            project: { name: this.settings.adminProject, domain: { id: this.settings.domainId } },
-          },
-        },
+    return this.authenticates({
+      identity: { methods: ['token'], token: { id: token } },
+      scope: {
+        project: { name: this.settings.adminProject, domain: { id: this.settings.domainId } },
       },
     });
-    return response.status === 201;
   }
 
   /** Whether `password` is the user's password now (an unscoped password login). */
   async passwordWorks(userId: string, password: string): Promise<boolean> {
+    return this.authenticates({
+      identity: { methods: ['password'], password: { user: { id: userId, password } } },
+    });
+  }
+
+  /** Whether Keystone issues a token for this `auth` body (the token itself is not kept). */
+  private async authenticates(auth: object): Promise<boolean> {
     const response = await httpRequest({
       service: 'Keystone',
       method: 'POST',
       url: this.url('/auth/tokens'),
       timeoutMs: this.settings.timeoutMs,
       accept: [400, 401, 403, 404],
-      body: {
-        auth: { identity: { methods: ['password'], password: { user: { id: userId, password } } } },
-      },
+      body: { auth },
     });
     return response.status === 201;
   }

@@ -2,7 +2,7 @@
 // names the settings to check (against the real local dev server, which speaks plain gRPC).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectClient, connectWorkerConnection } from '../../lib/temporal';
+import { connectClient, connectWorkerConnection, startRefusal } from '../../lib/temporal';
 import { testConfig } from '../support/services';
 
 test('the local dev server is reached without TLS', async () => {
@@ -25,4 +25,25 @@ test('nothing listening: the error names the address', async () => {
     connectWorkerConnection(config),
     /cannot reach Temporal at 127\.0\.0\.1:1 without TLS/,
   );
+});
+
+test('a start Temporal refuses for what it asks is told apart from an outage', async () => {
+  const client = await connectClient(testConfig());
+  try {
+    const refused = await client.workflow
+      .start('onboardUser', { workflowId: 'x'.repeat(2_000), taskQueue: 'nobody-serves-this' })
+      .then(
+        () => assert.fail('a 2 000-character workflow id was accepted'),
+        (err: unknown) => err,
+      );
+    assert.match(startRefusal(refused) ?? '', /WorkflowId length exceeds limit/);
+  } finally {
+    await client.connection.close();
+  }
+  const down = await connectClient(testConfig({ KAIZEN_TEMPORAL__ADDRESS: '127.0.0.1:1' })).then(
+    () => assert.fail('connected to nothing'),
+    (err: unknown) => err,
+  );
+  assert.equal(startRefusal(down), undefined);
+  assert.equal(startRefusal(new Error('WorkflowId length exceeds limit.')), undefined);
 });
