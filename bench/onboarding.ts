@@ -14,6 +14,8 @@ import { startSystem } from '../test/support/system';
 import { testConfig } from '../test/support/services';
 import { mailTransport } from '../worker';
 import { machineNotes, type Progress } from './machine';
+import { activityTimes, describeTimes } from './activity-times';
+import { pool } from './pool';
 import type { Table } from './table';
 
 const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifetimeMs: 172_800_000 };
@@ -21,19 +23,6 @@ const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifeti
 interface Created {
   projects: string[];
   users: string[];
-}
-
-/** Runs `work` on every item with at most `concurrency` at a time. */
-export async function pool<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(lanes);
 }
 
 function registrations(n: number, run: string): Registration[] {
@@ -54,32 +43,47 @@ async function provisionDirectly(
   roleId: string,
   r: Registration,
   created: Created,
+  took: Map<string, number[]> = new Map(),
 ): Promise<string> {
+  const timed = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await work();
+    took.set(call, [...(took.get(call) ?? []), performance.now() - started]);
+    return result;
+  };
   const { project } = (
-    await keystone.request('POST', '/projects', {
-      project: { name: r.project, domain_id: config.auth.domain_id, enabled: true },
-    })
+    await timed('POST project', () =>
+      keystone.request('POST', '/projects', {
+        project: { name: r.project, domain_id: config.auth.domain_id, enabled: true },
+      }),
+    )
   ).json<{ project: { id: string } }>();
   created.projects.push(project.id);
   for (const [type, values] of Object.entries(quotasByService(config.quotas as QuotaValues))) {
     if (Object.keys(values).length === 0) continue;
     const api = await endpoints.api(type as 'compute' | 'volumev3' | 'network', project.id);
-    await keystone.adminRequest({ ...api, method: 'PUT', body: { [api.wrapper]: values } });
+    await timed(`PUT ${type} quotas`, () =>
+      keystone.adminRequest({ ...api, method: 'PUT', body: { [api.wrapper]: values } }),
+    );
   }
   const { user } = (
-    await keystone.request('POST', '/users', {
-      user: {
-        name: r.email,
-        email: r.email,
-        domain_id: config.auth.domain_id,
-        default_project_id: project.id,
-        password: randomUUID(),
-        enabled: true,
-      },
-    })
+    await timed('POST user', () =>
+      keystone.request('POST', '/users', {
+        user: {
+          name: r.email,
+          email: r.email,
+          domain_id: config.auth.domain_id,
+          default_project_id: project.id,
+          password: randomUUID(),
+          enabled: true,
+        },
+      }),
+    )
   ).json<{ user: { id: string } }>();
   created.users.push(user.id);
-  await keystone.request('PUT', `/projects/${project.id}/users/${user.id}/roles/${roleId}`);
+  await timed('PUT role', () =>
+    keystone.request('PUT', `/projects/${project.id}/users/${user.id}/roles/${roleId}`),
+  );
   return user.id;
 }
 
@@ -125,6 +129,7 @@ export async function benchOnboarding(options: {
   if (!role) throw new Error(`role ${config.auth.member_role} not found in Keystone`);
   const created: Created = { projects: [], users: [] };
   const rates = new Map<string, number>();
+  const whereTimeGoes: string[] = [];
   const rate = (what: string, elapsed: number) => {
     rates.set(what, n / elapsed);
     options.progress(`${what}: ${n} in ${elapsed.toFixed(1)} s (${(n / elapsed).toFixed(2)}/s)`);
@@ -170,15 +175,17 @@ export async function benchOnboarding(options: {
 
   for (const c of levels) {
     const rows = registrations(n, randomUUID().slice(0, 6));
+    const took = new Map<string, number[]>();
     options.progress(`floor at concurrency ${c}: ${n} × (project, 3 quota sets, user, role)`);
     rate(
       `floor c=${c}`,
       await seconds(() =>
         pool(rows, c, async (r) => {
-          await provisionDirectly(keystone, endpoints, config, role.id, r, created);
+          await provisionDirectly(keystone, endpoints, config, role.id, r, created, took);
         }),
       ),
     );
+    whereTimeGoes.push(describeTimes(`floor c=${c}`, { waited: new Map(), ran: took }));
     await cleanUp(keystone, created);
 
     const system = await startSystem({ KAIZEN_TEMPORAL__MAX_CONCURRENT_ACTIVITIES: String(c) });
@@ -194,6 +201,11 @@ export async function benchOnboarding(options: {
           await waitUntilParked(system.client, system.taskQueue, n);
         }),
       );
+      const times = await activityTimes(
+        system.client,
+        people.map((r) => onboardingWorkflowId(r)),
+      );
+      whereTimeGoes.push(describeTimes(`system c=${c}`, times));
     } finally {
       await pool(people, 16, async (r) => {
         await system.client.workflow
@@ -224,6 +236,7 @@ export async function benchOnboarding(options: {
       'floor: POST project, PUT Nova/Cinder/Neutron quotas, POST user, PUT role over REST with one admin token, no workflow engine, no mail',
       'sequential: the original script’s loop, one row at a time: the floor’s calls, PUT /token to setpass and both mails',
       'targets: system ≥ 0.8 × floor at the same concurrency; system ≥ 4 × sequential',
+      ...whereTimeGoes,
       ...machineNotes(),
     ],
   };

@@ -16,7 +16,7 @@ import { setPasswordFromMail } from '../test/support/forms';
 import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
 import { testConfig } from '../test/support/services';
 import { machineNotes, type Progress } from './machine';
-import { pool } from './onboarding';
+import { pool } from './pool';
 import { quantile, type Table } from './table';
 
 const PIN = '2468';
