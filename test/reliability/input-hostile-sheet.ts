@@ -138,7 +138,7 @@ function hostileValues(victim: string, mode: Mode): Hostile[] {
   ];
 }
 
-type Rule = 'ok' | 'bad' | 'either' | 'ignored';
+type Rule = 'ok' | 'bad' | 'ignored';
 
 /** A timestamp is only a key: any printable text up to 64 characters. */
 const TIMESTAMP_RULE = (kind: Kind): Rule => (['html', 'unicode'].includes(kind) ? 'ok' : 'bad');
@@ -159,10 +159,7 @@ const ACCESS_FREE: AccessField[] = [
   'projectContactEmail',
 ];
 
-/**
- * What the product must do with a kind of value in an access column. 'either': refusing it
- * (naming the column) and taking it (provisioning exactly as asked) are both fine.
- */
+/** What the product must do with a kind of value in an access column. */
 function accessRule(field: AccessField, kind: Kind): Rule {
   if (field === 'approved') return 'ignored';
   if (ACCESS_FREE.includes(field)) return 'ok';
@@ -282,10 +279,7 @@ function cases<F extends string>(
   return [control, ...attacks.filter(chosen)];
 }
 
-type Expect =
-  | { outcome: 'accepted' | 'ignored' }
-  | { outcome: 'invalid'; naming: string[] }
-  | { outcome: 'accepted-or-invalid'; naming: string[] };
+type Expect = { outcome: 'accepted' | 'ignored' } | { outcome: 'invalid'; naming: string[] };
 
 function expectation<F extends string>(
   c: Case<F>,
@@ -296,9 +290,7 @@ function expectation<F extends string>(
   const rules = c.fields.map((f) => [f, rule(f, kind)] as const);
   if (c.unapproved || rules.some(([, r]) => r === 'ignored')) return { outcome: 'ignored' };
   const bad = rules.filter(([, r]) => r === 'bad').map(([f]) => header(f));
-  const either = rules.filter(([, r]) => r === 'either').map(([f]) => header(f));
   if (bad.length > 0) return { outcome: 'invalid', naming: bad };
-  if (either.length > 0) return { outcome: 'accepted-or-invalid', naming: either };
   return { outcome: 'accepted' };
 }
 
@@ -477,12 +469,9 @@ async function judge(
 }
 
 function fits(verdict: Verdict, e: Expect, mark: string): boolean {
-  if (verdict === 'accepted')
-    return e.outcome === 'accepted' || e.outcome === 'accepted-or-invalid';
-  if (verdict === 'ignored') return e.outcome === 'ignored';
-  if (verdict !== 'invalid') return false;
-  if (e.outcome === 'invalid') return e.naming.every((n) => names(mark, n));
-  return e.outcome === 'accepted-or-invalid' && e.naming.some((n) => names(mark, n));
+  if (verdict === 'accepted' || verdict === 'ignored') return e.outcome === verdict;
+  if (verdict !== 'invalid' || e.outcome !== 'invalid') return false;
+  return e.naming.every((n) => names(mark, n));
 }
 
 /** One sheet of one kind of value: write, poll twice, check requests, wait, judge, audit. */
@@ -596,7 +585,7 @@ async function runOnce(
       else {
         const e = row.expect;
         const wanted =
-          e.outcome === 'invalid' || e.outcome === 'accepted-or-invalid'
+          e.outcome === 'invalid'
             ? `${e.outcome} naming ${e.naming.map((n) => `"${n}"`).join(', ')}`
             : e.outcome;
         const shown = detail || (verdict === 'invalid' ? show(mark, 200) : '');
