@@ -125,6 +125,7 @@ export function createActivities(
     }),
     ...createMailActivities({
       transport,
+      sendTimeoutMs: config.mail.send_timeout,
       templates: loadTemplates(config.mail.templates_dir),
       settings: {
         sender: defaults.sender,

@@ -310,6 +310,11 @@ export const SCHEMA = {
       default: '',
       optional: true,
     }),
+    send_timeout: s(
+      'duration',
+      'longest wait for the SMTP server to take one mail; then the send is retried (keep under 2 minutes, the activity timeout)',
+      { default: '60s' },
+    ),
     templates_dir: s(
       'path',
       'folder of your own mail templates (<name>.txt, <name>.html) replacing the built-in ones',

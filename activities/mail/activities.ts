@@ -50,6 +50,8 @@ export interface MailSettings {
 
 export interface MailDeps {
   transport: Pick<Transporter, 'sendMail'>;
+  /** A send still unanswered after this long fails its attempt, and Temporal retries it. */
+  sendTimeoutMs: number;
   templates: Record<TemplateName, Template>;
   settings: MailSettings;
 }
@@ -64,7 +66,32 @@ export function messageId(messageKey: string): string {
   return `<${messageKey.replace(/[^A-Za-z0-9._-]/g, '.')}@kaizen-onboarding>`;
 }
 
-export function createMailActivities({ transport, templates, settings }: MailDeps) {
+/**
+ * The send, or a retryable failure once it has taken longer than `ms`. Without it a stalled
+ * send (seen once in 5 000 onboardings: the pooled connection never answered) holds its
+ * activity slot for good, since Temporal's timeout only schedules a retry elsewhere.
+ */
+async function withinDeadline<T>(send: Promise<T>, ms: number, to: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `SMTP send to ${to} unanswered after ${ms / 1000} s ([mail] send_timeout); retrying`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([send, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createMailActivities({ transport, templates, settings, sendTimeoutMs }: MailDeps) {
   return {
     async sendMail(input: SendMailInput): Promise<{ messageId: string }> {
       const context: MailContext = {
@@ -114,15 +141,19 @@ export function createMailActivities({ transport, templates, settings }: MailDep
         return { messageId: '' };
       }
       try {
-        await transport.sendMail({
-          from: settings.sender,
+        await withinDeadline(
+          transport.sendMail({
+            from: settings.sender,
+            to,
+            ...(input.cc?.length ? { cc: input.cc.filter((a) => a !== to) } : {}),
+            subject,
+            text,
+            ...(html !== undefined ? { html } : {}),
+            messageId: id,
+          }),
+          sendTimeoutMs,
           to,
-          ...(input.cc?.length ? { cc: input.cc.filter((a) => a !== to) } : {}),
-          subject,
-          text,
-          ...(html !== undefined ? { html } : {}),
-          messageId: id,
-        });
+        );
       } catch (err) {
         const code = (err as { responseCode?: number }).responseCode;
         if (code !== undefined && code >= 500 && code < 600) {
