@@ -6,6 +6,16 @@ import { join } from 'node:path';
 
 export type Progress = (message: string) => void;
 
+/** Progress for a loop that reports often: passes a message on at most once per `everyMs`. */
+export function throttled(progress: Progress, everyMs: number): Progress {
+  let shown = Date.now();
+  return (message) => {
+    if (Date.now() - shown < everyMs) return;
+    progress(message);
+    shown = Date.now();
+  };
+}
+
 /** The bcrypt cost Keystone hashes new passwords with (scripts/services.sh writes the file). */
 function keystoneHashRounds(): string {
   const state = process.env.KAIZEN_STATE_DIR ?? '.state';

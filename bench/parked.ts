@@ -15,7 +15,7 @@ import type { onboardUser } from '../workflows';
 import { setPasswordFromMail } from '../test/support/forms';
 import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
 import { testConfig } from '../test/support/services';
-import { machineNotes, type Progress } from './machine';
+import { machineNotes, throttled, type Progress } from './machine';
 import { pool } from './pool';
 import { quantile, type Table } from './table';
 
@@ -24,6 +24,8 @@ const PIN = '2468';
 const BATCH = Number(process.env.BENCH_PARKED_BATCH ?? 200);
 /** Quiet time after the last onboarding parks: V8 gives back the garbage of the busy minutes. */
 const SETTLE_MS = 60_000;
+/** Node flags for the worker alone (say, heap limits), to try a tuning without a rebuild. */
+const WORKER_FLAGS = process.env.BENCH_WORKER_NODE_OPTIONS;
 const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifetimeMs: 172_800_000 };
 
 /** A field of /proc/<pid>/status in MB (Linux). */
@@ -48,14 +50,11 @@ async function waitUntilParked(
   progress: Progress,
 ): Promise<void> {
   const query = `TaskQueue = "${taskQueue}" AND ${searchAttributes.step.name} = "waiting-for-password"`;
-  let shown = Date.now();
+  const report = throttled(progress, 15_000);
   for (;;) {
     const { count } = await client.workflow.count(query);
     if (count >= n) return;
-    if (Date.now() - shown > 15_000) {
-      progress(`${count} of ${n} waiting for their password`);
-      shown = Date.now();
-    }
+    report(`${count} of ${n} waiting for their password`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -105,11 +104,9 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
   const rows: Table['rows'] = [];
   try {
     processes.push(await startProcess('api/server.ts', env, /setpass API listening/));
-    // Node flags for the worker alone (say, heap limits), to try a tuning without a rebuild.
-    const workerFlags = process.env.BENCH_WORKER_NODE_OPTIONS;
     const worker = await startProcess(
       'worker.ts',
-      workerFlags ? { ...env, NODE_OPTIONS: workerFlags } : env,
+      WORKER_FLAGS ? { ...env, NODE_OPTIONS: WORKER_FLAGS } : env,
       /worker polling task queue/,
     );
     processes.push(worker);
@@ -140,11 +137,11 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
     clearInterval(sampler);
     const parked = measure();
     options.progress(
-      `all ${n} parked; measuring again after ${SETTLE_MS / 1000} s with nothing to do`,
+      `${n} parked in ${parkSeconds.toFixed(0)} s; measuring again after ${SETTLE_MS / 1000} s with nothing to do`,
     );
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     const settled = measure();
-    options.progress(`${n} parked in ${parkSeconds.toFixed(0)} s; setting ${samples} passwords`);
+    options.progress(`setting ${samples} passwords`);
 
     const latencies: number[] = [];
     for (const r of people.slice(0, samples)) {
@@ -165,40 +162,17 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
     const cleared = measure();
     const p50 = quantile(latencies, 0.5);
     const p99 = quantile(latencies, 0.99);
+    // One memory reading per column: before, (peak), parked, settled, after the samples, cleared.
+    const memory = (label: string, of: keyof ReturnType<typeof measure>, peakMb: number | '') => [
+      label,
+      idle[of],
+      peakMb,
+      ...[parked, settled, after, cleared].map((m) => m[of]),
+    ];
     rows.push(
-      [
-        'worker RSS, MB',
-        idle.worker,
-        peak,
-        parked.worker,
-        settled.worker,
-        after.worker,
-        cleared.worker,
-        '< 400',
-        verdict(settled.worker < 400),
-      ],
-      [
-        'of which anonymous (heaps), MB',
-        idle.workerAnon,
-        '',
-        parked.workerAnon,
-        settled.workerAnon,
-        after.workerAnon,
-        cleared.workerAnon,
-        '',
-        '',
-      ],
-      [
-        'Temporal dev server RSS, MB',
-        idle.temporal,
-        '',
-        parked.temporal,
-        settled.temporal,
-        after.temporal,
-        cleared.temporal,
-        '',
-        '',
-      ],
+      [...memory('worker RSS, MB', 'worker', peak), '< 400', verdict(settled.worker < 400)],
+      [...memory('of which anonymous (heaps), MB', 'workerAnon', ''), '', ''],
+      [...memory('Temporal dev server RSS, MB', 'temporal', ''), '', ''],
       [
         `password set → completed, ms (${samples} people)`,
         '',
@@ -218,15 +192,11 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
     await client.connection.close();
     await Promise.all(processes.map((p) => p.stop('SIGTERM')));
     let removed = 0;
-    let shown = Date.now();
+    const report = throttled(options.progress, 30_000);
     await pool(people, 8, async (r) => {
       const user = await keystone.findUserByName(r.email);
       if (user) await keystone.request('DELETE', `/users/${user.id}`, undefined, [404]);
-      removed += 1;
-      if (Date.now() - shown > 30_000) {
-        options.progress(`${removed} of ${n} users removed`);
-        shown = Date.now();
-      }
+      report(`${++removed} of ${n} users removed`);
     });
     const found = await keystone.findProjectByName(project);
     if (found) await keystone.request('DELETE', `/projects/${found.id}`, undefined, [404]);
@@ -247,9 +217,7 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
     rows,
     notes: [
       `worker and setpass API run as their own processes (npm run worker / api) with the workflow bundle made ahead (npm run bundle), max_cached_workflows = ${config.temporal.max_cached_workflows || 'SDK default'}; RSS from /proc`,
-      ...(process.env.BENCH_WORKER_NODE_OPTIONS
-        ? [`worker started with NODE_OPTIONS=${process.env.BENCH_WORKER_NODE_OPTIONS}`]
-        : []),
+      ...(WORKER_FLAGS ? [`worker started with NODE_OPTIONS=${WORKER_FLAGS}`] : []),
       'password set → completed: from the set-password form’s 200 answer to the workflow’s result (the API’s outbox signals the workflow), one person at a time',
       ...machineNotes(),
     ],
