@@ -187,6 +187,33 @@ export const SCHEMA = {
       default: 'false',
     }),
   },
+  codec: {
+    listen: s(
+      'string',
+      'host:port of the codec endpoint that decodes payloads for the Temporal Web UI and CLI (npm run codec)',
+      { default: '127.0.0.1:8089' },
+    ),
+    allowed_origins: s(
+      'list',
+      'comma-separated origins (scheme://host:port) of the Temporal Web UIs whose browsers may call the codec endpoint (none: no browser, the CLI only)',
+      { default: 'http://127.0.0.1:8233, http://localhost:8233', optional: true },
+    ),
+    auth: s(
+      'choice',
+      'none: whoever reaches listen may decode (loopback addresses only); bearer: an OIDC access token is required',
+      { default: 'none', choices: ['none', 'bearer'] },
+    ),
+    oidc_issuer: s(
+      'url',
+      'OIDC issuer whose access tokens the codec endpoint accepts, exactly as in their iss claim (auth = bearer)',
+      { default: '', optional: true },
+    ),
+    oidc_audience: s(
+      'string',
+      'when set, an access token must name this audience in its aud claim (auth = bearer)',
+      { default: '', optional: true },
+    ),
+  },
   reset: {
     approval: s('choice', 'auto: reset at once; approve: wait for an admin to approve', {
       default: 'auto',

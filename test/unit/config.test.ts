@@ -199,3 +199,73 @@ test('former codec keys must be keys, and are never echoed', () => {
     [KEY],
   );
 });
+
+test('[codec]: loopback and the local UI by default; listen and origins checked', () => {
+  const config = parseConfig(minimal(), {});
+  assert.deepEqual(config.codec, {
+    listen: '127.0.0.1:8089',
+    allowed_origins: ['http://127.0.0.1:8233', 'http://localhost:8233'],
+    auth: 'none',
+    oidc_issuer: '',
+    oidc_audience: '',
+  });
+  assert.deepEqual(
+    parseConfig({ ...minimal(), codec: { allowed_origins: 'none' } }, {}).codec.allowed_origins,
+    [],
+    'none: no browser, the CLI only',
+  );
+  for (const listen of ['localhost:8089', '[::1]:8089', '127.3.2.1:9000']) {
+    assert.deepEqual(problems({ ...minimal(), codec: { listen } }), [], listen);
+  }
+  assert.match(
+    problems({ ...minimal(), codec: { listen: '8089' } }).join('\n'),
+    /\[codec\] listen = "8089" is not valid: expected host:port/,
+  );
+  const origins = problems({
+    ...minimal(),
+    codec: { allowed_origins: 'http://localhost:8233/, temporal.example.org' },
+  }).join('\n');
+  assert.match(
+    origins,
+    /"http:\/\/localhost:8233\/" is not an origin.*here http:\/\/localhost:8233/,
+  );
+  assert.match(origins, /"temporal\.example\.org" is not an origin/);
+});
+
+test('[codec] start-up refusals: no auth off loopback, bearer without an issuer', () => {
+  for (const listen of ['0.0.0.0:8089', '[::]:8089', '10.0.0.5:8089', 'codec.example.org:8089']) {
+    const found = problems({ ...minimal(), codec: { listen } }).join('\n');
+    assert.match(found, /\[codec\] auth = none with listen = .*anyone who can reach/, listen);
+    assert.match(
+      found,
+      /Set \[codec\] listen to a loopback address .* or set \[codec\] auth = bearer/,
+    );
+  }
+  assert.match(
+    problems(minimal(), { KAIZEN_CODEC__LISTEN: '0.0.0.0:8089' }).join('\n'),
+    /auth = none with listen = 0\.0\.0\.0:8089/,
+    'the environment override is checked the same way',
+  );
+  assert.match(
+    problems({ ...minimal(), codec: { auth: 'bearer' } }).join('\n'),
+    /\[codec\] auth = bearer needs \[codec\] oidc_issuer \(or KAIZEN_CODEC__OIDC_ISSUER\)/,
+  );
+  assert.match(
+    problems({ ...minimal(), codec: { auth: 'oidc' } }).join('\n'),
+    /\[codec\] auth .* expected one of none, bearer/,
+  );
+  const bearer = parseConfig(
+    {
+      ...minimal(),
+      codec: {
+        listen: '0.0.0.0:8089',
+        auth: 'bearer',
+        oidc_issuer: 'https://login.example.org/realms/kaizen',
+        oidc_audience: 'temporal-ui',
+      },
+    },
+    {},
+  ).codec;
+  assert.equal(bearer.oidc_issuer, 'https://login.example.org/realms/kaizen');
+  assert.equal(bearer.oidc_audience, 'temporal-ui');
+});
