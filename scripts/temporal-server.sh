@@ -59,7 +59,7 @@ VIS_DB=temporal_full_visibility
 # postgres, no password.
 PG_USER=postgres
 SHARDS=4 # fixed for the life of the database: changing it needs new ones
-SEARCH_ATTRIBUTES=(OnboardingStep OnboardingUser OnboardingProject)
+# SEARCH_ATTRIBUTES (NAME=Type) comes from lib.sh, shared with the dev server.
 
 LOG_LEVEL="${FULL_TEMPORAL_LOG_LEVEL:-warn}"
 START_TIMEOUT=120 # seconds until the frontend must answer
@@ -355,42 +355,50 @@ ensure_namespace() {
   log "$NAME: namespace default usable after $(since "$t0")s"
 }
 
+# Prints NAME=Type of each of SEARCH_ATTRIBUTES not registered with its type.
 missing_search_attributes() {
-  local list a
+  local list
   list="$(temporal_cli operator search-attribute list --namespace default 2>/dev/null)" ||
-    { echo "${SEARCH_ATTRIBUTES[*]}"; return; }
-  for a in "${SEARCH_ATTRIBUTES[@]}"; do
-    grep -qE "^[[:space:]]*${a}[[:space:]]+Keyword" <<<"$list" || echo "$a"
-  done
+    { printf '%s\n' "${SEARCH_ATTRIBUTES[@]}"; return; }
+  missing_search_attributes_in "$list"
 }
 
-# A visibility query that names every attribute: the frontend accepts it
-# only once its namespace cache knows the namespace and the attributes, so
-# starting a workflow with them works too (a new attribute is "invalid" for
-# a moment, ~1 s here).
+# A visibility query that names every attribute, each compared with a value
+# of its type: the frontend accepts it only once its namespace cache knows
+# the namespace and the attributes, so starting a workflow with them works
+# too (a new attribute is "invalid" for a moment, ~1 s here).
 search_attributes_usable() {
-  local q="" a
-  for a in "${SEARCH_ATTRIBUTES[@]}"; do
-    q+="${q:+ AND }$a = 'probe'"
+  local q="" sa value
+  for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+    case ${sa#*=} in
+      Int | Double) value=0 ;;
+      Bool) value=false ;;
+      Datetime) value="'2000-01-01T00:00:00Z'" ;;
+      *) value="'probe'" ;;
+    esac
+    q+="${q:+ AND }${sa%%=*} = $value"
   done
   temporal_cli workflow count --namespace default --query "$q" >/dev/null 2>&1
 }
 
 ensure_search_attributes() {
-  local missing a out deadline
+  local missing sa out deadline
   missing="$(missing_search_attributes)"
-  for a in $missing; do
-    out="$(temporal_cli operator search-attribute create --namespace default --name "$a" --type Keyword 2>&1)" ||
+  for sa in $missing; do
+    # "already exists" with the right type is a race with another start; with
+    # another type it stays missing and the wait below names it.
+    out="$(temporal_cli operator search-attribute create --namespace default \
+      --name "${sa%%=*}" --type "${sa#*=}" 2>&1)" ||
       grep -qi 'already' <<<"$out" ||
-      die "$NAME: creating search attribute $a failed: $out"
-    log "$NAME: registered search attribute $a"
+      die "$NAME: creating search attribute ${sa%%=*} (${sa#*=}) failed: $out"
+    log "$NAME: registered search attribute ${sa%%=*} (${sa#*=})"
   done
   [[ -z $missing ]] && search_attributes_usable && return 0
   local t0=$EPOCHREALTIME
   deadline=$((SECONDS + 60))
   until missing="$(missing_search_attributes)" && [[ -z $missing ]] && search_attributes_usable; do
     ((SECONDS < deadline)) ||
-      die "$NAME: search attributes not usable after 60s (missing: ${missing//$'\n'/ }); see $LOGFILE"
+      die "$NAME: search attributes not usable after 60s (missing or of another type: ${missing//$'\n'/ }); see $LOGFILE"
     sleep 0.5
   done
   log "$NAME: search attributes usable after $(since "$t0")s"

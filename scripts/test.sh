@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-"$ROOT/scripts/install.sh"
+"$ROOT/scripts/install.sh" --tests
 
 log "type check"
 npx tsc -p tsconfig.json
