@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { keystoneFromConfig } from '../lib/keystone-from-config';
 import { connectClient } from '../lib/temporal';
-import { resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
+import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
 import type { resetPassword } from '../workflows';
 import { createApp, type ResetRequest } from './app';
 import { openTokenStore } from './open-token-store';
@@ -78,6 +78,7 @@ export async function startSetpassServer(
       args: [input],
       // A second request while one is under way joins it: one link at a time.
       workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: resetSummary(email),
     });
   }
   const app = createApp({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { formatDuration, parseDuration } from '../config/duration';
+import { formatDuration } from '../config/duration';
 import {
   checkScheduleId,
   ensureCheckSchedule,
@@ -18,16 +18,16 @@ import type { pollRegistrations } from '../workflows';
 import { QuotaEndpoints } from '../activities/openstack/quotas';
 import { loadTemplates, render, SAMPLE_CONTEXT, TEMPLATE_NAMES } from '../activities/mail/render';
 import { keystoneFromConfig } from '../lib/keystone-from-config';
-import { quotaStatusQuery } from '../shared/quota-change';
+import { statusQuery, type OnboardingStep } from '../shared/onboarding';
 import {
-  approveResetSignal,
-  cancelOnboardingSignal,
-  extendDeadlineSignal,
-  resendLinkSignal,
-  retryMailSignal,
-  statusQuery,
-  type OnboardingStep,
-} from '../shared/onboarding';
+  adminAction,
+  decideReset,
+  formatRows,
+  listOnboardings,
+  statusView,
+  type AdminAction,
+  type ListFilter,
+} from './admin';
 
 const USAGE = `usage: npm run cli -- <command>
 
@@ -36,7 +36,12 @@ const USAGE = `usage: npm run cli -- <command>
   start --csv FILE      the same from a CSV file: a header row (Email, First name, Last name,
                         New project name, Project description, PIN) and one registration row
                         (FILE "-" reads standard input); add --no-wait to return at once
-  status WORKFLOW_ID    show the step an onboarding (onboard:…) or quota change (quota:…) is at
+  status WORKFLOW_ID    show a workflow (onboard:…, quota:…, reset:…) as the Web UI does with the
+                        codec endpoint: summary, details in words, the decoded input with every
+                        secret redacted, and its status
+  list [--step STEP] [--project PROJECT]
+                        one row per onboarding: e-mail, project, step, started, reminders sent
+                        and when the link expires (from search attributes; newest first)
   schedule-poller       create (or update) the schedules: the poll of the access and quota
                         sheets (every [intake] poll_interval) and the helpdesk-ticket and
                         approver-digest check (every [approvers] check_every)
@@ -54,6 +59,9 @@ const USAGE = `usage: npm run cli -- <command>
   quotas PROJECT        show a project's quotas on Nova, Cinder and Neutron
   approve-reset WORKFLOW_ID [--reject]
                         decide a password reset waiting for approval ([reset] approval = approve)
+
+resend, extend, retry-mail, cancel and approve-reset answer at once with the new status, or
+with the reason they were refused (exit code 1).
 
 Settings come from settings.ini (or the file KAIZEN_SETTINGS names).`;
 
@@ -107,48 +115,32 @@ async function status(args: string[], client: Client): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const handle = client.workflow.getHandle(workflowId);
-  const description = await handle.describe();
-  const state = workflowId.startsWith('quota:')
-    ? await handle.query(quotaStatusQuery)
-    : await handle.query(statusQuery);
-  console.log(
-    JSON.stringify({ workflowId, execution: description.status.name, ...state }, null, 2),
-  );
+  console.log(JSON.stringify(await statusView(client, workflowId), null, 2));
   return 0;
 }
 
-async function adminAction(
-  action: 'resend' | 'retry-mail' | 'extend' | 'cancel',
-  args: string[],
-  client: Client,
-): Promise<number> {
-  const [workflowId, argument] = args;
-  const by = process.env.USER ?? 'cli';
-  if (!workflowId || ((action === 'extend' || action === 'cancel') && !argument)) {
-    console.error(USAGE);
-    return 2;
-  }
-  const handle = client.workflow.getHandle(workflowId);
-  if (action === 'resend') await handle.signal(resendLinkSignal, { by });
-  if (action === 'retry-mail') await handle.signal(retryMailSignal, { by });
-  if (action === 'cancel')
-    await handle.signal(cancelOnboardingSignal, { by, reason: args.slice(1).join(' ') });
-  if (action === 'extend') {
-    const ms = parseDuration(argument!);
-    if (ms === undefined || ms <= 0) {
-      console.error(`"${argument}" is not a duration: write it like 12h or 7d`);
+async function list(args: string[], client: Client): Promise<number> {
+  const filter: ListFilter = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if ((flag !== '--step' && flag !== '--project') || !value) {
+      console.error(USAGE);
       return 2;
     }
-    await handle.signal(extendDeadlineSignal, { by, ms });
+    filter[flag === '--step' ? 'step' : 'project'] = value;
   }
-  // Show the effect once the workflow has taken the signal.
-  await new Promise((r) => setTimeout(r, 1000));
-  const state = await handle.query(statusQuery);
-  console.log(
-    `${action}: ${workflowId} — step ${state.step}, links sent ${state.linksSent ?? 1}, abandoned after ${state.abandonAt ?? '?'}`,
-  );
+  const rows = await listOnboardings(client, filter);
+  if (rows.length > 0) console.log(formatRows(rows));
+  console.log(`${rows.length} onboarding${rows.length === 1 ? '' : 's'}`);
   return 0;
+}
+
+const ADMIN = process.env.USER ?? 'cli';
+
+async function admin(action: AdminAction, args: string[], client: Client): Promise<number> {
+  const code = await adminAction(action, args, client, ADMIN);
+  if (code === 2) console.error(USAGE);
+  return code;
 }
 
 function templates(args: string[], config: Config): number {
@@ -204,11 +196,7 @@ async function approveReset(args: string[], client: Client): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const approved = !args.includes('--reject');
-  const by = process.env.USER ?? 'cli';
-  await client.workflow.getHandle(workflowId).signal(approveResetSignal, { approved, by });
-  console.log(`${approved ? 'approved' : 'rejected'}: ${workflowId}`);
-  return 0;
+  return decideReset(workflowId, !args.includes('--reject'), client, ADMIN);
 }
 
 async function schedulePoller(config: Config, client: Client): Promise<number> {
@@ -228,6 +216,7 @@ async function pollNow(config: Config, client: Client): Promise<number> {
   const report = await client.workflow.execute<typeof pollRegistrations>('pollRegistrations', {
     workflowId: `poll-now:${new Date().toISOString()}`,
     taskQueue: config.temporal.task_queue,
+    staticSummary: 'Poll the access and quota sheets now (cli poll-now)',
   });
   console.log(JSON.stringify(report, null, 2));
   return 0;
@@ -243,16 +232,17 @@ const COMMANDS = {
     start(args, config, await temporal()),
   status: async (args: string[], _config: Config, temporal: Temporal) =>
     status(args, await temporal()),
+  list: async (args: string[], _config: Config, temporal: Temporal) => list(args, await temporal()),
   'approve-reset': async (args: string[], _config: Config, temporal: Temporal) =>
     approveReset(args, await temporal()),
   resend: async (args: string[], _config: Config, temporal: Temporal) =>
-    adminAction('resend', args, await temporal()),
+    admin('resend', args, await temporal()),
   'retry-mail': async (args: string[], _config: Config, temporal: Temporal) =>
-    adminAction('retry-mail', args, await temporal()),
+    admin('retry-mail', args, await temporal()),
   extend: async (args: string[], _config: Config, temporal: Temporal) =>
-    adminAction('extend', args, await temporal()),
+    admin('extend', args, await temporal()),
   cancel: async (args: string[], _config: Config, temporal: Temporal) =>
-    adminAction('cancel', args, await temporal()),
+    admin('cancel', args, await temporal()),
   // Needs no service at all.
   templates: (args: string[], config: Config) => Promise.resolve(templates(args, config)),
   // Needs OpenStack only: works while Temporal is down.
@@ -281,7 +271,10 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
+    // A Temporal error's reason is in its cause ("Failed to list workflows" alone helps no one).
+    const cause =
+      err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    console.error(err instanceof Error ? `${err.message}${cause}` : String(err));
     process.exit(1);
   },
 );

@@ -17,7 +17,13 @@ async function ensureSchedule(
   client: Client,
   scheduleId: string,
   every: number,
-  action: { type: 'startWorkflow'; workflowType: string; taskQueue: string; args: unknown[] },
+  action: {
+    type: 'startWorkflow';
+    workflowType: string;
+    taskQueue: string;
+    args: unknown[];
+    staticSummary: string;
+  },
 ): Promise<'created' | 'updated'> {
   const spec = { intervals: [{ every }] };
   try {
@@ -49,6 +55,8 @@ export function ensurePollerSchedule(
     workflowType: 'pollRegistrations',
     taskQueue,
     args: [],
+    staticSummary:
+      'Poll the access and quota sheets: start an onboarding or quota change per approved row',
   });
 }
 
@@ -63,5 +71,6 @@ export function ensureCheckSchedule(
     workflowType: 'checkRequests',
     taskQueue,
     args: [{ startText: formatDuration(config.approvers.start) }],
+    staticSummary: 'Open helpdesk tickets and mail the approvers their digest of waiting requests',
   });
 }

@@ -6,6 +6,7 @@ import {
 import type { Config } from '../config/schema';
 import type { AccessRequest } from '../intake/access-rows';
 import {
+  onboardingSummary,
   onboardingWorkflowId,
   searchAttributes,
   type OnboardUserInput,
@@ -49,10 +50,12 @@ export async function startOnboarding(
       workflowIdReusePolicy: registration.sheetKey
         ? 'ALLOW_DUPLICATE_FAILED_ONLY'
         : 'ALLOW_DUPLICATE',
+      staticSummary: onboardingSummary(registration),
       typedSearchAttributes: [
         { key: searchAttributes.user, value: registration.email },
         { key: searchAttributes.project, value: registration.project },
         { key: searchAttributes.step, value: 'started' },
+        { key: searchAttributes.reminders, value: 0 },
       ],
     });
     return { handle, alreadyRunning: false };

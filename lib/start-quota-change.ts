@@ -1,3 +1,4 @@
+import { quotaSummary } from '../shared/quota-change';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config/schema';
 import type { QuotaRequest } from '../intake/quota-rows';
@@ -24,6 +25,7 @@ export async function startQuotaChange(
       args: [input],
       // Like onboarding: a row runs once, and again only after it failed and its Status was cleared.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      staticSummary: quotaSummary(request),
       typedSearchAttributes: [
         { key: searchAttributes.user, value: request.email },
         { key: searchAttributes.project, value: request.project },

@@ -1,6 +1,6 @@
 // The contract between the onboarding workflow and everything that talks to it
 // (worker, setpass API, CLI, tests). Dependency-free apart from message definitions.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const TASK_QUEUE_DEFAULT = 'kaizen-onboarding';
@@ -80,6 +80,14 @@ export interface OnboardingStatus {
   linksSent?: number;
   /** Why the mail server refused the person's address, while an admin decides. */
   mailRefused?: string;
+  /** ISO time the latest mailed link stops working. */
+  linkExpiresAt?: string;
+  /** ISO time of the next scheduled reminder, while one is to come. */
+  nextReminderAt?: string;
+  /** Why the onboarding failed, once it has. */
+  failure?: string;
+  /** Who cancelled and why, once cancelled. */
+  cancelled?: string;
 }
 
 export interface OnboardUserResult {
@@ -97,17 +105,54 @@ export interface PasswordSetSignal {
 export const passwordSetSignal = defineSignal<[PasswordSetSignal]>('passwordSet');
 export const statusQuery = defineQuery<OnboardingStatus>('status');
 
-/** Admin actions on an onboarding waiting for its password (CLI: resend, extend, cancel). */
+/**
+ * Admin actions as signals: what onboardings started before the Updates below accept, and what
+ * they still accept (fire and forget).
+ */
 export const resendLinkSignal = defineSignal<[{ by: string }]>('resendLink');
 export const extendDeadlineSignal = defineSignal<[{ by: string; ms: number }]>('extendDeadline');
 export const retryMailSignal = defineSignal<[{ by: string }]>('retryMail');
 export const cancelOnboardingSignal = defineSignal<[{ by: string; reason: string }]>('cancel');
 
+/**
+ * The same admin actions as Updates (the CLI's): a validator refuses, with the reason, what the
+ * onboarding cannot do now; an accepted one answers with the status once it has taken effect
+ * (or after UPDATE_ANSWER_WITHIN_MS, with the status of that moment: e.g. a mail still retrying).
+ */
+export const resendLinkUpdate = defineUpdate<OnboardingStatus, [{ by: string }]>('resend-link');
+export const extendDeadlineUpdate = defineUpdate<OnboardingStatus, [{ by: string; ms: number }]>(
+  'extend-deadline',
+);
+export const retryMailUpdate = defineUpdate<OnboardingStatus, [{ by: string }]>('retry-mail');
+export const cancelOnboardingUpdate = defineUpdate<
+  OnboardingStatus,
+  [{ by: string; reason: string }]
+>('cancel-onboarding');
+export const UPDATE_ANSWER_WITHIN_MS = 30_000;
+/** The longest extension one update grants. */
+export const MAX_EXTENSION_MS = 365 * 86_400_000;
+
 export const searchAttributes = {
   step: defineSearchAttributeKey('OnboardingStep', SearchAttributeType.KEYWORD),
   user: defineSearchAttributeKey('OnboardingUser', SearchAttributeType.KEYWORD),
   project: defineSearchAttributeKey('OnboardingProject', SearchAttributeType.KEYWORD),
+  /** Reminders sent so far (for `cli list`). */
+  reminders: defineSearchAttributeKey('OnboardingReminders', SearchAttributeType.INT),
+  /** When the latest mailed link stops working (for `cli list`). */
+  linkExpires: defineSearchAttributeKey('OnboardingLinkExpires', SearchAttributeType.DATETIME),
 } as const;
+
+/** The summary the Web UI shows for an onboarding, in words. */
+export function onboardingSummary(
+  registration: Pick<Registration, 'email' | 'project' | 'existingUser'>,
+): string {
+  const who = registration.existingUser ? ' (existing account)' : '';
+  return `Onboard ${registration.email}${who} into ${registration.project}`;
+}
+
+export function resetSummary(email: string): string {
+  return `Reset the password of ${email}`;
+}
 
 /** One onboarding per person and project: starting the same registration twice is a no-op. */
 export function onboardingWorkflowId(
@@ -138,9 +183,15 @@ export type ResetOutcome =
 export interface ResetStatus {
   step: 'looking-up' | 'waiting-for-approval' | 'issuing-link' | 'waiting-for-password' | 'done';
   outcome?: ResetOutcome;
+  /** Who approved or rejected, once someone did. */
+  decidedBy?: string;
 }
 
 export const approveResetSignal = defineSignal<[{ approved: boolean; by: string }]>('approveReset');
+/** The same decision as an Update: refused unless the reset waits for approval. */
+export const decideResetUpdate = defineUpdate<ResetStatus, [{ approved: boolean; by: string }]>(
+  'decide-reset',
+);
 export const resetStatusQuery = defineQuery<ResetStatus>('resetStatus');
 
 export function resetWorkflowId(email: string): string {

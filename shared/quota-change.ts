@@ -52,6 +52,14 @@ export interface QuotaStatus {
 
 export const quotaStatusQuery = defineQuery<QuotaStatus>('quotaStatus');
 
+/** The summary the Web UI shows for a quota change, in words. */
+export function quotaSummary(
+  request: Pick<QuotaChangeRequest, 'email' | 'project' | 'endsAt'>,
+): string {
+  const until = request.endsAt ? ` until ${request.endsAt.slice(0, 10)}` : '';
+  return `Change the quotas of ${request.project} for ${request.email}${until}`;
+}
+
 export function quotaWorkflowId(request: QuotaChangeRequest): string {
   return request.sheetKey
     ? `quota:${request.sheetKey}`

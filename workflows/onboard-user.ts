@@ -1,26 +1,37 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
+  condition,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { OnboardingActivities, SendMailInput } from '../activities';
 import type { TemplateName } from '../activities/mail/render';
+import { onboardingDetails } from '../shared/onboarding-details';
 import {
   cancelOnboardingSignal,
+  cancelOnboardingUpdate,
   extendDeadlineSignal,
+  extendDeadlineUpdate,
   passwordSetSignal,
   resendLinkSignal,
+  resendLinkUpdate,
   retryMailSignal,
+  retryMailUpdate,
   searchAttributes,
   statusQuery,
+  UPDATE_ANSWER_WITHIN_MS,
   type OnboardingStatus,
   type OnboardingStep,
   type OnboardUserInput,
   type OnboardUserResult,
 } from '../shared/onboarding';
+import { refusals } from './admin-refusals';
 import {
   CANCELLED,
   legacyWaitForPassword,
@@ -61,10 +72,29 @@ export async function onboardUser({
     project: registration.project,
     remindersSent: 0,
   };
+  // What `cli list` reads, as last written: only changes are upserted.
+  const listed: { reminders?: number; linkExpiresAt?: string } = {};
+  /** Shows the status in words on the Web UI and, for `cli list`, in search attributes. */
+  const publish = () => {
+    setCurrentDetails(onboardingDetails(status, workflowId));
+    const reminders = status.remindersSent;
+    const linkExpiresAt = status.linkExpiresAt;
+    if (reminders === listed.reminders && linkExpiresAt === listed.linkExpiresAt) return;
+    // Onboardings started before these attributes replay without them.
+    if (!patched('list-attributes')) return;
+    upsertSearchAttributes([
+      { key: searchAttributes.reminders, value: reminders },
+      ...(linkExpiresAt
+        ? [{ key: searchAttributes.linkExpires, value: new Date(linkExpiresAt) }]
+        : []),
+    ]);
+    Object.assign(listed, { reminders, linkExpiresAt });
+  };
   const setStep = (step: OnboardingStep) => {
     if (status.step === step) return; // one search-attribute update per change
     status.step = step;
     upsertSearchAttributes([{ key: searchAttributes.step, value: step }]);
+    publish();
   };
   const adminMail = (template: TemplateName, reason: string, messageKey: string) =>
     sendMail({
@@ -95,11 +125,54 @@ export async function onboardUser({
   setHandler(resendLinkSignal, ({ by }) => act(() => (actions.resend = by))());
   setHandler(retryMailSignal, ({ by }) => act(() => (actions.retryMail = by))());
   setHandler(cancelOnboardingSignal, (cancel) => act(() => (actions.cancel = cancel))());
-  setHandler(extendDeadlineSignal, ({ by, ms }) =>
+  const extend = ({ by, ms }: { by: string; ms: number }) =>
     act(() => {
       log.info('deadline extended', { by, ms });
       actions.extendMs += ms;
-    })(),
+    })();
+  setHandler(extendDeadlineSignal, extend);
+
+  // The same actions as Updates: refused with a reason, or answered once they took effect.
+  const refuse = refusals(status, registration, workflowId);
+  const answerWhen = async (done: () => boolean): Promise<OnboardingStatus> => {
+    await condition(done, UPDATE_ANSWER_WITHIN_MS);
+    return { ...status };
+  };
+  setHandler(
+    resendLinkUpdate,
+    ({ by }) => {
+      const before = status.linksSent ?? 0;
+      act(() => (actions.resend = by))();
+      return answerWhen(() => (status.linksSent ?? 0) > before || refuse.ended());
+    },
+    { validator: (_input) => refuse.resend() },
+  );
+  setHandler(
+    retryMailUpdate,
+    ({ by }) => {
+      act(() => (actions.retryMail = by))();
+      return answerWhen(() => status.step !== 'mail-refused');
+    },
+    { validator: (_input) => refuse.retryMail() },
+  );
+  setHandler(
+    extendDeadlineUpdate,
+    (extension) => {
+      const before = status.abandonAt;
+      extend(extension);
+      return answerWhen(
+        () => status.abandonAt !== before || status.step !== 'waiting-for-password',
+      );
+    },
+    { validator: ({ ms }) => refuse.extend(ms) },
+  );
+  setHandler(
+    cancelOnboardingUpdate,
+    (cancel) => {
+      act(() => (actions.cancel = cancel))();
+      return answerWhen(() => refuse.ended());
+    },
+    { validator: ({ reason }) => refuse.cancel(reason) },
   );
 
   /** A mail to the person: an address refused for good waits for an admin's decision. */
@@ -122,10 +195,13 @@ export async function onboardUser({
       outcome === 'abandoned'
         ? `abandoned: no password set after ${status.remindersSent} reminders`
         : `cancelled by ${actions.cancel?.by ?? 'an admin'}: ${actions.cancel?.reason ?? ''}`;
+    if (outcome === 'cancelled') status.cancelled = reason.replace(/^cancelled /, '');
+    status.nextReminderAt = undefined;
     setStep(outcome);
     log.warn(`onboarding ${outcome}`, { user: registration.email });
     if (registration.sheetKey) await markRequest({ key: registration.sheetKey, status: reason });
     if (outcome === 'abandoned') await adminMail('abandoned', reason, `${workflowId}.abandoned`);
+    await condition(allHandlersFinished);
     return {
       outcome,
       userId: status.userId ?? '',
@@ -193,6 +269,7 @@ export async function onboardUser({
         workflowId,
         status,
         actions,
+        publish,
         async mailNewLink(template, messageKey) {
           // A new token kills the old one: only the latest mailed link works.
           ({ token } = await issueSetpassToken({ userId, pin, workflowId }));
@@ -219,13 +296,14 @@ export async function onboardUser({
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === CANCELLED) return endWaiting('cancelled');
     const failedAt = status.step;
-    setStep('failed');
     const reason =
       err instanceof Error
         ? err.cause instanceof Error
           ? err.cause.message
           : err.message
         : String(err);
+    status.failure = `at ${failedAt}: ${reason}`;
+    setStep('failed');
     if (registration.sheetKey) {
       // The row says why, and the admins hear of it: nothing is skipped silently.
       await markRequest({ key: registration.sheetKey, status: `failed: ${reason}` });
@@ -242,6 +320,8 @@ export async function onboardUser({
   }
 
   if (registration.sheetKey) await moveToCurrentUsers({ key: registration.sheetKey });
+  status.nextReminderAt = undefined;
   setStep('completed');
+  await condition(allHandlersFinished);
   return result;
 }

@@ -18,6 +18,8 @@ export interface WaitContext {
   workflowId: string;
   status: OnboardingStatus;
   actions: AdminActions;
+  /** Shows a change of `status` (current details, search attributes). */
+  publish(): void;
   /** Issues a new token (the old link dies) and mails it. */
   mailNewLink(template: TemplateName, messageKey: string): Promise<void>;
   /** Mails the current link again. */
@@ -32,16 +34,25 @@ export type WaitOutcome = 'completed' | 'abandoned' | 'cancelled';
  */
 export async function waitForPassword(
   policy: ReminderPolicy,
-  { workflowId, status, actions, mailNewLink, mailSameLink }: WaitContext,
+  { workflowId, status, actions, publish, mailNewLink, mailSameLink }: WaitContext,
 ): Promise<WaitOutcome> {
   const start = Date.now(); // workflow time: deterministic on replay
   let linkSentAt = start;
   let next = 0;
   status.linksSent = 1;
   const abandonAt = () => start + policy.abandonAfterMs + actions.extendMs;
+  /** A new link went out: the count and its expiry move together, after the mail. */
+  const newLinkSent = () => {
+    linkSentAt = Date.now();
+    status.linksSent = (status.linksSent ?? 0) + 1;
+  };
   for (;;) {
     status.abandonAt = new Date(abandonAt()).toISOString();
     const reminderAt = next < policy.afterMs.length ? start + policy.afterMs[next]! : Infinity;
+    status.linkExpiresAt = new Date(linkSentAt + policy.linkLifetimeMs).toISOString();
+    status.nextReminderAt =
+      reminderAt < abandonAt() ? new Date(reminderAt).toISOString() : undefined;
+    publish();
     const seen = actions.seen;
     const signalled = await condition(
       () => status.passwordSetAt !== undefined || actions.seen !== seen,
@@ -52,9 +63,8 @@ export async function waitForPassword(
     if (actions.resend) {
       log.info('link resent', { by: actions.resend });
       actions.resend = undefined;
-      status.linksSent += 1;
-      await mailNewLink('set-password', `${workflowId}.resend-${status.linksSent}`);
-      linkSentAt = Date.now();
+      await mailNewLink('set-password', `${workflowId}.resend-${status.linksSent + 1}`);
+      newLinkSent();
       continue;
     }
     if (signalled) continue; // the deadline moved: look again
@@ -64,9 +74,8 @@ export async function waitForPassword(
     status.remindersSent += 1;
     const messageKey = `${workflowId}.reminder-${status.remindersSent}`;
     if (Date.now() >= linkSentAt + policy.linkLifetimeMs) {
-      status.linksSent += 1;
       await mailNewLink('link-renewed', messageKey);
-      linkSentAt = Date.now();
+      newLinkSent();
     } else {
       await mailSameLink('reminder', messageKey);
     }

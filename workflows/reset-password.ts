@@ -1,8 +1,18 @@
-import { condition, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities';
 import {
   approveResetSignal,
+  decideResetUpdate,
   passwordSetSignal,
+  UPDATE_ANSWER_WITHIN_MS,
   resetStatusQuery,
   type ResetOutcome,
   type ResetPasswordInput,
@@ -28,16 +38,46 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
   const status: ResetStatus = { step: 'looking-up' };
   let decision: { approved: boolean; by: string } | undefined;
   let passwordSet = false;
+  const setStep = (step: ResetStatus['step']) => {
+    status.step = step;
+    setCurrentDetails(resetDetails(status));
+  };
+  setStep('looking-up');
   setHandler(resetStatusQuery, () => status);
-  setHandler(approveResetSignal, (d) => {
+  const decide = (d: { approved: boolean; by: string }) => {
     decision = d;
-  });
+    status.decidedBy = d.by;
+  };
+  setHandler(approveResetSignal, decide);
+  setHandler(
+    decideResetUpdate,
+    async (d) => {
+      decide(d);
+      await condition(() => status.step !== 'waiting-for-approval', UPDATE_ANSWER_WITHIN_MS);
+      return { ...status };
+    },
+    {
+      validator: (_decision) => {
+        if (decision)
+          throw new Error(
+            `already ${decision.approved ? 'approved' : 'rejected'} by ${decision.by}`,
+          );
+        if (status.step !== 'waiting-for-approval')
+          throw new Error(
+            status.step === 'done'
+              ? `the reset is over: ${status.outcome ?? 'done'}`
+              : `the reset is not waiting for approval: it is at step ${status.step}`,
+          );
+      },
+    },
+  );
   setHandler(passwordSetSignal, () => {
     passwordSet = true;
   });
-  const done = (outcome: ResetOutcome): ResetOutcome => {
-    status.step = 'done';
+  const done = async (outcome: ResetOutcome): Promise<ResetOutcome> => {
     status.outcome = outcome;
+    setStep('done');
+    await condition(allHandlersFinished);
     return outcome;
   };
 
@@ -67,7 +107,7 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
   }
 
   if (input.approval === 'approve') {
-    status.step = 'waiting-for-approval';
+    setStep('waiting-for-approval');
     await sendMail({
       ...admins,
       template: 'reset-approval',
@@ -83,7 +123,7 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
     log.info('reset approved', { by: decision.by });
   }
 
-  status.step = 'issuing-link';
+  setStep('issuing-link');
   const { token } = await issueSetpassToken({ userId: user.id, pin: input.pin, workflowId });
   const mail = {
     to: user.email,
@@ -98,7 +138,7 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
     messageKey: `${workflowId}.${workflowInfo().runId}.link`,
   });
 
-  status.step = 'waiting-for-password';
+  setStep('waiting-for-password');
   // One reminder when three quarters of the link's life have passed.
   const remindAfter = Math.floor(input.linkLifetimeMs * 0.75);
   if (!(await condition(() => passwordSet, remindAfter))) {
@@ -111,4 +151,22 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
       return done('link-sent');
   }
   return done('password-set');
+}
+
+const OUTCOME_WORDS: Record<ResetOutcome, string> = {
+  'link-sent': 'a new link was mailed; it expired unused',
+  'password-set': 'the new password is set',
+  'no-such-account': 'no account has that address (the form said the same to everyone)',
+  refused: 'refused: the account holds a role that cannot be reset by form; admins were told',
+  'rejected-by-admin': 'rejected by an admin, or not approved in time',
+};
+
+/** The reset's state in words, for the Web UI. */
+function resetDetails(status: ResetStatus): string {
+  const lines = [`**Step:** ${status.step.replace(/-/g, ' ')}`];
+  if (status.step === 'waiting-for-approval')
+    lines.push('**Why it waits:** an admin must approve or reject it (cli approve-reset).');
+  if (status.decidedBy) lines.push(`**Decided by:** ${status.decidedBy}`);
+  if (status.outcome) lines.push(`**Outcome:** ${OUTCOME_WORDS[status.outcome]}`);
+  return lines.join('\n\n');
 }

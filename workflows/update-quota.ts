@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -8,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities';
 import { searchAttributes } from '../shared/onboarding';
+import { shortTime } from '../shared/onboarding-details';
 import {
   formatQuotaTable,
   keysToRead,
@@ -41,6 +43,10 @@ export async function updateQuota({
   const setStep = (step: QuotaStep) => {
     status.step = step;
     upsertSearchAttributes([{ key: searchAttributes.step, value: `quota:${step}` }]);
+    const ends = status.endsAt ? `; reverts at ${shortTime(status.endsAt)}` : '';
+    setCurrentDetails(
+      `**Step:** ${step.replace(/-/g, ' ')}\n\n**Project:** ${request.project}, asked by ${request.email}${ends}`,
+    );
   };
   setHandler(quotaStatusQuery, () => status);
   const mail = {

@@ -310,7 +310,7 @@ describe('onboarding, end to end', () => {
     const before = Date.parse((await handle.query(statusQuery)).abandonAt!);
     assert.match(
       await cli('extend', handle.workflowId, '1h'),
-      /extend: .* step waiting-for-password/,
+      /extend done: .* step waiting-for-password/,
     );
     assert.equal(Date.parse((await handle.query(statusQuery)).abandonAt!), before + 3_600_000);
 

@@ -5,6 +5,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
+import { SearchAttributeType } from '@temporalio/common';
 import {
   TestWorkflowEnvironment,
   type TimeSkippingTestWorkflowEnvironmentOptions,
@@ -51,11 +52,16 @@ export async function timeSkippingEnv(
     client,
   });
   // The product's search attributes, as scripts/services.sh registers them on the dev server.
-  const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+  const { IndexedValueType } = temporal.api.enums.v1;
+  const indexed = {
+    [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  } as Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType>;
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
     searchAttributes: Object.fromEntries(
-      Object.values(searchAttributes).map((key) => [key.name, keyword]),
+      Object.values(searchAttributes).map((key) => [key.name, indexed[key.type]]),
     ),
   });
   return env;

@@ -1,0 +1,264 @@
+// The CLI's admin commands: actions as Workflow Updates (an answer or a refusal, at once), the
+// decoded and redacted view of one workflow, and the list of onboardings.
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { parseDuration } from '../config/duration';
+import { onboardingDetails, shortTime } from '../shared/onboarding-details';
+import {
+  cancelOnboardingUpdate,
+  decideResetUpdate,
+  extendDeadlineUpdate,
+  resendLinkUpdate,
+  retryMailUpdate,
+  searchAttributes,
+  statusQuery,
+  type OnboardingStatus,
+} from '../shared/onboarding';
+import { quotaStatusQuery } from '../shared/quota-change';
+import { redactSecrets } from '../shared/secret-fields';
+
+export type AdminAction = 'resend' | 'retry-mail' | 'extend' | 'cancel';
+
+/** "2 days ago", "5 minutes ago": how long since `then`. */
+export function ago(then: Date, now = new Date()): string {
+  const s = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
+  const [n, unit] =
+    s < 90
+      ? [s, 'second']
+      : s < 5400
+        ? [Math.round(s / 60), 'minute']
+        : s < 129_600
+          ? [Math.round(s / 3600), 'hour']
+          : [Math.round(s / 86_400), 'day'];
+  return `${n} ${unit}${n === 1 ? '' : 's'} ago`;
+}
+
+/** Why a workflow that is no longer running cannot take an action, or undefined if it runs. */
+export function closedRefusal(
+  description: Pick<WorkflowExecutionDescription, 'status' | 'closeTime'>,
+  now = new Date(),
+): string | undefined {
+  const state = description.status.name;
+  if (state === 'RUNNING') return undefined;
+  const when = description.closeTime ? ` ${ago(description.closeTime, now)}` : '';
+  const words = state === 'COMPLETED' ? 'completed' : state.toLowerCase().replace(/_/g, ' ');
+  return `no password is awaited: the workflow ${words}${when}`;
+}
+
+/** The one line the CLI prints for an onboarding's new status. */
+export function statusLine(workflowId: string, s: OnboardingStatus): string {
+  const parts = [
+    `step ${s.step}`,
+    `reminders ${s.remindersSent}`,
+    `links sent ${s.linksSent ?? 1}`,
+  ];
+  if (s.linkExpiresAt && !s.passwordSetAt) parts.push(`link expires ${shortTime(s.linkExpiresAt)}`);
+  if (s.abandonAt && s.step === 'waiting-for-password')
+    parts.push(`abandoned if no password by ${shortTime(s.abandonAt)}`);
+  return `${workflowId}: ${parts.join(', ')}`;
+}
+
+async function refusedIfClosed(client: Client, workflowId: string): Promise<string | undefined> {
+  try {
+    return closedRefusal(await client.workflow.getHandle(workflowId).describe());
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return `no workflow ${workflowId}`;
+    throw err;
+  }
+}
+
+/** A validator's refusal comes back as the update's failure: its message is the reason. */
+function refusalOf(err: unknown): string | undefined {
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  return err.cause?.message ?? err.message;
+}
+
+/** Sends one admin action as an Update; prints the new status or the refusal. Exit code. */
+export async function adminAction(
+  action: AdminAction,
+  args: string[],
+  client: Client,
+  by: string,
+): Promise<number> {
+  const [workflowId, argument] = args;
+  if (!workflowId || ((action === 'extend' || action === 'cancel') && !argument)) return 2;
+  let ms = 0;
+  if (action === 'extend') {
+    const parsed = parseDuration(argument!);
+    if (parsed === undefined || parsed <= 0) {
+      console.error(`"${argument}" is not a duration: write it like 12h or 7d`);
+      return 2;
+    }
+    ms = parsed;
+  }
+  const closed = await refusedIfClosed(client, workflowId);
+  if (closed) {
+    console.error(`${action} refused: ${closed}`);
+    return 1;
+  }
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const status =
+      action === 'resend'
+        ? await handle.executeUpdate(resendLinkUpdate, { args: [{ by }] })
+        : action === 'retry-mail'
+          ? await handle.executeUpdate(retryMailUpdate, { args: [{ by }] })
+          : action === 'extend'
+            ? await handle.executeUpdate(extendDeadlineUpdate, { args: [{ by, ms }] })
+            : await handle.executeUpdate(cancelOnboardingUpdate, {
+                args: [{ by, reason: args.slice(1).join(' ') }],
+              });
+    console.log(`${action} done: ${statusLine(workflowId, status)}`);
+    return 0;
+  } catch (err) {
+    const refusal = refusalOf(err);
+    if (refusal === undefined) throw err;
+    console.error(`${action} refused: ${refusal}`);
+    return 1;
+  }
+}
+
+/** Approves or rejects a reset waiting for approval. Exit code. */
+export async function decideReset(
+  workflowId: string,
+  approved: boolean,
+  client: Client,
+  by: string,
+): Promise<number> {
+  const verb = approved ? 'approve' : 'reject';
+  const closed = await refusedIfClosed(client, workflowId);
+  if (closed) {
+    console.error(
+      `${verb} refused: ${closed.replace('no password is awaited', 'nothing to decide')}`,
+    );
+    return 1;
+  }
+  try {
+    const status = await client.workflow
+      .getHandle(workflowId)
+      .executeUpdate(decideResetUpdate, { args: [{ approved, by }] });
+    console.log(
+      `${approved ? 'approved' : 'rejected'}: ${workflowId} — step ${status.step}${status.outcome ? `, ${status.outcome}` : ''}`,
+    );
+    return 0;
+  } catch (err) {
+    const refusal = refusalOf(err);
+    if (refusal === undefined) throw err;
+    console.error(`${verb} refused: ${refusal}`);
+    return 1;
+  }
+}
+
+/**
+ * One workflow as an admin may see it: summary, current details, the decoded input with every
+ * secret field redacted (the codec endpoint's view), and its status query.
+ */
+export async function statusView(client: Client, workflowId: string): Promise<object> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const history = await handle.fetchHistory();
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const input = await decodeArrayFromPayloads(
+    client.workflow.options.loadedDataConverter,
+    started?.input?.payloads,
+  );
+  const running = description.status.name === 'RUNNING';
+  const metadata = running
+    ? await handle
+        .query<{ currentDetails?: string }>('__temporal_workflow_metadata')
+        .catch(() => undefined)
+    : undefined;
+  const state = running
+    ? await (
+        workflowId.startsWith('quota:')
+          ? handle.query(quotaStatusQuery)
+          : workflowId.startsWith('onboard:')
+            ? handle.query(statusQuery)
+            : Promise.resolve(undefined)
+      ).catch(() => undefined)
+    : undefined;
+  return redactSecrets({
+    workflowId,
+    type: description.type,
+    execution: description.status.name,
+    started: description.startTime.toISOString(),
+    closed: description.closeTime?.toISOString(),
+    summary: await description.staticSummary(),
+    details:
+      metadata?.currentDetails ??
+      (state && 'remindersSent' in state
+        ? onboardingDetails(state as OnboardingStatus, workflowId)
+        : undefined),
+    input,
+    status: state,
+  }) as object;
+}
+
+export interface ListFilter {
+  step?: string;
+  project?: string;
+}
+
+/** The visibility query of `cli list`: onboardings only. */
+export function listQuery({ step, project }: ListFilter): string {
+  const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const clauses = [`WorkflowType = 'onboardUser'`];
+  if (step) clauses.push(`${searchAttributes.step.name} = ${quote(step)}`);
+  if (project) clauses.push(`${searchAttributes.project.name} = ${quote(project)}`);
+  // No ORDER BY: SQL visibility refuses it; it lists newest first by itself.
+  return clauses.join(' AND ');
+}
+
+export interface ListRow {
+  email: string;
+  project: string;
+  step: string;
+  started: string;
+  reminders: string;
+  linkExpires: string;
+}
+
+/** One row per onboarding, from search attributes alone (no query, no history: fast at 5 000). */
+export async function listOnboardings(client: Client, filter: ListFilter): Promise<ListRow[]> {
+  const rows: ListRow[] = [];
+  for await (const w of client.workflow.list({ query: listQuery(filter), pageSize: 1000 })) {
+    const attrs = w.typedSearchAttributes;
+    const expires = attrs.get(searchAttributes.linkExpires);
+    rows.push({
+      email: attrs.get(searchAttributes.user) ?? '',
+      project: attrs.get(searchAttributes.project) ?? '',
+      step: attrs.get(searchAttributes.step) ?? w.status.name.toLowerCase(),
+      started: shortTime(w.startTime.toISOString()),
+      reminders: String(attrs.get(searchAttributes.reminders) ?? ''),
+      linkExpires: expires ? shortTime(expires.toISOString()) : '',
+    });
+  }
+  return rows;
+}
+
+/** Rows as aligned columns under a header. */
+export function formatRows(rows: ListRow[]): string {
+  const header: ListRow = {
+    email: 'E-MAIL',
+    project: 'PROJECT',
+    step: 'STEP',
+    started: 'STARTED',
+    reminders: 'REMINDERS',
+    linkExpires: 'LINK EXPIRES',
+  };
+  const keys = Object.keys(header) as (keyof ListRow)[];
+  const widths = keys.map((k) => Math.max(...[header, ...rows].map((r) => r[k].length)));
+  return [header, ...rows]
+    .map((r) =>
+      keys
+        .map((k, i) => r[k].padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
