@@ -268,13 +268,16 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** Exits once stdout is flushed: into a pipe, a long `list` would otherwise be cut short. */
+const exit = (code: number) => process.stdout.write('', () => process.exit(code));
+
 run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err: unknown) => {
     // A Temporal error's reason is in its cause ("Failed to list workflows" alone helps no one).
     const cause =
       err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
     console.error(err instanceof Error ? `${err.message}${cause}` : String(err));
-    process.exit(1);
+    exit(1);
   },
 );
