@@ -1,8 +1,9 @@
-// The benchmarks: scripts/bench.sh [onboarding|setpass|poller|parked ...] [--quick]
+// The benchmarks: scripts/bench.sh [onboarding|setpass|poller|parked|list ...] [--quick]
 // Each prints a table with its reference measured in the same run; all are written as JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { benchList } from './list';
 import { benchOnboarding } from './onboarding';
 import { benchParked } from './parked';
 import { benchPoller } from './poller';
@@ -17,6 +18,7 @@ const benches: Record<string, Bench> = {
   setpass: benchSetpass,
   poller: benchPoller,
   parked: benchParked,
+  list: benchList,
 };
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmarks (issue-sized, minutes long, run on demand; never part of npm test):
-#   scripts/bench.sh [onboarding|setpass|poller|parked ...] [--quick]
+#   scripts/bench.sh [onboarding|setpass|poller|parked|list ...] [--quick]
 # Installs what is missing, starts the local services, prints the tables and writes
 # bench/results/latest.json.
 set -euo pipefail
