@@ -19,6 +19,8 @@ docker-compose -f docker-compose.yml config -q
 
 log "unit tests"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
+log "replay of recorded histories"
+node --import tsx --test --test-reporter=spec test/replay/*.test.ts
 
 services_for_this_run
 
