@@ -28,6 +28,7 @@ import {
 import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
 import { quotaWorkflowId } from './shared/quota-change';
 import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
+import { runEntry } from './lib/process-entry';
 import { connectClient, connectWorkerConnection, startRefusal } from './lib/temporal';
 import { verifyQuotaKeys } from './lib/verify-quota-keys';
 
@@ -240,9 +241,4 @@ async function run(): Promise<void> {
   console.log('worker stopped');
 }
 
-if (require.main === module) {
-  run().catch((err: unknown) => {
-    console.error(`worker stopped: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runEntry('worker', run);

@@ -1,9 +1,10 @@
 // The setpass API process. Run: npm run api
-import type { Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { keystoneFromConfig } from '../lib/keystone-from-config';
+import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { connectClient } from '../lib/temporal';
 import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
 import type { resetPassword } from '../workflows';
@@ -16,7 +17,6 @@ type Log = (message: string, fields?: Record<string, unknown>) => void;
 
 // Lines are written once per event-loop turn, not one write per line: under load a write per
 // request cost more than the request itself. At most one turn's lines are lost in a crash.
-const SHUTDOWN_GRACE_MS = 5_000;
 
 let pendingLines: string[] = [];
 function flushLog(): void {
@@ -126,12 +126,7 @@ export async function startSetpassServer(
      * off: a proxy's pooled connection must not keep the process alive.
      */
     async close() {
-      server.on('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearTimeout(cutOff);
+      await closeHttpServer(server);
       await Promise.allSettled([...resetsStarting]);
       await outbox.stop();
       await store.close();
@@ -144,27 +139,7 @@ async function run(): Promise<void> {
   const config = loadConfig();
   const running = await startSetpassServer(config);
   jsonLog('setpass API listening', { url: running.url });
-  const shutdown = (signal: string) => {
-    jsonLog('shutting down', { signal });
-    running.close().then(
-      () => {
-        flushLog();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        flushLog();
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  stopOnSignals(() => running.close(), jsonLog, flushLog);
 }
 
-if (require.main === module) {
-  run().catch((err: unknown) => {
-    console.error(`setpass API stopped: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runEntry('setpass API', run);

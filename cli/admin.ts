@@ -5,6 +5,7 @@ import {
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowHandle,
 } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { parseDuration } from '../config/duration';
@@ -72,10 +73,32 @@ async function refusedIfClosed(client: Client, workflowId: string): Promise<stri
   }
 }
 
-/** A validator's refusal comes back as the update's failure: its message is the reason. */
-function refusalOf(err: unknown): string | undefined {
-  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
-  return err.cause?.message ?? err.message;
+/**
+ * Sends one Update and prints its answer: the workflow's new state, or why it was refused (by the
+ * CLI when the workflow is closed, or by the workflow's validator). Exit code 0 or 1.
+ */
+async function sendUpdate<T>(
+  client: Client,
+  workflowId: string,
+  verb: string,
+  update: (handle: WorkflowHandle) => Promise<T>,
+  show: (answer: T) => string,
+  closedWords = (refusal: string) => refusal,
+): Promise<number> {
+  const closed = await refusedIfClosed(client, workflowId);
+  if (closed) {
+    console.error(`${verb} refused: ${closedWords(closed)}`);
+    return 1;
+  }
+  try {
+    console.log(show(await update(client.workflow.getHandle(workflowId))));
+    return 0;
+  } catch (err) {
+    // A validator's refusal comes back as the update's failure: its message is the reason.
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    console.error(`${verb} refused: ${err.cause?.message ?? err.message}`);
+    return 1;
+  }
 }
 
 /** Sends one admin action as an Update; prints the new status or the refusal. Exit code. */
@@ -96,62 +119,40 @@ export async function adminAction(
     }
     ms = parsed;
   }
-  const closed = await refusedIfClosed(client, workflowId);
-  if (closed) {
-    console.error(`${action} refused: ${closed}`);
-    return 1;
-  }
-  const handle = client.workflow.getHandle(workflowId);
-  try {
-    const status =
+  return sendUpdate(
+    client,
+    workflowId,
+    action,
+    (handle) =>
       action === 'resend'
-        ? await handle.executeUpdate(resendLinkUpdate, { args: [{ by }] })
+        ? handle.executeUpdate(resendLinkUpdate, { args: [{ by }] })
         : action === 'retry-mail'
-          ? await handle.executeUpdate(retryMailUpdate, { args: [{ by }] })
+          ? handle.executeUpdate(retryMailUpdate, { args: [{ by }] })
           : action === 'extend'
-            ? await handle.executeUpdate(extendDeadlineUpdate, { args: [{ by, ms }] })
-            : await handle.executeUpdate(cancelOnboardingUpdate, {
+            ? handle.executeUpdate(extendDeadlineUpdate, { args: [{ by, ms }] })
+            : handle.executeUpdate(cancelOnboardingUpdate, {
                 args: [{ by, reason: args.slice(1).join(' ') }],
-              });
-    console.log(`${action} done: ${statusLine(workflowId, status)}`);
-    return 0;
-  } catch (err) {
-    const refusal = refusalOf(err);
-    if (refusal === undefined) throw err;
-    console.error(`${action} refused: ${refusal}`);
-    return 1;
-  }
+              }),
+    (status) => `${action} done: ${statusLine(workflowId, status)}`,
+  );
 }
 
 /** Approves or rejects a reset waiting for approval. Exit code. */
-export async function decideReset(
+export function decideReset(
   workflowId: string,
   approved: boolean,
   client: Client,
   by: string,
 ): Promise<number> {
-  const verb = approved ? 'approve' : 'reject';
-  const closed = await refusedIfClosed(client, workflowId);
-  if (closed) {
-    console.error(
-      `${verb} refused: ${closed.replace('no password is awaited', 'nothing to decide')}`,
-    );
-    return 1;
-  }
-  try {
-    const status = await client.workflow
-      .getHandle(workflowId)
-      .executeUpdate(decideResetUpdate, { args: [{ approved, by }] });
-    console.log(
+  return sendUpdate(
+    client,
+    workflowId,
+    approved ? 'approve' : 'reject',
+    (handle) => handle.executeUpdate(decideResetUpdate, { args: [{ approved, by }] }),
+    (status) =>
       `${approved ? 'approved' : 'rejected'}: ${workflowId} — step ${status.step}${status.outcome ? `, ${status.outcome}` : ''}`,
-    );
-    return 0;
-  } catch (err) {
-    const refusal = refusalOf(err);
-    if (refusal === undefined) throw err;
-    console.error(`${verb} refused: ${refusal}`);
-    return 1;
-  }
+    (refusal) => refusal.replace('no password is awaited', 'nothing to decide'),
+  );
 }
 
 /**

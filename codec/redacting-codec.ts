@@ -4,11 +4,10 @@
 // Encoding (inputs typed into the UI or CLI) encrypts with the current key and changes nothing.
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { REDACTED, redactSecrets } from '../shared/secret-fields';
-import { ENCRYPTED_ENCODING, EncryptionCodec, keyId } from './encryption-codec';
+import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, keyId } from './encryption-codec';
 
+export { KEY_ID_METADATA };
 export const JSON_ENCODING = 'json/plain';
-/** The metadata key EncryptionCodec writes the key id under (a unit test holds them together). */
-export const KEY_ID_METADATA = 'encryption-key-id';
 
 /** A payload the endpoint cannot decode: a 400 for the caller, with a message meant for them. */
 export class PayloadDecodeError extends Error {

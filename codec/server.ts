@@ -1,10 +1,11 @@
 // The codec endpoint of the Temporal Web UI and CLI ("codec server"): POST /decode shows an
 // admin the workflow payloads with every secret field «redacted»; POST /encode encrypts what they
 // type in. Run: npm run codec ([codec] listen, default 127.0.0.1:8089).
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import Koa, { type Context } from 'koa';
 import { loadConfig, parseHostPort } from '../config/load';
 import type { Config } from '../config/schema';
+import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { TokenError } from './jwt';
 import { createOidcVerifier, IssuerUnavailableError, type TokenVerifier } from './oidc';
 import { PayloadBodyError, payloadsFromBody, payloadToJson } from './payload-json';
@@ -21,7 +22,6 @@ const ROUTES = ['/decode', '/encode'] as const;
 const ALLOW_HEADERS = 'Content-Type, X-Namespace, Authorization, Authorization-Extras';
 const ALLOW_METHODS = 'POST, OPTIONS';
 const REALM = 'kaizen-codec';
-const SHUTDOWN_GRACE_MS = 5_000;
 
 /** A refusal meant for the caller: its status, its reason (the body) and any extra headers. */
 class Refusal extends Error {
@@ -282,12 +282,7 @@ export async function startCodecServer(
     server,
     url: `http://${host}:${port}`,
     async close() {
-      server.on('request', (_req, res: ServerResponse) => res.setHeader('Connection', 'close'));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const cutOff = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearTimeout(cutOff);
+      await closeHttpServer(server);
     },
   };
 }
@@ -301,23 +296,7 @@ async function run(): Promise<void> {
     auth: config.codec.auth,
     allowedOrigins: config.codec.allowed_origins,
   });
-  const shutdown = (signal: string) => {
-    jsonLog('shutting down', { signal });
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  stopOnSignals(() => running.close(), jsonLog);
 }
 
-if (require.main === module) {
-  run().catch((err: unknown) => {
-    console.error(`codec endpoint stopped: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  });
-}
+if (require.main === module) runEntry('codec endpoint', run);
