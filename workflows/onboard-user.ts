@@ -151,7 +151,8 @@ export async function onboardUser({
     retryMailUpdate,
     ({ by }) => {
       act(() => (actions.retryMail = by))();
-      return answerWhen(() => status.step !== 'mail-refused');
+      // Answered once the mail went out, or was refused again (the refusal wait clears retryMail).
+      return answerWhen(() => status.step !== 'mail-refused' || actions.retryMail === undefined);
     },
     { validator: (_input) => refuse.retryMail() },
   );

@@ -14,16 +14,23 @@ import {
   extendDeadlineUpdate,
   resendLinkSignal,
   resendLinkUpdate,
+  decideResetUpdate,
+  approveResetSignal,
+  resetStatusQuery,
+  resetWorkflowId,
+  retryMailSignal,
   retryMailUpdate,
   searchAttributes,
   statusQuery,
   type OnboardingStatus,
   type Registration,
+  type ResetPasswordInput,
+  type ResetStatus,
 } from '../../shared/onboarding';
 import { REDACTED } from '../../shared/secret-fields';
-import type { onboardUser } from '../../workflows';
+import type { onboardUser, resetPassword } from '../../workflows';
 import { startSystem, type TestSystem } from '../support/system';
-import { eventually, uniqueName } from '../support/services';
+import { createKeystoneUser, eventually, mailsTo, uniqueName } from '../support/services';
 
 const PIN = '5083';
 const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
@@ -229,5 +236,91 @@ describe('admin actions as Updates', () => {
     const other = await cli('list', '--project', project, '--step', 'completed');
     assert.match(other.stdout, /^0 onboardings$/m);
     await handle.terminate('test over');
+  });
+
+  test('retry-mail as an Update leaves the state its signal leaves', async () => {
+    const refused = async () => {
+      const reg = { ...registration(), email: `${uniqueName('nobody')}@refused.invalid` };
+      const { handle } = await startOnboarding(client, config, reg, {
+        taskQueue: system.taskQueue,
+        reminders: PATIENT,
+      });
+      await eventually('the onboarding to wait for an admin', async () =>
+        (await handle.query(statusQuery)).step === 'mail-refused' ? true : undefined,
+      );
+      const toAdmins = async () =>
+        (await mailsTo(config.email_defaults.admin_email)).filter((m) =>
+          m.Subject.includes(`mail to ${reg.email} refused`),
+        ).length;
+      return { handle, toAdmins };
+    };
+    const [bySignal, byUpdate] = [await refused(), await refused()];
+    await bySignal.handle.signal(retryMailSignal, { by: 'test' });
+    const answer = await byUpdate.handle.executeUpdate(retryMailUpdate, { args: [{ by: 'test' }] });
+    assert.equal(answer.step, 'mail-refused', 'refused again, and the answer says so');
+    assert.match(answer.mailRefused ?? '', /refused/);
+    for (const { toAdmins } of [bySignal, byUpdate]) {
+      await eventually('a second refusal told to the admins', async () =>
+        (await toAdmins()) === 2 ? true : undefined,
+      );
+    }
+    const shown = async (h: WorkflowHandle<typeof onboardUser>) => {
+      const { step, remindersSent, linksSent, mailRefused } = await h.query(statusQuery);
+      return {
+        step,
+        remindersSent,
+        linksSent,
+        mailRefused: mailRefused?.replace(/\S+@refused\.invalid/, 'X'),
+      };
+    };
+    assert.deepEqual(await shown(bySignal.handle), await shown(byUpdate.handle));
+    for (const { handle } of [bySignal, byUpdate]) await handle.terminate('test over');
+  });
+
+  test('decide-reset as an Update: the same state as the signal, refused once decided', async () => {
+    const waitingReset = async () => {
+      const email = `${uniqueName('reset-upd')}@example.org`;
+      await createKeystoneUser(config, { name: email, password: `Pw-${uniqueName('x')}` });
+      const input: ResetPasswordInput = {
+        email,
+        name: 'Ann Admin',
+        pin: PIN,
+        approval: 'approve',
+        deniedRoles: [],
+        linkLifetimeMs: 3_600_000,
+      };
+      const handle = await client.workflow.start<typeof resetPassword>('resetPassword', {
+        workflowId: resetWorkflowId(email),
+        taskQueue: system.taskQueue,
+        args: [input],
+      });
+      await eventually('the reset to wait for approval', async () =>
+        (await handle.query(resetStatusQuery)).step === 'waiting-for-approval' ? true : undefined,
+      );
+      return handle;
+    };
+    const [bySignal, byUpdate] = [await waitingReset(), await waitingReset()];
+    await bySignal.signal(approveResetSignal, { approved: true, by: 'admin-test' });
+    const answer = await byUpdate.executeUpdate(decideResetUpdate, {
+      args: [{ approved: true, by: 'admin-test' }],
+    });
+    assert.notEqual(answer.step, 'waiting-for-approval', 'answered once the decision took');
+    const settled = (h: typeof bySignal) =>
+      eventually('the reset to wait for the password', async () => {
+        const s = await h.query(resetStatusQuery);
+        return s.step === 'waiting-for-password' ? s : undefined;
+      });
+    const [a, b]: ResetStatus[] = [await settled(bySignal), await settled(byUpdate)];
+    assert.deepEqual(a, b);
+    const again = await byUpdate
+      .executeUpdate(decideResetUpdate, { args: [{ approved: false, by: 'other' }] })
+      .then(
+        () => assert.fail('a second decision was accepted'),
+        (e: unknown) => e,
+      );
+    assert.ok(again instanceof WorkflowUpdateFailedError);
+    assert.match(again.cause?.message ?? '', /already approved by admin-test/);
+    assert.deepEqual(await byUpdate.query(resetStatusQuery), b, 'the refusal changed nothing');
+    for (const handle of [bySignal, byUpdate]) await handle.terminate('test over');
   });
 });
