@@ -28,6 +28,7 @@ import {
 import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
 import { quotaWorkflowId } from './shared/quota-change';
 import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
+import { heartbeatWhileRunning } from './lib/activity-heartbeat';
 import { runEntry } from './lib/process-entry';
 import { connectClient, connectWorkerConnection, startRefusal } from './lib/temporal';
 import { verifyQuotaKeys } from './lib/verify-quota-keys';
@@ -196,6 +197,7 @@ export async function createWorker(
     activities: createActivities(config, transport, temporal),
     dataConverter: dataConverterFor(config.secrets.codec_key, config.secrets.previous_codec_keys),
     maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
+    interceptors: { activity: [heartbeatWhileRunning] },
     ...(config.temporal.max_cached_workflows > 0
       ? { maxCachedWorkflows: config.temporal.max_cached_workflows }
       : {}),

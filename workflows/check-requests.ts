@@ -1,4 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 import type { OnboardingActivities } from '../activities';
 import type { DueNotices, StampInput } from '../activities/sheets/activities';
 import { digestLine } from '../intake/notices';
@@ -6,11 +7,13 @@ import { digestLine } from '../intake/notices';
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
 const { sendMail } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry,
 });
 const { pendingAccessNotices, pendingQuotaNotices, stampAccessRequests, stampQuotaRequests } =
   proxyActivities<OnboardingActivities>({
     startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     retry: { ...retry, maximumAttempts: 10 },
   });
 

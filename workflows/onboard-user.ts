@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 import type { OnboardingActivities, SendMailInput } from '../activities';
 import type { TemplateName } from '../activities/mail/render';
 import { onboardingDetails } from '../shared/onboarding-details';
@@ -52,10 +53,15 @@ const {
   grantMemberRole,
   issueSetpassToken,
   sendMail,
-} = proxyActivities<OnboardingActivities>({ startToCloseTimeout: '2 minutes', retry });
+} = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+  retry,
+});
 // Spreadsheets are slower and rate-limited: a longer timeout, same unlimited retries.
 const { markRequest, moveToCurrentUsers } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry,
 });
 

@@ -1,9 +1,11 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 import type { OnboardingActivities } from '../activities';
 import type { PollReport } from '../activities/sheets/activities';
 
 const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '5s',
     backoffCoefficient: 2,
@@ -13,6 +15,7 @@ const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities
 });
 const { sendMail } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 

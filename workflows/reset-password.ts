@@ -7,6 +7,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 import type { OnboardingActivities } from '../activities';
 import {
   approveResetSignal,
@@ -22,6 +23,7 @@ import {
 const { findUser, userRoleNames, issueSetpassToken, sendMail } =
   proxyActivities<OnboardingActivities>({
     startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
   });
 

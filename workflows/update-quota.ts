@@ -7,6 +7,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 import type { OnboardingActivities } from '../activities';
 import { searchAttributes } from '../shared/onboarding';
 import { shortTime } from '../shared/onboarding-details';
@@ -23,9 +24,14 @@ import {
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
 const { findProject, projectMembers, readQuotas, sendMail, setQuotas } =
-  proxyActivities<OnboardingActivities>({ startToCloseTimeout: '2 minutes', retry });
+  proxyActivities<OnboardingActivities>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
+    retry,
+  });
 const { markQuotaRequest, moveToProcessedRequests } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
   retry,
 });
 

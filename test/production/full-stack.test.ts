@@ -26,7 +26,7 @@ import { eventually, keystoneLogin, mailsTo, testConfig, uniqueName } from '../s
 
 const PIN = '4711';
 const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
-// A killed worker's activities are retried after their start-to-close timeout (2 minutes).
+// A killed worker's activities move on after their 5 s heartbeat timeout; a generous bound.
 const IN_FLIGHT_TIMEOUT = 300_000;
 
 describe('production-like: full Temporal on PostgreSQL, two workers and the API as processes', () => {
