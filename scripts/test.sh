@@ -21,6 +21,9 @@ log "unit tests"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts
 log "replay of recorded histories"
 node --import tsx --test --test-reporter=spec test/replay/*.test.ts
+# No services: the activities are mocks; the Java test server came with install.sh --tests.
+log "workflow tests (mocked activities, time-skipping server; no OpenStack)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/workflows/*.test.ts
 
 services_for_this_run
 
