@@ -182,14 +182,16 @@ export async function onboardUser({
     { validator: ({ reason }) => refuse.cancel(reason) },
   );
 
+  // Refusals of all the person's mails, counted together: each notice has its own Message-ID.
+  let refusedMails = 0;
   /** A mail to the person: an address refused for good waits for an admin's decision. */
   const mailPerson = (input: SendMailInput) =>
     withRefusalWait(() => sendMail(input), {
       actions,
-      async onRefused(reason, refusals) {
+      async onRefused(reason) {
         status.mailRefused = reason;
         setStep('mail-refused');
-        await adminMail('mail-refused', reason, `${workflowId}.refused-${refusals}`);
+        await adminMail('mail-refused', reason, `${workflowId}.refused-${++refusedMails}`);
       },
       onRetry() {
         status.mailRefused = undefined;

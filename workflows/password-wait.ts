@@ -1,7 +1,7 @@
 // The part of an onboarding that waits for a person: reminders on a schedule, new links once the
 // old one expired, admin actions (resend, extend, cancel, retry a refused mail). Workflow code:
 // deterministic, time from the workflow clock.
-import { ActivityFailure, ApplicationFailure, condition, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, log, patched } from '@temporalio/workflow';
 import type { TemplateName } from '../activities/mail/render';
 import type { LegacyReminderPolicy, OnboardingStatus, ReminderPolicy } from '../shared/onboarding';
 
@@ -54,10 +54,17 @@ export async function waitForPassword(
       reminderAt < abandonAt() ? new Date(reminderAt).toISOString() : undefined;
     publish();
     const seen = actions.seen;
-    const signalled = await condition(
-      () => status.passwordSetAt !== undefined || actions.seen !== seen,
-      Math.max(1, Math.min(reminderAt, abandonAt()) - Date.now()),
-    );
+    // A cancel or resend that came before the wait began (or while a mail went out) is acted on
+    // now; onboardings that waited before this fix replay on their old path (no marker).
+    const pending =
+      (actions.cancel !== undefined || actions.resend !== undefined) &&
+      patched('act-on-pending-admin-actions');
+    const signalled =
+      pending ||
+      (await condition(
+        () => status.passwordSetAt !== undefined || actions.seen !== seen,
+        Math.max(1, Math.min(reminderAt, abandonAt()) - Date.now()),
+      ));
     if (status.passwordSetAt !== undefined) return 'completed';
     if (actions.cancel) return 'cancelled';
     if (actions.resend) {
@@ -114,11 +121,11 @@ export async function withRefusalWait(
   send: () => Promise<unknown>,
   ctx: {
     actions: AdminActions;
-    onRefused(reason: string, refusals: number): Promise<void>;
+    onRefused(reason: string): Promise<void>;
     onRetry(): void;
   },
 ): Promise<void> {
-  for (let refusals = 1; ; refusals++) {
+  for (;;) {
     try {
       await send();
       return;
@@ -126,7 +133,7 @@ export async function withRefusalWait(
       if (!isRecipientRefused(err)) throw err;
       const reason = (err as ActivityFailure).cause?.message ?? 'refused';
       ctx.actions.retryMail = undefined;
-      await ctx.onRefused(reason, refusals);
+      await ctx.onRefused(reason);
       await condition(
         () => ctx.actions.retryMail !== undefined || ctx.actions.cancel !== undefined,
       );

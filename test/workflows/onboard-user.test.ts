@@ -327,6 +327,77 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     assert.equal(rec.inputs('moveToCurrentUsers').length, 0);
   });
 
+  test('a cancel sent before the password wait ends it when the wait begins, not a day later', async () => {
+    const reg = registration({ sheetKey: unique('row') });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rec = mocks({
+      ensureProject: async () => {
+        await held;
+        return { id: PROJECT_ID, created: true, ours: true };
+      },
+    });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      await queryUntil(
+        handle,
+        statusQuery,
+        (s) => s.step === 'ensuring-project',
+        'the project step',
+      );
+      await handle.signal(cancelOnboardingSignal, { by: 'ops', reason: 'registered twice' });
+      release();
+      assert.equal((await handle.result()).outcome, 'cancelled');
+    });
+    const at = (name: string) => rec.calls.filter((c) => c.name === name).at(-1)!.atMs;
+    assert.ok(
+      at('markRequest') - at('sendMail') < HOUR,
+      `cancelled ${(at('markRequest') - at('sendMail')) / HOUR} h after the last mail`,
+    );
+    assert.deepEqual(mails(rec), ['welcome', 'set-password']);
+  });
+
+  test('each refusal notice to the admins has its own key, across mails', async () => {
+    const reg = registration();
+    let refusedWelcome = false;
+    let refusedLink = false;
+    const rec = mocks({
+      sendMail: async ({ template, audience, messageKey }) => {
+        const refuse =
+          !audience &&
+          ((template === 'welcome' && !refusedWelcome && (refusedWelcome = true)) ||
+            (template === 'set-password' && !refusedLink && (refusedLink = true)));
+        if (refuse)
+          throw ApplicationFailure.nonRetryable(
+            `mail server refused ${reg.email} (SMTP 550)`,
+            FailureType.recipientRefused,
+          );
+        return { messageId: `<${messageKey}>` };
+      },
+    });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      for (const n of [1, 2]) {
+        await queryUntil(
+          handle,
+          statusQuery,
+          (s) =>
+            s.step === 'mail-refused' &&
+            rec.inputs('sendMail').filter((m) => m.template === 'mail-refused').length === n,
+          `refusal ${n}`,
+        );
+        await handle.executeUpdate(retryMailUpdate, { args: [{ by: 'ops' }] });
+      }
+      await waiting(handle);
+      await handle.terminate('test over');
+    });
+    const keys = rec
+      .inputs('sendMail')
+      .filter((m) => m.template === 'mail-refused')
+      .map((m) => m.messageKey.replace(/^.*\./, ''));
+    assert.deepEqual(keys, ['refused-1', 'refused-2']);
+  });
+
   test('cancelled by Update: answered with the cancelled status', async () => {
     const reg = registration();
     const rec = mocks();
