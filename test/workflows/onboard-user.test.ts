@@ -6,7 +6,6 @@ import { after, before, describe, test } from 'node:test';
 import {
   ActivityFailure,
   ApplicationFailure,
-  WorkflowFailedError,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
@@ -36,6 +35,7 @@ import {
   FILE_TIMEOUT_MS,
   unique,
   withWorker,
+  workflowFailure,
   workflowTestEnv,
   type Activities,
   type Recorded,
@@ -511,12 +511,8 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     });
     await withWorker(env, rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
-      const err: unknown = await handle.result().then(
-        () => assert.fail('the onboarding completed'),
-        (e: unknown) => e,
-      );
       // WorkflowFailedError → OnboardingFailed (the workflow's wrap) → ActivityFailure → 4xx.
-      assert.ok(err instanceof WorkflowFailedError);
+      const err = await workflowFailure(handle, 'the onboarding');
       const wrap = err.cause;
       assert.ok(wrap instanceof ApplicationFailure);
       assert.equal(wrap.type, 'OnboardingFailed');
@@ -552,11 +548,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     const rec = mocks();
     await withWorker(env, rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
-      const err: unknown = await handle.result().then(
-        () => assert.fail('the onboarding completed'),
-        (e: unknown) => e,
-      );
-      assert.ok(err instanceof WorkflowFailedError);
+      const err = await workflowFailure(handle, 'the onboarding');
       assert.ok(err.cause instanceof ApplicationFailure);
       assert.equal(err.cause.type, FailureType.invalidRegistration);
       assert.equal(err.cause.message, 'a new user needs a PIN');

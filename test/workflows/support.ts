@@ -5,12 +5,13 @@
 // Bundling (webpack, a few seconds) is the expensive part, and node:test runs each file in a
 // process of its own: the bundle is kept on disk under the cache directory, with the content hash
 // of every file webpack read to build it, and built again as soon as any of them differs.
+import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { activityInfo } from '@temporalio/activity';
-import type { QueryDefinition, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type QueryDefinition, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -220,6 +221,19 @@ export async function queryUntil<T>(
       throw new Error(`${what} did not get there in 10 s; last answer ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** How a workflow that had to fail ended: its WorkflowFailedError (the chain hangs from it). */
+export async function workflowFailure(
+  handle: WorkflowHandle,
+  what: string,
+): Promise<WorkflowFailedError> {
+  const err: unknown = await handle.result().then(
+    () => assert.fail(`${what} completed`),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof WorkflowFailedError, String(err));
+  return err;
 }
 
 // --- mocked activities -----------------------------------------------------------------------
