@@ -24,28 +24,47 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ENCRYPTED_ENCODING, keyId } from '../codec/encryption-codec';
 import { loadConfig } from '../config/load';
+import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
+import { createSpreadsheet } from '../intake/create-spreadsheet';
+import { DEFAULT_QUOTA_COLUMNS } from '../intake/quota-rows';
 import type { Config } from '../config/schema';
 import { startOnboarding } from '../lib/start-onboarding';
 import { startQuotaChange } from '../lib/start-quota-change';
 import { connectClient } from '../lib/temporal';
 import {
+  approveResetSignal,
   cancelOnboardingSignal,
   cancelOnboardingUpdate,
+  decideResetUpdate,
+  onboardingWorkflowId,
   resendLinkUpdate,
+  resetStatusQuery,
   resetWorkflowId,
+  retryMailUpdate,
   statusQuery,
+  type LegacyReminderPolicy,
   type OnboardingStep,
+  type OnboardUserInput,
   type Registration,
   type ReminderPolicy,
+  type ResetOutcome,
   type ResetPasswordInput,
+  type ResetStatus,
 } from '../shared/onboarding';
 import { quotaWorkflowId } from '../shared/quota-change';
-import type { onboardUser, resetPassword, updateQuota } from '../workflows';
+import type {
+  checkRequests,
+  onboardUser,
+  pollRegistrations,
+  resetPassword,
+  updateQuota,
+} from '../workflows';
 import { FIXTURE_CODEC_KEY, FIXTURE_CODEC_KEY_BASE64 } from '../test/replay/fixture-key';
+import { EXITS, type ExitName } from '../test/replay/exits';
 import { historyToFixtureJSON } from '../test/replay/history-json';
 import { formSession, postForm } from '../test/support/forms';
 import { freePort } from '../test/support/processes';
@@ -70,6 +89,8 @@ const PATIENT: ReminderPolicy = {
   linkLifetimeMs: 172_800_000,
 };
 const LINK = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/;
+/** The patch of onboardUser after which an input in the legacy shape is refused. */
+const SCHEDULES_ONLY_PATCH = 'reminder-schedules-only';
 
 const started = Date.now();
 function progress(message: string): void {
@@ -81,14 +102,28 @@ interface Context {
   client: Client;
   config: Config;
   taskQueue: string;
+  sheets: RequestSheets;
   say(message: string): void;
 }
 
+/** The worker's access and quota sheets (.xlsx), and who the notices go to. */
+interface RequestSheets {
+  accessFile: string;
+  quotaFile: string;
+  helpdesk: string;
+  approvers: string;
+  /** The access rows: one approved and valid, one approved and invalid, one waiting. */
+  emails: { approved: string; invalid: string; waiting: string };
+  /** Settles when pollRegistrations is recorded: checkRequests reads the sheet after it. */
+  polled: Promise<unknown>;
+  pollDone(outcome: unknown): void;
+}
+
 interface Exit {
-  /** `<workflowType>-<exit>`: the fixture's file name without `.json`. */
-  name: string;
-  /** Recorded only from code that defines the admin Updates. */
-  needsUpdates?: boolean;
+  name: ExitName;
+  /** Recorded only from code that has it: the admin Updates; onboardings in the shape of
+   *  reminders before schedules ({ intervalMs, maxReminders }), which later code refuses. */
+  needs?: 'updates' | 'legacy-input';
   /** Drives one workflow to this exit; resolves with the history to save. */
   drive(ctx: Context): Promise<History>;
 }
@@ -173,9 +208,65 @@ async function onboard(
   return handle;
 }
 
+/** Starts an onboarding in the shape code before reminder schedules gave it. */
+async function onboardLegacy(
+  ctx: Context,
+  registration: Registration,
+  reminders: LegacyReminderPolicy,
+): Promise<WorkflowHandle<typeof onboardUser>> {
+  const input: OnboardUserInput = { registration, reminders };
+  const handle = await ctx.client.workflow.start<typeof onboardUser>('onboardUser', {
+    workflowId: onboardingWorkflowId(registration),
+    taskQueue: ctx.taskQueue,
+    args: [input],
+  });
+  ctx.say(`started ${handle.workflowId} with the legacy reminder policy`);
+  return handle;
+}
+
+function resetInput(
+  email: string,
+  approval: ResetPasswordInput['approval'],
+  deniedRoles: string[],
+): ResetPasswordInput {
+  const pin = String(randomInt(1000, 10000));
+  return { email, name: 'Replay Fixture', pin, approval, deniedRoles, linkLifetimeMs: 3_600_000 };
+}
+
+async function startReset(
+  ctx: Context,
+  input: ResetPasswordInput,
+): Promise<WorkflowHandle<typeof resetPassword>> {
+  const handle = await ctx.client.workflow.start<typeof resetPassword>('resetPassword', {
+    workflowId: resetWorkflowId(input.email),
+    taskQueue: ctx.taskQueue,
+    args: [input],
+  });
+  ctx.say(`started ${handle.workflowId}`);
+  return handle;
+}
+
+async function waitForResetStep(
+  handle: WorkflowHandle<typeof resetPassword>,
+  step: ResetStatus['step'],
+): Promise<void> {
+  await eventually(`${handle.workflowId} to reach ${step}`, async () =>
+    (await handle.query(resetStatusQuery)).step === step ? true : undefined,
+  );
+}
+
+async function expectReset(
+  handle: WorkflowHandle<typeof resetPassword>,
+  outcome: ResetOutcome,
+): Promise<History> {
+  const result = await handle.result();
+  if (result !== outcome) throw new Error(`${handle.workflowId} ended ${result}, not ${outcome}`);
+  return handle.fetchHistory();
+}
+
 // ------------------------------------------------------------------ the exits
 
-const EXITS: Exit[] = [
+const DRIVERS: Exit[] = [
   {
     name: 'onboardUser-completed',
     async drive(ctx) {
@@ -251,7 +342,7 @@ const EXITS: Exit[] = [
   },
   {
     name: 'onboardUser-resent-by-update',
-    needsUpdates: true,
+    needs: 'updates',
     async drive(ctx) {
       const reg = person('replay-resend-update');
       const handle = await onboard(ctx, reg);
@@ -266,7 +357,7 @@ const EXITS: Exit[] = [
   },
   {
     name: 'onboardUser-cancelled-by-update',
-    needsUpdates: true,
+    needs: 'updates',
     async drive(ctx) {
       const handle = await onboard(ctx, person('replay-cancel-update'));
       await waitForStep(handle, 'waiting-for-password');
@@ -281,48 +372,17 @@ const EXITS: Exit[] = [
     name: 'resetPassword-password-set',
     async drive(ctx) {
       const { email } = await existingPerson(ctx, 'replay-reset');
-      const input: ResetPasswordInput = {
-        email,
-        name: 'Replay Fixture',
-        pin: String(randomInt(1000, 10000)),
-        approval: 'auto',
-        deniedRoles: ctx.config.reset.denied_roles,
-        linkLifetimeMs: 3_600_000,
-      };
-      const handle = await ctx.client.workflow.start<typeof resetPassword>('resetPassword', {
-        workflowId: resetWorkflowId(email),
-        taskQueue: ctx.taskQueue,
-        args: [input],
-      });
-      ctx.say(`started ${handle.workflowId}`);
+      const input = resetInput(email, 'auto', ctx.config.reset.denied_roles);
+      const handle = await startReset(ctx, input);
       await setPassword(await newLink(email, /password link/), input.pin);
-      const outcome = await handle.result();
-      if (outcome !== 'password-set') throw new Error(`the reset ended ${outcome}`);
-      return handle.fetchHistory();
+      return expectReset(handle, 'password-set');
     },
   },
   {
     name: 'resetPassword-no-such-account',
     async drive(ctx) {
       const email = `${uniqueName('replay-reset-nobody')}@example.org`;
-      const handle = await ctx.client.workflow.start<typeof resetPassword>('resetPassword', {
-        workflowId: resetWorkflowId(email),
-        taskQueue: ctx.taskQueue,
-        args: [
-          {
-            email,
-            name: 'Nobody',
-            pin: '1234',
-            approval: 'auto',
-            deniedRoles: [],
-            linkLifetimeMs: 3_600_000,
-          },
-        ],
-      });
-      ctx.say(`started ${handle.workflowId}`);
-      const outcome = await handle.result();
-      if (outcome !== 'no-such-account') throw new Error(`the reset ended ${outcome}`);
-      return handle.fetchHistory();
+      return expectReset(await startReset(ctx, resetInput(email, 'auto', [])), 'no-such-account');
     },
   },
   {
@@ -345,7 +405,227 @@ const EXITS: Exit[] = [
       return handle.fetchHistory();
     },
   },
+  {
+    name: 'onboardUser-mail-refused-retried',
+    needs: 'updates',
+    async drive(ctx) {
+      // Mailpit refuses @refused.invalid for good: the onboarding waits for an admin.
+      const reg = { ...person('replay-refused'), email: `${uniqueName('replay')}@refused.invalid` };
+      const handle = await onboard(ctx, reg);
+      await waitForStep(handle, 'mail-refused');
+      const answer = await handle.executeUpdate(retryMailUpdate, {
+        args: [{ by: 'record-histories' }],
+      });
+      if (answer.step !== 'mail-refused') throw new Error(`the retry left step ${answer.step}`);
+      ctx.say('retry-mail update answered: refused again; cancelling');
+      await handle.executeUpdate(cancelOnboardingUpdate, {
+        args: [{ by: 'record-histories', reason: 'the address is refused' }],
+      });
+      return expectOutcome(handle, 'cancelled');
+    },
+  },
+  {
+    name: 'onboardUser-failed-4xx',
+    async drive(ctx) {
+      // Keystone refuses a project name over 64 characters with a 400: no retry helps.
+      const reg = { ...person('replay-failed'), project: `Proj-${'x'.repeat(64)}` };
+      const handle = await onboard(ctx, reg);
+      const failed = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (!(failed instanceof WorkflowFailedError))
+        throw new Error(`${handle.workflowId} did not fail: ${String(failed)}`);
+      ctx.say(`failed as it should: ${failed.cause?.message ?? ''}`);
+      return handle.fetchHistory();
+    },
+  },
+  {
+    name: 'onboardUser-legacy-completed',
+    needs: 'legacy-input',
+    async drive(ctx) {
+      const reg = person('replay-legacy');
+      const handle = await onboardLegacy(ctx, reg, { intervalMs: 86_400_000, maxReminders: 2 });
+      await setPassword(await newLink(reg.email, /^Choose your/), reg.pin);
+      return expectOutcome(handle, 'completed');
+    },
+  },
+  {
+    name: 'onboardUser-legacy-abandoned',
+    needs: 'legacy-input',
+    async drive(ctx) {
+      const handle = await onboardLegacy(ctx, person('replay-legacy-abandoned'), {
+        intervalMs: 1500,
+        maxReminders: 1,
+      });
+      return expectOutcome(handle, 'abandoned');
+    },
+  },
+  {
+    name: 'resetPassword-approved',
+    needs: 'updates',
+    async drive(ctx) {
+      const { email } = await existingPerson(ctx, 'replay-reset-approved');
+      const input = resetInput(email, 'approve', []);
+      const handle = await startReset(ctx, input);
+      await waitForResetStep(handle, 'waiting-for-approval');
+      await handle.executeUpdate(decideResetUpdate, {
+        args: [{ approved: true, by: 'record-histories' }],
+      });
+      ctx.say('decide-reset update: approved');
+      await setPassword(await newLink(email, /password link/), input.pin);
+      return expectReset(handle, 'password-set');
+    },
+  },
+  {
+    name: 'resetPassword-rejected',
+    async drive(ctx) {
+      const { email } = await existingPerson(ctx, 'replay-reset-rejected');
+      const handle = await startReset(ctx, resetInput(email, 'approve', []));
+      await waitForResetStep(handle, 'waiting-for-approval');
+      await handle.signal(approveResetSignal, { approved: false, by: 'record-histories' });
+      ctx.say('approveReset signal: rejected');
+      return expectReset(handle, 'rejected-by-admin');
+    },
+  },
+  {
+    name: 'resetPassword-denied-role',
+    async drive(ctx) {
+      // An existing user's onboarding grants the member role; here that role is the denied one.
+      const reg = await existingPerson(ctx, 'replay-reset-denied');
+      await expectOutcome(await onboard(ctx, reg), 'completed');
+      const input = resetInput(reg.email, 'auto', [ctx.config.auth.member_role]);
+      return expectReset(await startReset(ctx, input), 'refused');
+    },
+  },
+  {
+    name: 'updateQuota-temporary-reverted',
+    async drive(ctx) {
+      const reg = await existingPerson(ctx, 'replay-quota-temporary');
+      await expectOutcome(await onboard(ctx, reg), 'completed');
+      const endsAt = new Date(Date.now() + 8000);
+      endsAt.setMilliseconds(0);
+      const request = {
+        email: reg.email,
+        fullName: 'Replay Fixture',
+        project: reg.project,
+        changes: { cores: 32 },
+        endsAt: endsAt.toISOString(),
+      };
+      await startQuotaChange(ctx.client, ctx.config, request, ctx.taskQueue);
+      const handle = ctx.client.workflow.getHandle<typeof updateQuota>(quotaWorkflowId(request));
+      ctx.say(`started ${handle.workflowId}, reverting at ${request.endsAt}`);
+      const status = await handle.result();
+      if (status.step !== 'completed' || !status.revertedAt)
+        throw new Error(`the temporary change ended ${status.step}, reverted ${status.revertedAt}`);
+      return handle.fetchHistory();
+    },
+  },
+  {
+    name: 'pollRegistrations-started',
+    async drive(ctx) {
+      try {
+        const handle = await ctx.client.workflow.start<typeof pollRegistrations>(
+          'pollRegistrations',
+          { workflowId: uniqueName('replay-poll'), taskQueue: ctx.taskQueue },
+        );
+        const report = await handle.result();
+        if (report.started !== 1 || report.newlyInvalid.length !== 1)
+          throw new Error(`the poll reported ${JSON.stringify(report)}`);
+        ctx.say('one onboarding started, one invalid row told to the admins');
+        return await handle.fetchHistory();
+      } finally {
+        ctx.sheets.pollDone(undefined);
+      }
+    },
+  },
+  {
+    name: 'checkRequests-notified',
+    async drive(ctx) {
+      await ctx.sheets.polled;
+      const handle = await ctx.client.workflow.start<typeof checkRequests>('checkRequests', {
+        workflowId: uniqueName('replay-check'),
+        taskQueue: ctx.taskQueue,
+        args: [{ startText: '1 second' }],
+      });
+      const result = await handle.result();
+      if (result.tickets < 1 || result.waitingForApproval < 1)
+        throw new Error(`the check reported ${JSON.stringify(result)}`);
+      ctx.say(`${result.tickets} ticket(s), ${result.waitingForApproval} in the digest`);
+      return handle.fetchHistory();
+    },
+  },
 ];
+
+// ------------------------------------------------------------------ request sheets
+
+/** The rows pollRegistrations and checkRequests read, as .xlsx files the worker is given. */
+async function writeRequestSheets(dir: string): Promise<RequestSheets> {
+  const emails = {
+    approved: `${uniqueName('replay-row-approved')}@example.org`,
+    invalid: `${uniqueName('replay-row-invalid')}@example.org`,
+    waiting: `${uniqueName('replay-row-waiting')}@example.org`,
+  };
+  const header = ACCESS_FIELDS.map((f) => DEFAULT_ACCESS_COLUMNS[f]);
+  const row = (fields: Partial<Record<(typeof ACCESS_FIELDS)[number], string>>) =>
+    ACCESS_FIELDS.map((f) => fields[f] ?? '');
+  const common = { firstName: 'Replay', lastName: 'Row', existingAccount: 'No', pin: '4711' };
+  const now = new Date().toISOString();
+  const accessFile = join(dir, 'registrations.xlsx');
+  await createSpreadsheet(accessFile, {
+    'Form Responses 1': [
+      header,
+      row({
+        ...common,
+        approved: 'approved',
+        timestamp: now,
+        email: emails.approved,
+        newProjectName: `Proj-${uniqueName('row')}`,
+      }),
+      // A three-digit PIN: the admins hear of the row, nothing starts.
+      row({
+        ...common,
+        approved: 'approved',
+        timestamp: now,
+        email: emails.invalid,
+        pin: '471',
+        newProjectName: `Proj-${uniqueName('row')}`,
+      }),
+      row({
+        ...common,
+        timestamp: new Date(Date.now() - 86_400_000).toISOString(),
+        email: emails.waiting,
+        newProjectName: `Proj-${uniqueName('row')}`,
+      }),
+    ],
+    'Current Users': [header],
+  });
+  const quotaHeader = QUOTA_FIELDS.map((f) => DEFAULT_QUOTA_COLUMNS[f]);
+  const quotaFile = join(dir, 'quotas.xlsx');
+  await createSpreadsheet(quotaFile, {
+    'Form Responses 1': [quotaHeader],
+    'Processed Requests': [quotaHeader],
+  });
+  let pollDone: (outcome: unknown) => void = () => undefined;
+  const polled = new Promise<unknown>((resolve) => (pollDone = resolve));
+  return {
+    accessFile,
+    quotaFile,
+    helpdesk: `${uniqueName('replay-helpdesk')}@example.org`,
+    approvers: `${uniqueName('replay-approvers')}@example.org`,
+    emails,
+    polled,
+    pollDone,
+  };
+}
+
+/** The columns a form writes; Status, Notified and Reminder Sent are the system's. */
+const ACCESS_FIELDS = (
+  Object.keys(DEFAULT_ACCESS_COLUMNS) as (keyof typeof DEFAULT_ACCESS_COLUMNS)[]
+).filter((f) => f !== 'status');
+const QUOTA_FIELDS = (
+  Object.keys(DEFAULT_QUOTA_COLUMNS) as (keyof typeof DEFAULT_QUOTA_COLUMNS)[]
+).filter((f) => !['status', 'notified', 'reminderSent'].includes(f));
 
 // ------------------------------------------------------------------ processes
 
@@ -442,6 +722,17 @@ function checkout(ref: string | undefined, temp: string): { dir: string; source:
   return { dir, source: `commit ${commit} (${ref})` };
 }
 
+/** What the code to record can do, read from its source (it may be an older version). */
+function codeFacts(src: string): Record<NonNullable<Exit['needs']>, boolean> {
+  const read = (...path: string[]) => readFileSync(join(src, ...path), 'utf8');
+  return {
+    updates: /defineUpdate/.test(read('shared', 'onboarding.ts')),
+    'legacy-input':
+      /intervalMs/.test(read('shared', 'onboarding.ts')) &&
+      !read('workflows', 'onboard-user.ts').includes(SCHEDULES_ONLY_PATCH),
+  };
+}
+
 // ------------------------------------------------------------------ fixtures
 
 /** The secrets of .state, raw and in base64, that must never appear in a fixture. */
@@ -479,7 +770,9 @@ async function main(): Promise<void> {
       'usage: node --import tsx scripts/record-histories.ts --label LABEL [--ref GITREF] (LABEL: letters, digits, . _ -)',
     );
   const dir = join(FIXTURES, label);
-  const existing = EXITS.map((e) => join(dir, `${e.name}.json`)).filter((f) => existsSync(f));
+  const undriven = EXITS.filter((name) => !DRIVERS.some((d) => d.name === name));
+  if (undriven.length > 0) throw new Error(`no driver for ${undriven.join(', ')}`);
+  const existing = DRIVERS.map((e) => join(dir, `${e.name}.json`)).filter((f) => existsSync(f));
   if (existing.length > 0)
     throw new Error(
       `refusing to overwrite ${existing.map((f) => relative(ROOT, f)).join(', ')}: recorded histories are never regenerated (test/replay/README.md). Record a new version under a new --label.`,
@@ -514,11 +807,12 @@ async function main(): Promise<void> {
       });
       symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'));
     }
-    const updates = /defineUpdate/.test(readFileSync(join(src, 'shared', 'onboarding.ts'), 'utf8'));
-    const exits = EXITS.filter((e) => !e.needsUpdates || updates);
-    for (const e of EXITS.filter((x) => !exits.includes(x)))
-      progress(`${e.name}: skipped, this code defines no admin Updates`);
+    const has = codeFacts(src);
+    const exits = DRIVERS.filter((e) => !e.needs || has[e.needs]);
+    for (const e of DRIVERS.filter((x) => !exits.includes(x)))
+      progress(`${e.name}: skipped, this code does not have ${e.needs}`);
 
+    const sheets = await writeRequestSheets(temp);
     const apiPort = await freePort();
     const taskQueue = uniqueName(`replay-${label}`);
     // The codec endpoint's settings are not for the worker or the API, and code older than
@@ -538,6 +832,13 @@ async function main(): Promise<void> {
       KAIZEN_SETPASS__DATABASE: join(temp, 'setpass.sqlite'),
       KAIZEN_SETPASS__RATE_LIMIT: '100000',
       KAIZEN_EMAIL_DEFAULTS__ADMIN_EMAIL: `${uniqueName('replay-admins')}@example.org`,
+      KAIZEN_INTAKE__SOURCE: 'local',
+      KAIZEN_INTAKE__LOCAL_FILE: sheets.accessFile,
+      KAIZEN_QUOTA_SHEET__LOCAL_FILE: sheets.quotaFile,
+      KAIZEN_HELPDESK__EMAIL: sheets.helpdesk,
+      KAIZEN_APPROVERS__EMAIL: sheets.approvers,
+      // The waiting row is in the approvers' digest at once.
+      KAIZEN_APPROVERS__START: '1s',
     };
     progress(`recording ${label} from the ${source}; task queue ${taskQueue}`);
     const config = loadConfig({ ...env, KAIZEN_SETTINGS: join(ROOT, 'example_settings.ini') });
@@ -574,6 +875,7 @@ async function main(): Promise<void> {
           client,
           config,
           taskQueue,
+          sheets,
           say: (message) => progress(`${exit.name}: ${message}`),
         }),
       ),

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { dataConverterFor } from '../../codec/encryption-codec';
+import * as workflows from '../../workflows';
+import { EXITS, workflowTypeOf } from './exits';
 import { FIXTURE_CODEC_KEY } from './fixture-key';
 import { historyFromFixtureJSON, type History } from './history-json';
 
@@ -19,6 +21,8 @@ const FIXTURE_FILE = /^([A-Za-z]+)-[a-z0-9-]+\.json$/;
 interface Fixture {
   /** `<label>/<file>`: how failures name it. */
   name: string;
+  /** `<workflowType>-<exit>`: the file name without `.json`. */
+  exit: string;
   file: string;
   workflowType: string;
 }
@@ -36,6 +40,7 @@ function fixtures(): Fixture[] {
       .sort()
       .map((file) => ({
         name: `${label}/${file}`,
+        exit: file.replace(/\.json$/, ''),
         file: join(__dirname, label, file),
         workflowType: FIXTURE_FILE.exec(file)?.[1] ?? '',
       })),
@@ -49,17 +54,24 @@ function why(error: Error): string {
   return /message: "((?:[^"\\]|\\.)*)"/.exec(error.message)?.[1] ?? error.message;
 }
 
-test('every fixture folder holds onboardUser histories, each file named <workflowType>-<exit>.json', () => {
+test('every fixture is named <workflowType>-<exit>.json, after an exit of exits.ts', () => {
   assert.ok(labels().length > 0, 'no fixture folder under test/replay');
-  for (const label of labels()) {
-    const mine = all.filter((f) => f.name.startsWith(`${label}/`));
-    assert.ok(
-      mine.some((f) => f.workflowType === 'onboardUser'),
-      `test/replay/${label} holds no onboardUser-<exit>.json`,
-    );
-  }
-  const misnamed = all.filter((f) => f.workflowType === '').map((f) => f.name);
-  assert.deepEqual(misnamed, [], 'fixture names are <workflowType>-<exit>.json');
+  const misnamed = all
+    .filter((f) => f.workflowType === '' || !(EXITS as readonly string[]).includes(f.exit))
+    .map((f) => f.name);
+  assert.deepEqual(misnamed, [], 'fixture names are <exit of test/replay/exits.ts>.json');
+});
+
+test('every exit of every workflow has a recorded history', () => {
+  const types = new Set(EXITS.map(workflowTypeOf));
+  const untested = Object.keys(workflows).filter((type) => !types.has(type));
+  assert.deepEqual(untested, [], 'workflow types with no exit in test/replay/exits.ts');
+  const unrecorded = EXITS.filter((exit) => !all.some((f) => f.exit === exit));
+  assert.deepEqual(
+    unrecorded,
+    [],
+    'exits with no fixture: record them (test/replay/README.md, "Recording")',
+  );
 });
 
 describe("recorded histories replay with today's workflow code", () => {
