@@ -15,6 +15,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -56,6 +57,7 @@ import {
   type ResetStatus,
 } from '../shared/onboarding';
 import { quotaWorkflowId } from '../shared/quota-change';
+import { SCHEDULES_ONLY_PATCH } from '../workflows/password-wait';
 import type {
   checkRequests,
   onboardUser,
@@ -89,8 +91,6 @@ const PATIENT: ReminderPolicy = {
   linkLifetimeMs: 172_800_000,
 };
 const LINK = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/;
-/** The patch of onboardUser after which an input in the legacy shape is refused. */
-const SCHEDULES_ONLY_PATCH = 'reminder-schedules-only';
 
 const started = Date.now();
 function progress(message: string): void {
@@ -729,7 +729,9 @@ function codeFacts(src: string): Record<NonNullable<Exit['needs']>, boolean> {
     updates: /defineUpdate/.test(read('shared', 'onboarding.ts')),
     'legacy-input':
       /intervalMs/.test(read('shared', 'onboarding.ts')) &&
-      !read('workflows', 'onboard-user.ts').includes(SCHEDULES_ONLY_PATCH),
+      !readdirSync(join(src, 'workflows')).some((file) =>
+        read('workflows', file).includes(`'${SCHEDULES_ONLY_PATCH}'`),
+      ),
   };
 }
 

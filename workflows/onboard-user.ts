@@ -31,11 +31,13 @@ import {
   type OnboardingStep,
   type OnboardUserInput,
   type OnboardUserResult,
+  type ReminderPolicy,
 } from '../shared/onboarding';
 import { refusals } from './admin-refusals';
 import {
   CANCELLED,
-  legacyWaitForPassword,
+  SCHEDULES_ONLY_PATCH,
+  waitByInputShape,
   waitForPassword,
   withRefusalWait,
   type AdminActions,
@@ -219,8 +221,17 @@ export async function onboardUser({
     };
   }
 
+  // Which wait an onboarding runs is set by this patch, no longer by the shape of its input:
+  // histories without the marker replay the shape switch they were written with, new
+  // onboardings take a reminder schedule or are refused before anything is done.
+  const schedulesOnly = patched(SCHEDULES_ONLY_PATCH);
   let result: OnboardUserResult;
   try {
+    if (schedulesOnly && !('afterMs' in reminders))
+      throw ApplicationFailure.nonRetryable(
+        'reminders is { intervalMs, maxReminders }, a shape only onboardings started before reminder schedules had: start it with { afterMs, abandonAfterMs, linkLifetimeMs } ([reminder] schedule and abandon_after)',
+        'InvalidInput',
+      );
     setStep('ensuring-project');
     const project = await ensureProject({
       name: registration.project,
@@ -290,10 +301,9 @@ export async function onboardUser({
           setStep('waiting-for-password');
         },
       };
-      const outcome =
-        'afterMs' in reminders
-          ? await waitForPassword(reminders, context)
-          : await legacyWaitForPassword(reminders, context);
+      const outcome = schedulesOnly
+        ? await waitForPassword(reminders as ReminderPolicy, context)
+        : await waitByInputShape(reminders, context);
       if (outcome !== 'completed') return await endWaiting(outcome);
       result = {
         outcome: 'completed',

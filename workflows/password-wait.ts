@@ -89,8 +89,25 @@ export async function waitForPassword(
   }
 }
 
+/**
+ * Onboardings recorded before this patch chose their wait by the shape of their input; with it,
+ * every new onboarding runs `waitForPassword`. When no onboarding without the marker can still
+ * be running, `patched` becomes `deprecatePatch` and the two functions below go.
+ */
+export const SCHEDULES_ONLY_PATCH = 'reminder-schedules-only';
+
+/** The wait of onboardings recorded before SCHEDULES_ONLY_PATCH: replayed, never started. */
+export function waitByInputShape(
+  policy: ReminderPolicy | LegacyReminderPolicy,
+  context: WaitContext,
+): Promise<WaitOutcome> {
+  return 'afterMs' in policy
+    ? waitForPassword(policy, context)
+    : legacyWaitForPassword(policy, context);
+}
+
 /** Onboardings started before reminder schedules existed replay this, their original loop. */
-export async function legacyWaitForPassword(
+async function legacyWaitForPassword(
   policy: LegacyReminderPolicy,
   { workflowId, status, mailSameLink }: WaitContext,
 ): Promise<'completed' | 'abandoned'> {

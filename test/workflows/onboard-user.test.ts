@@ -564,57 +564,24 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     ]);
   });
 
-  describe('the legacy reminder policy { intervalMs, maxReminders }', () => {
-    const LEGACY = { intervalMs: DAY, maxReminders: 2 };
-
-    test('completed after one reminder', async () => {
-      const reg = registration();
-      const rec = mocks();
-      await withWorker(env, rec.activities, async (taskQueue) => {
-        const handle = await start(taskQueue, { registration: reg, reminders: LEGACY });
-        const status = await waiting(handle);
-        // The old loop keeps none of the schedule's bookkeeping.
-        assert.equal(status.linksSent, undefined);
-        assert.equal(status.abandonAt, undefined);
-        await env.sleep(DAY + MINUTE);
-        await queryUntil(handle, statusQuery, (s) => s.remindersSent === 1, 'the reminder');
-        await handle.signal(passwordSetSignal, { userId: USER_ID, at: new Date().toISOString() });
-        assert.deepEqual(await handle.result(), {
-          outcome: 'completed',
-          userId: USER_ID,
-          projectId: PROJECT_ID,
-          remindersSent: 1,
-        });
+  // The legacy loop itself is run only by replay now: test/replay/v0.1.0/onboardUser-legacy-*.
+  test('a new onboarding in the legacy reminder shape is refused before any step', async () => {
+    const reg = registration({ sheetKey: unique('row') });
+    const rec = mocks();
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, {
+        registration: reg,
+        reminders: { intervalMs: DAY, maxReminders: 2 },
       });
-      assert.deepEqual(mails(rec), ['welcome', 'set-password', 'reminder']);
-      assert.equal(rec.inputs('sendMail')[2]?.setpassToken, 'token-1');
+      const err = await workflowFailure(handle, 'the onboarding');
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'InvalidInput');
+      assert.match(err.cause.message, /^reminders is \{ intervalMs, maxReminders \}/);
+      assert.match(err.cause.message, /\{ afterMs, abandonAfterMs, linkLifetimeMs \}/);
+      assert.equal((await handle.query(statusQuery)).step, 'failed');
     });
-
-    test('abandoned after maxReminders, one interval after the last', async () => {
-      const reg = registration({ sheetKey: unique('row') });
-      const rec = mocks();
-      await withWorker(env, rec.activities, async (taskQueue) => {
-        const handle = await start(taskQueue, { registration: reg, reminders: LEGACY });
-        const result = await handle.result();
-        assert.equal(result.outcome, 'abandoned');
-        assert.equal(result.remindersSent, 2);
-        assert.equal((await handle.query(statusQuery)).step, 'abandoned');
-      });
-      assert.deepEqual(mails(rec), [
-        'welcome',
-        'set-password',
-        'reminder',
-        'reminder',
-        'admins:abandoned',
-      ]);
-      const times = rec.calls.filter((c) => c.name === 'sendMail').map((c) => c.atMs);
-      [1, 2, 3].forEach((days, i) =>
-        isAfter(new Date(times[i + 2]!).toISOString(), times[1]!, days * DAY, `mail ${i + 3}`),
-      );
-      assert.equal(rec.inputs('issueSetpassToken').length, 1, 'the old loop never renews');
-      assert.deepEqual(rec.inputs('markRequest'), [
-        { key: reg.sheetKey, status: 'abandoned: no password set after 2 reminders' },
-      ]);
-    });
+    assert.deepEqual(rec.names(), ['markRequest', 'sendMail'], 'no project, user or mail to them');
+    assert.match(rec.inputs('markRequest')[0]?.status ?? '', /^failed: reminders is/);
+    assert.equal(rec.inputs('sendMail')[0]?.template, 'request-failed');
   });
 });
