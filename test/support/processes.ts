@@ -13,14 +13,19 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `node --import tsx <script>` with extra environment; resolves once `ready` is printed. */
+/**
+ * Runs `node --import tsx <script>` with extra environment; resolves once `ready` is printed.
+ * `cwd` (default: this process's) is where the script and the relative KAIZEN_SETTINGS are found.
+ */
 export async function startProcess(
   script: string,
   env: Record<string, string>,
   ready: RegExp,
   args: string[] = [],
+  options: { cwd?: string } = {},
 ): Promise<RunningProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: options.cwd,
     env: { ...process.env, KAIZEN_SETTINGS: 'example_settings.ini', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
