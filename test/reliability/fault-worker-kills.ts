@@ -25,8 +25,9 @@ const RECOVERY_FAIL_S = 60;
 
 /**
  * Seconds from a kill until each activity it interrupted started again on another worker ("moving
- * again"): activities scheduled before the kill and completed after it, timed from the last kill
- * before their completion to the start of the attempt that completed, read from the histories.
+ * again"), read from the histories: an activity scheduled before a kill whose completing attempt
+ * is a retry (attempt > 1) that started after it, timed from the last kill before that start.
+ * Activities the surviving worker ran through the kill complete on their first attempt.
  */
 async function recoverySeconds(
   client: Client,
@@ -37,18 +38,20 @@ async function recoverySeconds(
   for (const r of registrations) {
     const { events } = await client.workflow.getHandle(onboardingWorkflowId(r)).fetchHistory();
     const scheduledAt = new Map<string, number>();
-    const startedAt = new Map<string, number>();
+    const retriedAt = new Map<string, number>();
     for (const e of events ?? []) {
       const at = optionalTsToMs(e.eventTime) ?? 0;
       if (e.activityTaskScheduledEventAttributes) scheduledAt.set(String(e.eventId), at);
       const started = e.activityTaskStartedEventAttributes;
-      if (started) startedAt.set(String(started.scheduledEventId), at);
+      if (started && (started.attempt ?? 1) > 1)
+        retriedAt.set(String(started.scheduledEventId), at);
       const done = e.activityTaskCompletedEventAttributes;
       if (!done) continue;
       const id = String(done.scheduledEventId);
-      const from = scheduledAt.get(id);
-      const kill = kills.filter((k) => from !== undefined && from < k && k < at).at(-1);
-      if (kill !== undefined) seconds.push(((startedAt.get(id) ?? at) - kill) / 1000);
+      const [from, start] = [scheduledAt.get(id), retriedAt.get(id)];
+      if (from === undefined || start === undefined) continue;
+      const kill = kills.filter((k) => from < k && k < start).at(-1);
+      if (kill !== undefined) seconds.push((start - kill) / 1000);
     }
   }
   return seconds.sort((a, b) => a - b);
@@ -61,8 +64,10 @@ export const workerKills: Scenario = {
     const kills = mode === 'long' ? 10 : 2;
     const stack: Stack = await startStack();
     try {
+      // Two workers, as a deployment runs them: the one not killed takes the dead one's work.
+      await stack.startWorker();
       const registrations = people(n, 'kill');
-      progress(`starting ${n} onboardings; ${kills} SIGKILLs of the worker to come`);
+      progress(`starting ${n} onboardings on 2 workers; ${kills} SIGKILLs to come`);
       await startAll(stack, registrations);
       const killedAt: number[] = [];
       for (let k = 0; k < kills; k++) {
@@ -70,7 +75,7 @@ export const workerKills: Scenario = {
         const victim = stack.workers.at(-1)!;
         killedAt.push(Date.now());
         await victim.stop('SIGKILL');
-        progress(`kill ${k + 1}: worker ${victim.child.pid} killed; starting a new one`);
+        progress(`kill ${k + 1}: worker ${victim.child.pid} killed; starting its replacement`);
         await stack.startWorker();
       }
       const { completed } = await completeAll(stack, registrations, RECOVERY_MS);
