@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layersPlugin } from './eslint/layers.mjs';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.state/', 'test-artifacts/', '.build/'] },
@@ -24,6 +25,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['**/*.ts'],
+    plugins: { kaizen: layersPlugin(import.meta.dirname) },
+    rules: { 'kaizen/layers': 'error' },
   },
   {
     // Workflow code is replayed: no I/O or Node built-ins, only the Temporal workflow API.

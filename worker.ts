@@ -13,25 +13,26 @@ import {
   createSetpassActivities,
 } from './activities';
 import { loadTemplates } from './activities/mail/render';
-import type { QuotaValues } from './activities/openstack/quota-keys';
-import { dataConverterFor } from './codec/encryption-codec';
+import type { QuotaValues } from './shared/quota-keys';
+import type { OnboardingActivities } from './shared/activities';
+import { dataConverterFor } from './lib/encryption-codec';
 import { StartRefused, type StartResult } from './activities/sheets/keyed-tab';
 import { formatDuration } from './config/duration';
 import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/schema';
-import { keystoneFromConfig } from './lib/keystone-from-config';
+import { keystoneFromConfig } from './wiring/keystone-from-config';
 import {
   quotaSheetSourceFromConfig,
   sheetLink,
   sheetSourceFromConfig,
-} from './lib/sheet-source-from-config';
-import { quotaChangeFromRequest, startQuotaChange } from './lib/start-quota-change';
+} from './wiring/sheet-source-from-config';
+import { quotaChangeFromRequest, startQuotaChange } from './wiring/start-quota-change';
 import { quotaWorkflowId } from './shared/quota-change';
-import { registrationFromRequest, startOnboarding } from './lib/start-onboarding';
+import { registrationFromRequest, startOnboarding } from './wiring/start-onboarding';
 import { heartbeatWhileRunning } from './lib/activity-heartbeat';
 import { runEntry } from './lib/process-entry';
 import { connectClient, connectWorkerConnection, startRefusal } from './lib/temporal';
-import { verifyQuotaKeys } from './lib/verify-quota-keys';
+import { verifyQuotaKeys } from './wiring/verify-quota-keys';
 
 export function mailTransport({ mail }: Config): Transporter {
   return nodemailer.createTransport({
@@ -66,7 +67,7 @@ export function createActivities(
   config: Config,
   transport: Transporter,
   temporal: () => Promise<Client>,
-) {
+): OnboardingActivities {
   const keystone = keystoneFromConfig(config);
   const defaults = config.email_defaults;
   const notices = {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
-import { keystoneFromConfig } from '../lib/keystone-from-config';
+import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { connectClient } from '../lib/temporal';
 import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';

@@ -4,11 +4,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { KeystoneClient } from '../activities/openstack/keystone';
-import { quotasByService, type QuotaValues } from '../activities/openstack/quota-keys';
+import { quotasByService, type QuotaValues } from '../shared/quota-keys';
 import { QuotaEndpoints } from '../activities/openstack/quotas';
 import type { Config } from '../config/schema';
-import { keystoneFromConfig } from '../lib/keystone-from-config';
-import { startOnboarding } from '../lib/start-onboarding';
+import { keystoneFromConfig } from '../wiring/keystone-from-config';
+import { startOnboarding } from '../wiring/start-onboarding';
 import { onboardingWorkflowId, searchAttributes, type Registration } from '../shared/onboarding';
 import { startSystem } from '../test/support/system';
 import { testConfig } from '../test/support/services';

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { DEFAULT_ACCESS_COLUMNS as C } from '../intake/access-rows';
+import { DEFAULT_ACCESS_COLUMNS as C } from '../shared/sheet-columns';
 import type { PollRegistrationsResult } from '../workflows/poll-registrations';
 import { FakeSheetsServer } from '../test/support/fake-sheets-server';
 import { makeServiceAccountKey } from '../test/support/service-account';

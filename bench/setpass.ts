@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import autocannon from 'autocannon';
 import { SecretBox, hashToken, newToken } from '../api/secrets';
 import { SqliteTokenStore } from '../api/token-store-sqlite';
-import { keystoneFromConfig } from '../lib/keystone-from-config';
+import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
 import { testConfig } from '../test/support/services';
 import { median, quantile, type Table } from './table';

@@ -11,13 +11,14 @@ import {
   ensurePollerSchedule,
   pollerScheduleId,
 } from '../lib/poller-schedule';
-import { startOnboarding } from '../lib/start-onboarding';
+import { startOnboarding } from '../wiring/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { registrationFromCsv, validateRegistration } from '../registration/parse';
 import type { pollRegistrations } from '../workflows';
 import { QuotaEndpoints } from '../activities/openstack/quotas';
-import { loadTemplates, render, SAMPLE_CONTEXT, TEMPLATE_NAMES } from '../activities/mail/render';
-import { keystoneFromConfig } from '../lib/keystone-from-config';
+import { loadTemplates, render, SAMPLE_CONTEXT } from '../activities/mail/render';
+import { TEMPLATE_NAMES } from '../shared/mail-templates';
+import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { statusQuery, type OnboardingStep } from '../shared/onboarding';
 import {
   adminAction,

@@ -4,7 +4,12 @@
 // Encoding (inputs typed into the UI or CLI) encrypts with the current key and changes nothing.
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { REDACTED, redactSecrets } from '../shared/secret-fields';
-import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA, keyId } from './encryption-codec';
+import {
+  ENCRYPTED_ENCODING,
+  EncryptionCodec,
+  KEY_ID_METADATA,
+  keyId,
+} from '../lib/encryption-codec';
 
 export { KEY_ID_METADATA };
 export const JSON_ENCODING = 'json/plain';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parse as parseIni } from 'ini';
-import { REFUSED_QUOTA_KEYS } from '../activities/openstack/quota-keys';
+import { REFUSED_QUOTA_KEYS } from '../shared/quota-keys';
 import { parseDuration } from './duration';
 import { SCHEMA, type Config, type SettingSpec } from './schema';
 

@@ -1,6 +1,6 @@
-import { DEFAULT_QUOTAS, QUOTA_KEYS, type QuotaKey } from '../activities/openstack/quota-keys';
-import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
-import { DEFAULT_QUOTA_COLUMNS } from '../intake/quota-rows';
+import { DEFAULT_QUOTAS, QUOTA_KEYS, type QuotaKey } from '../shared/quota-keys';
+import { DEFAULT_ACCESS_COLUMNS } from '../shared/sheet-columns';
+import { DEFAULT_QUOTA_COLUMNS } from '../shared/sheet-columns';
 // Every setting, declared once: section, key, kind, default and help.
 // The loader checks values against this at start-up; nothing else reads settings.ini.
 export type Kind =

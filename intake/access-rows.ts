@@ -12,37 +12,15 @@ import {
   PROJECT_NAME,
   TIMESTAMP_RULE,
 } from './text-rules';
-import { noticeRowsOf, type NoticeRow } from './notices';
+import type { NoticeRow } from '../shared/activities';
+import { noticeRowsOf } from './notices';
+import {
+  DEFAULT_ACCESS_COLUMNS,
+  type AccessColumn,
+  type ColumnMapping,
+} from '../shared/sheet-columns';
 
 export { findRowByKey, requestKey, SheetLayoutError } from './sheet-layout';
-
-/** Logical column → header text in the sheet (the original form's headers; configurable). */
-export const DEFAULT_ACCESS_COLUMNS = {
-  approved: 'Approved',
-  helpdeskNotified: 'Helpdesk Notified',
-  reminderSent: 'Reminder Sent',
-  timestamp: 'Timestamp',
-  email: 'Email',
-  firstName: 'First name',
-  lastName: 'Last name',
-  existingAccount: 'Existing account?',
-  organisation: 'Organisation',
-  role: 'Role',
-  phone: 'Phone',
-  sponsor: 'Sponsor',
-  pin: 'PIN',
-  comment: 'Comment',
-  newOrExisting: 'New or existing project',
-  newProjectName: 'New project name',
-  projectDescription: 'Project description',
-  additionalUsers: 'Additional users',
-  existingProjectName: 'Existing project name',
-  projectContactName: 'Project contact name',
-  projectContactEmail: 'Project contact email',
-  status: 'Status',
-} as const;
-export type AccessColumn = keyof typeof DEFAULT_ACCESS_COLUMNS;
-export type ColumnMapping = Record<AccessColumn, string>;
 
 /** Columns without which no row can be understood. The status column is added when missing. */
 const REQUIRED: AccessColumn[] = ['approved', 'timestamp', 'email', 'existingAccount', 'pin'];

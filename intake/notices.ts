@@ -1,22 +1,8 @@
 // Which rows of a request sheet are due a helpdesk ticket or an approver reminder. Pure: the
 // rows, the time and the policy in; the due rows out. Stamps are what make it idempotent: a
 // stamped row is not due again (tickets) or not before `intervalMs` (reminders).
+import type { NoticeRow } from '../shared/activities';
 import { cellReader, requestKey, type Columns } from './sheet-layout';
-
-export interface NoticeRow {
-  key: string;
-  approved: boolean;
-  timestamp: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  project: string;
-  comment: string;
-  /** "New account, new project", "Quota change", … */
-  requestType: string;
-  helpdeskNotified: string;
-  reminderSent: string;
-}
 
 /** The columns every request sheet has under these logical names. */
 type CommonColumn = 'approved' | 'timestamp' | 'email' | 'firstName' | 'lastName' | 'reminderSent';
@@ -113,11 +99,4 @@ export function parseFormTimestamp(text: string): Date | undefined {
   const iso = t.replace(' ', 'T');
   const date = new Date(/[Zz]|[+-]\d{2}:?\d{2}$/.test(iso) || iso.length === 10 ? iso : `${iso}Z`);
   return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-/** One line per request in the approvers' digest. */
-export function digestLine(row: NoticeRow): string {
-  const name = `${row.firstName} ${row.lastName}`.trim() || '(no name)';
-  const comment = row.comment ? ` — ${row.comment.replace(/\s+/g, ' ').slice(0, 200)}` : '';
-  return `  - ${row.requestType}: ${name} <${row.email}>, project ${row.project || '(none)'}${comment}`;
 }

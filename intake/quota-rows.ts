@@ -1,6 +1,6 @@
 // The quota sheet: one approved row asks to change the quotas of one project. Pure: parsing and
 // validation only. A row is taken whole or not at all, so nothing is ever half-applied.
-import type { QuotaKey, QuotaValues } from '../activities/openstack/quota-keys';
+import type { QuotaKey, QuotaValues } from '../shared/quota-keys';
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
 import {
   EMAIL_RULE,
@@ -11,36 +11,9 @@ import {
   PROJECT_NAME,
   TIMESTAMP_RULE,
 } from './text-rules';
-import { noticeRowsOf, type NoticeRow } from './notices';
-
-/** Logical column → header text (the original quota form's headers; configurable). */
-export const DEFAULT_QUOTA_COLUMNS = {
-  approved: 'Approved',
-  notified: 'Notified',
-  reminderSent: 'Reminder Sent',
-  timestamp: 'Timestamp',
-  email: 'Email',
-  firstName: 'First name',
-  lastName: 'Last name',
-  organisation: 'Organisation',
-  project: 'Project',
-  duration: 'Temporary/Permanent',
-  endDate: 'End date',
-  instances: 'instances',
-  cores: 'cores',
-  ram: 'ram',
-  floatingip: 'floatingip',
-  network: 'network',
-  port: 'port',
-  volumes: 'volumes',
-  snapshots: 'snapshots',
-  gigabytes: 'gigabytes',
-  comments: 'Comments',
-  notes: 'Notes',
-  status: 'Status',
-} as const;
-export type QuotaColumn = keyof typeof DEFAULT_QUOTA_COLUMNS;
-export type QuotaColumnMapping = Record<QuotaColumn, string>;
+import type { NoticeRow } from '../shared/activities';
+import { noticeRowsOf } from './notices';
+import type { QuotaColumn, QuotaColumnMapping } from '../shared/sheet-columns';
 
 /** The quota columns of the form, in the order the mail lists them. */
 export const REQUESTABLE_QUOTAS = [

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, ServiceError, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { dataConverterFor } from '../codec/encryption-codec';
+import { dataConverterFor } from './encryption-codec';
 import type { Config } from '../config/schema';
 
 /** Address, TLS and API key of the cluster: the same for the client and the worker. */

@@ -1,6 +1,6 @@
 // Turns a registration given as JSON or as a CSV row (with the access sheet's headers) into a
 // validated Registration. Pure: every problem names the field and what would fix it.
-import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
+import { DEFAULT_ACCESS_COLUMNS } from '../shared/sheet-columns';
 import {
   DESCRIPTION_RULE,
   EMAIL_RULE,

@@ -27,14 +27,14 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { ENCRYPTED_ENCODING, keyId } from '../codec/encryption-codec';
+import { ENCRYPTED_ENCODING, keyId } from '../lib/encryption-codec';
 import { loadConfig } from '../config/load';
-import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
+import { DEFAULT_ACCESS_COLUMNS } from '../shared/sheet-columns';
 import { createSpreadsheet } from '../intake/create-spreadsheet';
-import { DEFAULT_QUOTA_COLUMNS } from '../intake/quota-rows';
+import { DEFAULT_QUOTA_COLUMNS } from '../shared/sheet-columns';
 import type { Config } from '../config/schema';
-import { startOnboarding } from '../lib/start-onboarding';
-import { startQuotaChange } from '../lib/start-quota-change';
+import { startOnboarding } from '../wiring/start-onboarding';
+import { startQuotaChange } from '../wiring/start-quota-change';
 import { connectClient } from '../lib/temporal';
 import {
   approveResetSignal,

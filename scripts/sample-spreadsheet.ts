@@ -4,8 +4,8 @@
 // Usage: tsx scripts/sample-spreadsheet.ts ACCESS_FILE [QUOTA_FILE]
 import { existsSync } from 'node:fs';
 import { createSpreadsheet } from '../intake/create-spreadsheet';
-import { DEFAULT_ACCESS_COLUMNS } from '../intake/access-rows';
-import { DEFAULT_QUOTA_COLUMNS } from '../intake/quota-rows';
+import { DEFAULT_ACCESS_COLUMNS } from '../shared/sheet-columns';
+import { DEFAULT_QUOTA_COLUMNS } from '../shared/sheet-columns';
 
 async function quotaSheet(file: string): Promise<void> {
   if (existsSync(file)) {

@@ -1,7 +1,7 @@
 // The contract of the updateQuota workflow and the pure arithmetic of a quota change.
 // Dependency-free apart from message definitions: the workflow bundle imports it.
 import { defineQuery } from '@temporalio/workflow';
-import type { QuotaValues } from '../activities/openstack/quota-keys';
+import type { QuotaValues } from './quota-keys';
 
 export interface QuotaChangeRequest {
   /** The requester: gets the mail, with every project member in copy. */

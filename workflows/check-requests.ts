@@ -1,8 +1,11 @@
 import { proxyActivities } from '@temporalio/workflow';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
-import type { OnboardingActivities } from '../activities';
-import type { DueNotices, StampInput } from '../activities/sheets/activities';
-import { digestLine } from '../intake/notices';
+import {
+  digestLine,
+  type DueNotices,
+  type OnboardingActivities,
+  type StampInput,
+} from '../shared/activities';
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
 const { sendMail } = proxyActivities<OnboardingActivities>({

@@ -11,8 +11,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
-import type { OnboardingActivities, SendMailInput } from '../activities';
-import type { TemplateName } from '../activities/mail/render';
+import type { OnboardingActivities, SendMailInput } from '../shared/activities';
+import type { TemplateName } from '../shared/mail-templates';
 import { onboardingDetails } from '../shared/onboarding-details';
 import {
   cancelOnboardingSignal,

@@ -2,7 +2,7 @@
 // old one expired, admin actions (resend, extend, cancel, retry a refused mail). Workflow code:
 // deterministic, time from the workflow clock.
 import { ActivityFailure, ApplicationFailure, condition, log, patched } from '@temporalio/workflow';
-import type { TemplateName } from '../activities/mail/render';
+import type { TemplateName } from '../shared/mail-templates';
 import type { LegacyReminderPolicy, OnboardingStatus, ReminderPolicy } from '../shared/onboarding';
 
 /** Admin actions, set by signal handlers; `seen` counts them so a wait can wake on any. */

@@ -1,7 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
-import type { OnboardingActivities } from '../activities';
-import type { PollReport } from '../activities/sheets/activities';
+import type { OnboardingActivities, PollReport } from '../shared/activities';
 
 const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '10 minutes',

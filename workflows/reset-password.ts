@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
-import type { OnboardingActivities } from '../activities';
+import type { OnboardingActivities } from '../shared/activities';
 import {
   approveResetSignal,
   decideResetUpdate,

@@ -1,34 +1,9 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import { FailureType } from '../errors';
-import { render, type MailContext, type Template, type TemplateName } from './render';
-
-export interface SendMailInput {
-  template: TemplateName;
-  /** The person; ignored when an audience is set. */
-  to: string;
-  /** Send to a configured address instead of the person. */
-  audience?: 'admins' | 'approvers' | 'helpdesk';
-  /** Same as audience 'admins' (the inputs of activities scheduled before audience existed). */
-  adminMail?: boolean;
-  /** Further template variables (tickets, digests). */
-  values?: Partial<MailContext>;
-  /** Copies (e.g. every member of a project whose quotas change). */
-  cc?: string[];
-  fullName: string;
-  /** The account's user name; defaults to `to`. */
-  username?: string;
-  project: string;
-  /** Why the admins are told (admin mails). */
-  reason?: string;
-  /** Quota mails: the old -> new table, and when a temporary change ends. */
-  quotaList?: string;
-  endDate?: string;
-  /** The setpass token for the link; encrypted in history by the payload codec. */
-  setpassToken?: string;
-  /** Stable per message, so a send retried after a crash carries the same Message-ID. */
-  messageKey: string;
-}
+import type { SendMailInput } from '../../shared/activities';
+import type { MailContext, TemplateName } from '../../shared/mail-templates';
+import { render, type Template } from './render';
 
 export interface MailSettings {
   sender: string;

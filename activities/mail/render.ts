@@ -1,61 +1,13 @@
 // Mail rendering is pure: a template plus a typed context gives subject and body.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const TEMPLATE_NAMES = [
-  'welcome',
-  'set-password',
-  'reminder',
-  'link-renewed',
-  'abandoned',
-  'mail-refused',
-  'password-reset',
-  'reset-refused',
-  'reset-approval',
-  'new-project',
-  'request-failed',
-  'invalid-requests',
-  'quota-change',
-  'quota-revert-notice',
-  'quota-reverted',
-  'quota-request-failed',
-  'helpdesk-ticket',
-  'approver-digest',
-] as const;
-export type TemplateName = (typeof TEMPLATE_NAMES)[number];
-
-/** Variables every template may use (the original's names, plus a few of our own). */
-export const MAIL_VARIABLES = [
-  'FULLNAME',
-  'USERNAME',
-  'PROJECT',
-  'SETPASS_TOKEN_URL',
-  'PASSWORD_RESET_FORM_URL',
-  'LOGIN_URL',
-  'TERMS_URL',
-  'GETTING_STARTED_URL',
-  'SUPPORT_EMAIL',
-  'OPERATOR_NAME',
-  'TOKEN_EXPIRATION',
-  'REASON',
-  'QUOTA_LIST',
-  'END_DATE',
-  // The helpdesk ticket and the approver digest (the original's names).
-  'USER_NAME',
-  'FIRST_NAME',
-  'LAST_NAME',
-  'CSR_TYPE',
-  'PRIORITY',
-  'QUEUE',
-  'COMMENT',
-  'REQUEST_COUNT',
-  'REQUEST_TYPE',
-  'START',
-  'REQUEST_SPREADSHEET',
-  'REQUEST_DETAILS',
-] as const;
-export type MailVariable = (typeof MAIL_VARIABLES)[number];
-export type MailContext = Record<MailVariable, string>;
+import {
+  MAIL_VARIABLES,
+  TEMPLATE_NAMES,
+  type MailContext,
+  type MailVariable,
+  type TemplateName,
+} from '../../shared/mail-templates';
 
 export interface Template {
   name: string;

@@ -1,41 +1,19 @@
 import { createHash } from 'node:crypto';
 import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { classified, FailureType } from '../errors';
+import type {
+  Ensured,
+  EnsuredProject,
+  EnsureProjectInput,
+  EnsureUserInput,
+  FoundUser,
+  GrantRoleInput,
+} from '../../shared/activities';
 import type { KeystoneClient } from './keystone';
-
-export interface EnsureProjectInput {
-  name: string;
-  description?: string;
-  mode?: 'new' | 'existing' | 'find-or-create';
-}
 
 /** Keystone tag marking a project as created by one onboarding (tags allow no "/" or ","). */
 export function claimTag(workflowId: string): string {
   return `kaizen-${createHash('sha256').update(workflowId).digest('hex').slice(0, 24)}`;
-}
-export interface EnsureUserInput {
-  email: string;
-  fullName: string;
-  defaultProjectId: string;
-}
-export interface GrantRoleInput {
-  userId: string;
-  projectId: string;
-}
-export interface FoundUser {
-  id: string;
-  name: string;
-  email: string;
-  fullName: string;
-}
-export interface Ensured {
-  id: string;
-  created: boolean;
-}
-
-export interface EnsuredProject extends Ensured {
-  /** Created by this onboarding (now or in an earlier attempt): its quotas are ours to set. */
-  ours: boolean;
 }
 
 export interface OpenStackDeps {

@@ -9,7 +9,7 @@ import {
   readLimit,
   type QUOTA_KEYS,
   type QuotaValues,
-} from './quota-keys';
+} from '../../shared/quota-keys';
 
 export interface QuotaDeps {
   keystone: KeystoneClient;

@@ -2,14 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { httpRequest } from '../../lib/http';
 import { classified, FailureType } from '../errors';
+import type { IssueSetpassTokenInput } from '../../shared/activities';
 import type { KeystoneClient } from '../openstack/keystone';
-
-export interface IssueSetpassTokenInput {
-  userId: string;
-  pin: string;
-  /** Lets the setpass API signal this workflow when the password is set. */
-  workflowId: string;
-}
 
 export interface SetpassDeps {
   keystone: KeystoneClient;

@@ -4,40 +4,17 @@ import {
   locateColumns,
   parseAccessSheet,
   type AccessRequest,
-  type ColumnMapping,
 } from '../../intake/access-rows';
+import type { ColumnMapping } from '../../shared/sheet-columns';
 import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
-import { dueNotices, formatStamp, type NoticePolicy, type NoticeRow } from '../../intake/notices';
-import {
-  keyedTab,
-  pollTab,
-  serialized,
-  type MarkColumn,
-  type PollReport,
-  type StartResult,
-} from './keyed-tab';
-
-export interface StampInput {
-  column: Exclude<MarkColumn, 'status'>;
-  keys: string[];
-  /** ISO time of the notice (the workflow's clock, so a retry writes the same stamp). */
-  at: string;
-}
+import { dueNotices, formatStamp, type NoticePolicy } from '../../intake/notices';
+import type { DueNotices, PollReport, StampInput } from '../../shared/activities';
+import { keyedTab, pollTab, serialized, type StartResult } from './keyed-tab';
 
 export function stamps({ keys, at }: StampInput): { key: string; status: string }[] {
   const text = formatStamp(new Date(at));
   return keys.map((key) => ({ key, status: text }));
-}
-
-export type { PollReport } from './keyed-tab';
-
-/** What a request sheet owes the helpdesk and the approvers now. */
-export interface DueNotices {
-  tickets: NoticeRow[];
-  digest: NoticeRow[];
-  /** Where the approvers find the sheet (its URL, or the local file). */
-  sheetLink: string;
 }
 
 export interface IntakeDeps {

@@ -3,9 +3,7 @@
 import { log } from '@temporalio/activity';
 import { findRowByKey } from '../../intake/sheet-layout';
 import type { SheetSource } from '../../intake/sheet-source';
-
-/** Columns the system writes to; each is added after the last header when a sheet lacks it. */
-export type MarkColumn = 'status' | 'helpdeskNotified' | 'reminderSent';
+import type { MarkColumn, PollReport } from '../../shared/activities';
 
 export interface KeyedTabLayout {
   /** The columns of a header row (throws when a required one is missing). */
@@ -108,17 +106,6 @@ const stillUnmarked = (current: string) => current === '' || current.startsWith(
 
 /** Starts at once per poll: enough to keep Temporal busy, few enough for a small server. */
 const START_CONCURRENCY = 8;
-
-export interface PollReport {
-  approved: number;
-  started: number;
-  alreadyStarted: number;
-  invalid: number;
-  /** Rows marked failed earlier: an admin clears their Status cell to retry. */
-  waitingForAdmin: number;
-  /** Rows found invalid by this poll and not before: "row N (email): reason", for the admins. */
-  newlyInvalid: string[];
-}
 
 export type RowOutcome<R extends { key: string; row: number; email: string }> =
   | { kind: 'request'; request: R }

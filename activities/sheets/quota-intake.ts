@@ -6,13 +6,14 @@ import {
   locateQuotaColumns,
   parseQuotaSheet,
   quotaNoticeRows,
-  type QuotaColumnMapping,
   type QuotaRequest,
 } from '../../intake/quota-rows';
+import type { QuotaColumnMapping } from '../../shared/sheet-columns';
 import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
-import { stamps, type DueNotices, type StampInput } from './activities';
-import { keyedTab, pollTab, serialized, type PollReport, type StartResult } from './keyed-tab';
+import type { DueNotices, PollReport, StampInput } from '../../shared/activities';
+import { stamps } from './activities';
+import { keyedTab, pollTab, serialized, type StartResult } from './keyed-tab';
 
 export interface QuotaIntakeDeps {
   /** Absent when no quota sheet is configured: polls report nothing to do. */

@@ -13,7 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startCodecServer, type RunningCodec } from '../../codec/server';
 import { parseHostPort } from '../../config/load';
 import type { Config } from '../../config/schema';
-import { startOnboarding } from '../../lib/start-onboarding';
+import { startOnboarding } from '../../wiring/start-onboarding';
 import {
   onboardingSummary,
   statusQuery,

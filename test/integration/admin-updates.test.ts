@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../config/schema';
-import { startOnboarding } from '../../lib/start-onboarding';
+import { startOnboarding } from '../../wiring/start-onboarding';
 import {
   cancelOnboardingSignal,
   cancelOnboardingUpdate,

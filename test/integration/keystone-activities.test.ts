@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createOpenStackActivities } from '../../activities/openstack/activities';
 import { httpRequest, RequestRejected, ServiceUnavailable } from '../../lib/http';
-import { keystoneFromConfig } from '../../lib/keystone-from-config';
+import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { testConfig, uniqueName } from '../support/services';
 
 describe('OpenStack activities on Keystone', () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { SendMailInput } from '../../activities';
+import type { SendMailInput } from '../../shared/activities';
 import { createActivities, mailTransport } from '../../worker';
 import { eventually, mailsTo, testConfig, uniqueName } from '../support/services';
 

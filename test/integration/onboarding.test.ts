@@ -10,7 +10,7 @@ import { SecretBox } from '../../api/secrets';
 import type { RunningSetpass } from '../../api/server';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import type { Config } from '../../config/schema';
-import { startOnboarding } from '../../lib/start-onboarding';
+import { startOnboarding } from '../../wiring/start-onboarding';
 import {
   cancelOnboardingSignal,
   retryMailSignal,

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { RESET_ANSWER } from '../../api/app';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
-import { keystoneFromConfig } from '../../lib/keystone-from-config';
+import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { connectClient } from '../../lib/temporal';
 import { resetStatusQuery, resetWorkflowId } from '../../shared/onboarding';
 import { formSession, postForm } from '../support/forms';

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../config/schema';
-import { startOnboarding } from '../../lib/start-onboarding';
+import { startOnboarding } from '../../wiring/start-onboarding';
 import { connectClient } from '../../lib/temporal';
 import { onboardingWorkflowId, statusQuery, type Registration } from '../../shared/onboarding';
 import type { onboardUser } from '../../workflows';

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema';
-import { keystoneFromConfig } from '../../lib/keystone-from-config';
+import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { freePort, startProcess, type RunningProcess } from '../support/processes';
 import { adminToken, createKeystoneUser, testConfig, uniqueName } from '../support/services';
 import type { Figures, ScenarioResult } from './scenario';

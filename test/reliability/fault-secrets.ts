@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { hashToken, SecretBox } from '../../api/secrets';
-import { ENCRYPTED_ENCODING, EncryptionCodec } from '../../codec/encryption-codec';
+import { ENCRYPTED_ENCODING, EncryptionCodec } from '../../lib/encryption-codec';
 import type { JsonPayload } from '../../codec/payload-json';
 import { createCodecServer, startCodecServer } from '../../codec/server';
 import type { Config } from '../../config/schema';

@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_ACCESS_COLUMNS as C } from '../../intake/access-rows';
+import { DEFAULT_ACCESS_COLUMNS as C } from '../../shared/sheet-columns';
 import { requestKey } from '../../intake/sheet-layout';
 import type { Registration } from '../../shared/onboarding';
 import type { PollRegistrationsResult } from '../../workflows/poll-registrations';

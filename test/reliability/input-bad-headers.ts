@@ -2,8 +2,8 @@
 // missing (or renamed) must stop the poll with an error naming the column and the setting that
 // fixes it, with nothing provisioned and the sheet untouched; reordered, re-cased and padded
 // headers must change nothing: rows are read by header name and provisioned as asked.
-import { DEFAULT_ACCESS_COLUMNS as A } from '../../intake/access-rows';
-import { DEFAULT_QUOTA_COLUMNS as Q } from '../../intake/quota-rows';
+import { DEFAULT_ACCESS_COLUMNS as A } from '../../shared/sheet-columns';
+import { DEFAULT_QUOTA_COLUMNS as Q } from '../../shared/sheet-columns';
 import { mailpitApi, uniqueName } from '../support/services';
 import {
   ACCESS_FIELDS,

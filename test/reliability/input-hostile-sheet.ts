@@ -7,8 +7,8 @@
 // in any HTML part (every template gets an HTML part, as an operator may give it). Accepted
 // onboardings are then cancelled: each must still find its row to mark it, as applied quota
 // rows must have moved to "Processed Requests".
-import { DEFAULT_ACCESS_COLUMNS as A } from '../../intake/access-rows';
-import { DEFAULT_QUOTA_COLUMNS as Q } from '../../intake/quota-rows';
+import { DEFAULT_ACCESS_COLUMNS as A } from '../../shared/sheet-columns';
+import { DEFAULT_QUOTA_COLUMNS as Q } from '../../shared/sheet-columns';
 import { uniqueName } from '../support/services';
 import {
   ACCESS_FIELDS,

@@ -9,13 +9,13 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import type { QueryDefinition } from '@temporalio/common';
 import { claimTag } from '../../activities/openstack/activities';
 import type { KeystoneClient } from '../../activities/openstack/keystone';
-import { MAIL_VARIABLES, TEMPLATE_NAMES } from '../../activities/mail/render';
-import { DEFAULT_ACCESS_COLUMNS } from '../../intake/access-rows';
+import { MAIL_VARIABLES, TEMPLATE_NAMES } from '../../shared/mail-templates';
+import { DEFAULT_ACCESS_COLUMNS } from '../../shared/sheet-columns';
 import { createSpreadsheet } from '../../intake/create-spreadsheet';
 import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
-import { DEFAULT_QUOTA_COLUMNS } from '../../intake/quota-rows';
+import { DEFAULT_QUOTA_COLUMNS } from '../../shared/sheet-columns';
 import { requestKey } from '../../intake/sheet-layout';
-import { keystoneFromConfig } from '../../lib/keystone-from-config';
+import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import {
   cancelOnboardingSignal,
   onboardingWorkflowId,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config/load';
 import type { Config } from '../../config/schema';
-import { keystoneFromConfig } from '../../lib/keystone-from-config';
+import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 
 function required(name: string): string {
   const value = process.env[name];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_ACCESS_COLUMNS as C } from '../../shared/sheet-columns';
 import {
-  DEFAULT_ACCESS_COLUMNS as C,
   findRowByKey,
   parseAccessSheet,
   SheetLayoutError,

@@ -4,13 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { messageId, setpassLink } from '../../activities/mail/activities';
-import {
-  loadTemplates,
-  MAIL_VARIABLES,
-  parseTemplate,
-  render,
-  type MailContext,
-} from '../../activities/mail/render';
+import { loadTemplates, parseTemplate, render } from '../../activities/mail/render';
+import { MAIL_VARIABLES, type MailContext } from '../../shared/mail-templates';
 
 const context = Object.fromEntries(
   MAIL_VARIABLES.map((v) => [v, `<${v.toLowerCase()}>`]),

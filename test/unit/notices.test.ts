@@ -1,14 +1,8 @@
 // Helpdesk tickets and approver digests over days of hourly checks: pure, no server.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  digestLine,
-  dueNotices,
-  formatStamp,
-  parseFormTimestamp,
-  parseStamp,
-  type NoticeRow,
-} from '../../intake/notices';
+import { dueNotices, formatStamp, parseFormTimestamp, parseStamp } from '../../intake/notices';
+import { digestLine, type NoticeRow } from '../../shared/activities';
 
 const HOUR = 3_600_000;
 const POLICY = { tickets: true, digest: true, startMs: 24 * HOUR, intervalMs: 24 * HOUR };

@@ -1,8 +1,8 @@
 // Quota-sheet rows and the arithmetic of a quota change: pure, no server.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DEFAULT_QUOTA_COLUMNS as C } from '../../shared/sheet-columns';
 import {
-  DEFAULT_QUOTA_COLUMNS as C,
   parseEndDate,
   parseQuotaSheet,
   parseQuotaValue,

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  DEFAULT_QUOTAS,
-  quotaMismatches,
-  quotasByService,
-} from '../../activities/openstack/quota-keys';
+import { DEFAULT_QUOTAS, quotaMismatches, quotasByService } from '../../shared/quota-keys';
 
 test('quotas are split by the service that owns them', () => {
   const split = quotasByService(DEFAULT_QUOTAS);

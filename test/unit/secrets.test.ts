@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import { hashToken, newToken, SecretBox } from '../../api/secrets';
-import { EncryptionCodec } from '../../codec/encryption-codec';
+import { EncryptionCodec } from '../../lib/encryption-codec';
 import { temporaryPassword } from '../../activities/setpass/activities';
 
 test('the payload codec round-trips and hides the plaintext', async () => {

@@ -7,8 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FailureType } from '../../activities/errors';
-import type { DueNotices, PollReport } from '../../activities/sheets/activities';
-import { digestLine, type NoticeRow } from '../../intake/notices';
+import {
+  digestLine,
+  type DueNotices,
+  type NoticeRow,
+  type PollReport,
+} from '../../shared/activities';
 import { checkRequests, pollRegistrations } from '../../workflows';
 import {
   MINUTE,

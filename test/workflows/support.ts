@@ -21,7 +21,7 @@ import {
   type BundleOptions,
   type LogLevel,
 } from '@temporalio/worker';
-import type { OnboardingActivities } from '../../activities';
+import type { OnboardingActivities } from '../../shared/activities';
 import { timeSkippingEnv } from '../support/time-skipping';
 
 export type Activities = OnboardingActivities;

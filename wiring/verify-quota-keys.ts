@@ -2,11 +2,7 @@
 // project: a key a service does not know (a typo, a key an upgrade removed) stops the worker now,
 // not at the first new project.
 import { QuotaEndpoints } from '../activities/openstack/quotas';
-import {
-  quotasByService,
-  type QUOTA_KEYS,
-  type QuotaValues,
-} from '../activities/openstack/quota-keys';
+import { quotasByService, type QUOTA_KEYS, type QuotaValues } from '../shared/quota-keys';
 import type { KeystoneClient } from '../activities/openstack/keystone';
 import { ConfigError } from '../config/load';
 import type { Config } from '../config/schema';
