@@ -2,18 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { SheetLayoutError } from '../intake/sheet-layout';
 import { SheetSourceError } from '../intake/sheet-source';
 import { RequestRejected } from '../lib/http';
-
-/** Stable failure types a workflow (or an admin reading the UI) can branch on. */
-export const FailureType = {
-  rejected: 'RequestRejected',
-  invalidRegistration: 'InvalidRegistration',
-  setpassRejected: 'SetpassRejected',
-  recipientRefused: 'RecipientRefused',
-  projectNameTaken: 'ProjectNameTaken',
-  projectNotFound: 'ProjectNotFound',
-  userNotFound: 'UserNotFound',
-  sheetRejected: 'SheetRejected',
-} as const;
+import { FailureType } from '../shared/failures';
 
 /**
  * Runs an activity body; a 4xx from another service becomes non-retryable (the same request

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import Koa, { type Context, type Next } from 'koa';
 import { formatDuration } from '../config/duration';
-import { isEmail } from '../intake/text-rules';
+import { isEmail, isPin, PIN_RULE } from '../shared/text-rules';
 import { cachedAdminCheck } from './admin-check';
 import { HttpError, readBody } from './body';
 import { messagePage, resetPage, setPasswordPage, type PageBranding } from './pages';
@@ -49,7 +49,6 @@ export interface SetpassDeps {
 
 const BODY_LIMIT = 8 * 1024;
 const ADMIN_CHECK_TTL_MS = 60_000;
-const PIN_SHAPE = /^\d{4}$/;
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;
 const CSRF_COOKIE = 'kaizen_csrf';
@@ -139,8 +138,7 @@ export function createApp(deps: SetpassDeps): Koa {
     const password = optionalString(body, 'password');
     const pin = optionalString(body, 'pin');
     const workflowId = optionalString(body, 'workflow_id');
-    if (pin !== undefined && !PIN_SHAPE.test(pin))
-      throw new HttpError(400, 'pin must be exactly 4 digits');
+    if (pin !== undefined && !isPin(pin)) throw new HttpError(400, `pin must be ${PIN_RULE}`);
     if (password !== undefined && password.length === 0) {
       throw new HttpError(400, 'password must not be empty');
     }
@@ -310,7 +308,7 @@ export function createApp(deps: SetpassDeps): Koa {
     }
     if (email !== confirm)
       return again(400, 'The two e-mail addresses differ. Type the same address twice.');
-    if (!PIN_SHAPE.test(pin)) return again(400, 'The PIN must be exactly 4 digits.');
+    if (!isPin(pin)) return again(400, `The PIN must be ${PIN_RULE}.`);
     // The same answer, at the same moment, whether or not the account exists: the reset
     // workflow looks the account up, and the answer does not wait for it to start (joining a
     // running reset is quicker than starting one, which would tell who has an account).

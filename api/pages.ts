@@ -1,5 +1,7 @@
 // The set-password and reset pages: plain HTML that works without JavaScript and reads well on a
 // phone. Every value is escaped.
+import { PIN_DIGITS, PIN_PATTERN } from '../shared/text-rules';
+
 export interface PageBranding {
   operatorName: string;
   supportEmail: string;
@@ -60,8 +62,8 @@ export function setPasswordPage(
 <form method="post" action="./">
 <input type="hidden" name="token" value="${escapeHtml(options.token)}">
 <input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">
-<label for="pin">PIN (4 digits)</label>
-<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{4}" maxlength="4" autocomplete="off" required${described}>
+<label for="pin">PIN (${PIN_DIGITS} digits)</label>
+<input id="pin" name="pin" type="password" inputmode="numeric" pattern="${PIN_PATTERN}" maxlength="${PIN_DIGITS}" autocomplete="off" required${described}>
 <label for="password">New password</label>
 <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required aria-describedby="rules">
 <label for="confirm_password">New password, again</label>
@@ -91,8 +93,8 @@ export function resetPage(
 <input id="email" name="email" type="email" autocomplete="email" maxlength="254" required value="${escapeHtml(v.email ?? '')}">
 <label for="confirm_email">E-mail address, again</label>
 <input id="confirm_email" name="confirm_email" type="email" autocomplete="email" maxlength="254" required>
-<label for="pin">New PIN (4 digits)</label>
-<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]{4}" maxlength="4" autocomplete="off" required>
+<label for="pin">New PIN (${PIN_DIGITS} digits)</label>
+<input id="pin" name="pin" type="password" inputmode="numeric" pattern="${PIN_PATTERN}" maxlength="${PIN_DIGITS}" autocomplete="off" required>
 <button type="submit">Send me a new link</button>
 </form>`,
   );

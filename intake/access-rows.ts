@@ -7,11 +7,13 @@ import {
   isDescription,
   isEmail,
   isName,
+  isPin,
   isTimestamp,
   NAME_RULE,
+  PIN_RULE,
   PROJECT_NAME,
   TIMESTAMP_RULE,
-} from './text-rules';
+} from '../shared/text-rules';
 import type { NoticeRow } from '../shared/activities';
 import { noticeRowsOf } from './notices';
 import {
@@ -111,8 +113,7 @@ export function parseAccessRow(
   if (!existingUser) {
     if (!firstName) problems.push(`${named('firstName')} is required for a new user`);
     if (!lastName) problems.push(`${named('lastName')} is required for a new user`);
-    if (!/^\d{4}$/.test(pin))
-      problems.push(`${named('pin')} must be exactly 4 digits for a new user`);
+    if (!isPin(pin)) problems.push(`${named('pin')} must be ${PIN_RULE} for a new user`);
   }
   for (const [column, value] of [
     ['firstName', firstName],

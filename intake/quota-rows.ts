@@ -10,7 +10,7 @@ import {
   NAME_RULE,
   PROJECT_NAME,
   TIMESTAMP_RULE,
-} from './text-rules';
+} from '../shared/text-rules';
 import type { NoticeRow } from '../shared/activities';
 import { noticeRowsOf } from './notices';
 import type { QuotaColumn, QuotaColumnMapping } from '../shared/sheet-columns';

@@ -3,7 +3,7 @@
 // and gives the work to another worker. Activities need no code of their own for it.
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
-/** Well inside ACTIVITY_HEARTBEAT_TIMEOUT (workflows/activity-heartbeat.ts); the SDK throttles. */
+/** Well inside ACTIVITY_HEARTBEAT_TIMEOUT (shared/activity-policies.ts); the SDK throttles. */
 const EVERY_MS = 1_000;
 
 export const heartbeatWhileRunning: ActivityInterceptorsFactory = (ctx) => ({

@@ -7,9 +7,11 @@ import {
   isDescription,
   isEmail,
   isName,
+  isPin,
   NAME_RULE,
+  PIN_RULE,
   PROJECT_NAME,
-} from '../intake/text-rules';
+} from '../shared/text-rules';
 import type { Registration } from '../shared/onboarding';
 
 export class RegistrationError extends Error {
@@ -56,8 +58,7 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
   }
   if (!isDescription(projectDescription))
     problems.push(`projectDescription must be ${DESCRIPTION_RULE}`);
-  if (!/^\d{4}$/.test(pin))
-    problems.push('pin must be exactly 4 digits (the PIN the person chose on the form)');
+  if (!isPin(pin)) problems.push(`pin must be ${PIN_RULE} (the PIN the person chose on the form)`);
   if (problems.length > 0) throw new RegistrationError(problems);
   return {
     email: email.toLowerCase(),

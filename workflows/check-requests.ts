@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
+import { SERVICE_CALL, SHEET_NOTICES } from '../shared/activity-policies';
 import {
   digestLine,
   type DueNotices,
@@ -7,18 +7,9 @@ import {
   type StampInput,
 } from '../shared/activities';
 
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
-const { sendMail } = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry,
-});
+const { sendMail } = proxyActivities<OnboardingActivities>(SERVICE_CALL);
 const { pendingAccessNotices, pendingQuotaNotices, stampAccessRequests, stampQuotaRequests } =
-  proxyActivities<OnboardingActivities>({
-    startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-    retry: { ...retry, maximumAttempts: 10 },
-  });
+  proxyActivities<OnboardingActivities>(SHEET_NOTICES);
 
 export interface CheckRequestsResult {
   tickets: number;

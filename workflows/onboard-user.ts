@@ -10,7 +10,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
+import { FailureType } from '../shared/failures';
+import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
 import type { OnboardingActivities, SendMailInput } from '../shared/activities';
 import type { TemplateName } from '../shared/mail-templates';
 import { onboardingDetails } from '../shared/onboarding-details';
@@ -35,7 +36,6 @@ import {
 } from '../shared/onboarding';
 import { refusals } from './admin-refusals';
 import {
-  CANCELLED,
   SCHEDULES_ONLY_PATCH,
   waitByInputShape,
   waitForPassword,
@@ -44,9 +44,6 @@ import {
   type WaitContext,
 } from './password-wait';
 
-// Network trouble and 5xx are retried with backoff for as long as it takes (the point of a
-// durable workflow); 4xx and validation failures are non-retryable and surface at once.
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
 const {
   applyQuotas,
   ensureProject,
@@ -55,17 +52,8 @@ const {
   grantMemberRole,
   issueSetpassToken,
   sendMail,
-} = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry,
-});
-// Spreadsheets are slower and rate-limited: a longer timeout, same unlimited retries.
-const { markRequest, moveToCurrentUsers } = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry,
-});
+} = proxyActivities<OnboardingActivities>(SERVICE_CALL);
+const { markRequest, moveToCurrentUsers } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
 
 export async function onboardUser({
   registration,
@@ -230,7 +218,7 @@ export async function onboardUser({
     if (schedulesOnly && !('afterMs' in reminders))
       throw ApplicationFailure.nonRetryable(
         'reminders is { intervalMs, maxReminders }, a shape only onboardings started before reminder schedules had: start it with { afterMs, abandonAfterMs, linkLifetimeMs } ([reminder] schedule and abandon_after)',
-        'InvalidInput',
+        FailureType.invalidInput,
       );
     setStep('ensuring-project');
     const project = await ensureProject({
@@ -269,7 +257,10 @@ export async function onboardUser({
       result = { outcome: 'completed', userId, projectId: project.id, remindersSent: 0 };
     } else {
       if (!registration.pin) {
-        throw ApplicationFailure.nonRetryable('a new user needs a PIN', 'InvalidRegistration');
+        throw ApplicationFailure.nonRetryable(
+          'a new user needs a PIN',
+          FailureType.invalidRegistration,
+        );
       }
       const pin = registration.pin;
       setStep('issuing-setpass-token');
@@ -313,7 +304,8 @@ export async function onboardUser({
       };
     }
   } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === CANCELLED) return endWaiting('cancelled');
+    if (err instanceof ApplicationFailure && err.type === FailureType.onboardingCancelled)
+      return endWaiting('cancelled');
     const failedAt = status.step;
     const reason =
       err instanceof Error
@@ -332,7 +324,7 @@ export async function onboardUser({
     // Wrap so the workflow fails (a plain Error would only retry the workflow task).
     throw ApplicationFailure.create({
       message: `onboarding of ${registration.email} failed at ${failedAt}: ${reason}`,
-      type: 'OnboardingFailed',
+      type: FailureType.onboardingFailed,
       nonRetryable: true,
       cause: err as Error,
     });

@@ -2,6 +2,7 @@
 // old one expired, admin actions (resend, extend, cancel, retry a refused mail). Workflow code:
 // deterministic, time from the workflow clock.
 import { ActivityFailure, ApplicationFailure, condition, log, patched } from '@temporalio/workflow';
+import { FailureType } from '../shared/failures';
 import type { TemplateName } from '../shared/mail-templates';
 import type { LegacyReminderPolicy, OnboardingStatus, ReminderPolicy } from '../shared/onboarding';
 
@@ -119,14 +120,11 @@ async function legacyWaitForPassword(
   return 'completed';
 }
 
-/** Thrown out of a wait when an admin cancels; the workflow ends as cancelled. */
-export const CANCELLED = 'OnboardingCancelled';
-
 export function isRecipientRefused(err: unknown): boolean {
   return (
     err instanceof ActivityFailure &&
     err.cause instanceof ApplicationFailure &&
-    err.cause.type === 'RecipientRefused'
+    err.cause.type === FailureType.recipientRefused
   );
 }
 
@@ -155,7 +153,10 @@ export async function withRefusalWait(
         () => ctx.actions.retryMail !== undefined || ctx.actions.cancel !== undefined,
       );
       if (ctx.actions.cancel)
-        throw ApplicationFailure.nonRetryable('cancelled by an admin', CANCELLED);
+        throw ApplicationFailure.nonRetryable(
+          'cancelled by an admin',
+          FailureType.onboardingCancelled,
+        );
       log.info('refused mail retried', { by: ctx.actions.retryMail });
       ctx.onRetry();
     }

@@ -1,22 +1,9 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
+import { SERVICE_CALL, SHEET_POLL } from '../shared/activity-policies';
 import type { OnboardingActivities, PollReport } from '../shared/activities';
 
-const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry: {
-    initialInterval: '5s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 5,
-  },
-});
-const { sendMail } = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities>(SHEET_POLL);
+const { sendMail } = proxyActivities<OnboardingActivities>(SERVICE_CALL);
 
 export interface PollRegistrationsResult extends PollReport {
   /** The quota sheet's poll; null when no quota sheet is configured. */

@@ -7,7 +7,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
+import { SERVICE_CALL } from '../shared/activity-policies';
 import type { OnboardingActivities } from '../shared/activities';
 import {
   approveResetSignal,
@@ -21,11 +21,7 @@ import {
 } from '../shared/onboarding';
 
 const { findUser, userRoleNames, issueSetpassToken, sendMail } =
-  proxyActivities<OnboardingActivities>({
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-  });
+  proxyActivities<OnboardingActivities>(SERVICE_CALL);
 
 /** How long an admin has to approve a reset before it lapses. */
 const APPROVAL_WINDOW_MS = 7 * 24 * 3_600_000;

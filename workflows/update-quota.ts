@@ -7,7 +7,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { ACTIVITY_HEARTBEAT_TIMEOUT } from './activity-heartbeat';
+import { FailureType } from '../shared/failures';
+import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
 import type { OnboardingActivities } from '../shared/activities';
 import { searchAttributes } from '../shared/onboarding';
 import { shortTime } from '../shared/onboarding-details';
@@ -22,18 +23,10 @@ import {
   type UpdateQuotaInput,
 } from '../shared/quota-change';
 
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '5 minutes' };
 const { findProject, projectMembers, readQuotas, sendMail, setQuotas } =
-  proxyActivities<OnboardingActivities>({
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-    retry,
-  });
-const { markQuotaRequest, moveToProcessedRequests } = proxyActivities<OnboardingActivities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: ACTIVITY_HEARTBEAT_TIMEOUT,
-  retry,
-});
+  proxyActivities<OnboardingActivities>(SERVICE_CALL);
+const { markQuotaRequest, moveToProcessedRequests } =
+  proxyActivities<OnboardingActivities>(SHEET_WRITE);
 
 /**
  * One approved quota request: read the current quotas, apply the change (all of it or none of
@@ -98,7 +91,7 @@ export async function updateQuota({
     }
     throw ApplicationFailure.create({
       message: `quota request of ${request.email} for ${request.project} failed: ${reason}`,
-      type: 'QuotaRequestFailed',
+      type: FailureType.quotaRequestFailed,
       nonRetryable: true,
       cause: err as Error,
     });

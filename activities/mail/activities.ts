@@ -1,6 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
-import { FailureType } from '../errors';
+import { FailureType } from '../../shared/failures';
 import type { SendMailInput } from '../../shared/activities';
 import type { MailContext, TemplateName } from '../../shared/mail-templates';
 import { render, type Template } from './render';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
-import { classified, FailureType } from '../errors';
+import { classified } from '../errors';
+import { FailureType } from '../../shared/failures';
 import type {
   Ensured,
   EnsuredProject,

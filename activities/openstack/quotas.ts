@@ -2,6 +2,7 @@
 // the Keystone catalog; the Nova microversion is negotiated once per worker.
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { classified } from '../errors';
+import { FailureType } from '../../shared/failures';
 import type { KeystoneClient } from './keystone';
 import {
   quotaMismatches,
@@ -131,7 +132,7 @@ export function createQuotaActivities({ keystone, quotas, endpointInterface, reg
       if (wrong.length > 0) {
         throw ApplicationFailure.nonRetryable(
           `${api.service} did not take the quotas: ${wrong.join('; ')}`,
-          'QuotaNotApplied',
+          FailureType.quotaNotApplied,
         );
       }
     }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { httpRequest } from '../../lib/http';
-import { classified, FailureType } from '../errors';
+import { classified } from '../errors';
+import { FailureType } from '../../shared/failures';
 import type { IssueSetpassTokenInput } from '../../shared/activities';
 import type { KeystoneClient } from '../openstack/keystone';
 

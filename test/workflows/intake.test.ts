@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { FailureType } from '../../activities/errors';
+import { FailureType } from '../../shared/failures';
 import {
   digestLine,
   type DueNotices,

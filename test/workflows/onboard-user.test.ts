@@ -10,7 +10,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { FailureType } from '../../activities/errors';
+import { FailureType } from '../../shared/failures';
 import {
   cancelOnboardingSignal,
   cancelOnboardingUpdate,

@@ -32,6 +32,17 @@ export function hasUnsafeCharacter(value: string): boolean {
   return UNSAFE.test(value);
 }
 
+/** The setpass PIN: digits the person chose on the form and types on the set-password page. */
+export const PIN_DIGITS = 4;
+const PIN = new RegExp(`^[0-9]{${PIN_DIGITS}}$`);
+export const PIN_RULE = `exactly ${PIN_DIGITS} digits`;
+/** The same rule as the page's `pattern` attribute (a hint; the server checks with isPin). */
+export const PIN_PATTERN = `[0-9]{${PIN_DIGITS}}`;
+
+export function isPin(value: string): boolean {
+  return PIN.test(value);
+}
+
 export const NAME_MAX = 100;
 export const NAME_RULE = `at most ${NAME_MAX} characters, without < >, line breaks or other control or invisible characters`;
 
