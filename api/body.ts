@@ -43,3 +43,14 @@ export async function readBody(ctx: Context, limit: number): Promise<Record<stri
   }
   return parsed as Record<string, unknown>;
 }
+
+/** A string field of a body, or undefined when absent; any other type is a 400 naming it. */
+export function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new HttpError(400, `${field} must be a string`);
+  return value;
+}
+
+/** The size limit of every body the API reads: its forms and the admin's token request. */
+export const BODY_LIMIT = 8 * 1024;

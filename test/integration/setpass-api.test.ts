@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { RESET_ANSWER } from '../../api/app';
+import { RESET_ANSWER } from '../../api/routes/reset';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';

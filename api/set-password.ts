@@ -1,0 +1,90 @@
+// Setting a password from a link, without HTTP: the token, the PIN and the new password in, an
+// outcome out. The route around it checks the form (CSRF, both passwords, length) and renders.
+import type { RouteDeps } from './deps';
+import { EXPIRED, LOCKED, NOT_FOUND, type Outcome } from './respond';
+import { hashToken } from './secrets';
+import type { TokenRecord } from './token-store';
+
+export type SetPasswordOutcome =
+  | { kind: 'set' }
+  /** The link cannot be used (unknown, expired, locked, overtaken): a page that says so. */
+  | { kind: 'link-refused'; outcome: Outcome }
+  /** The form again, saying why (wrong PIN, password refused). */
+  | { kind: 'try-again'; status: number; error: string };
+
+type Deps = Pick<
+  RouteDeps,
+  | 'store'
+  | 'secrets'
+  | 'keystone'
+  | 'onPasswordSet'
+  | 'maxAttempts'
+  | 'tokenExpirationMs'
+  | 'now'
+  | 'log'
+>;
+
+/** Expired and locked links are refused before the PIN is looked at: no guessing on them. */
+export function tokenProblem(record: TokenRecord, deps: Deps): Outcome | undefined {
+  if (deps.now() - record.updatedAt > deps.tokenExpirationMs) return EXPIRED;
+  if (record.attempts >= deps.maxAttempts) return LOCKED;
+  return undefined;
+}
+
+export async function setPassword(
+  deps: Deps,
+  { token, pin, password }: { token: string; pin: string; password: string },
+): Promise<SetPasswordOutcome> {
+  const refused = (outcome: Outcome) => ({ kind: 'link-refused', outcome }) as const;
+  const again = (status: number, error: string) => ({ kind: 'try-again', status, error }) as const;
+  const tokenHash = hashToken(token);
+  const record = await deps.store.byTokenHash(tokenHash);
+  if (!record) return refused(NOT_FOUND);
+  const problem = tokenProblem(record, deps);
+  if (problem) return refused(problem);
+  if (!deps.secrets.pinMatches(record.userId, pin, record.pinHash)) {
+    const attempts = await deps.store.countFailedAttempt(record.userId);
+    const left = deps.maxAttempts - attempts;
+    deps.log('wrong pin', { userId: record.userId, attempts });
+    if (left <= 0) return refused(LOCKED);
+    return again(
+      403,
+      `Wrong PIN. ${left} attempt${left === 1 ? '' : 's'} left before this link is locked.`,
+    );
+  }
+  if (password === pin) return again(400, 'Your password must be different from your PIN.');
+
+  const temporary = deps.secrets.decrypt(record.userId, record.passwordSealed);
+  let result = await deps.keystone.changePassword(record.userId, temporary, password);
+  // The API stopped after Keystone took this very password but before the token was used
+  // up: the person retrying with it finishes what they started.
+  if (result === 'wrong-original' && (await deps.keystone.passwordWorks(record.userId, password))) {
+    deps.log('password was already set by this link; finishing', { userId: record.userId });
+    result = 'changed';
+  }
+  if (result === 'wrong-original') {
+    // The account's password was changed elsewhere: this link can no longer work.
+    deps.log('temporary password no longer valid', { userId: record.userId });
+    return refused({
+      status: 409,
+      title: 'Link no longer valid',
+      message: "This account's password was already changed. Ask for a new link if you need one.",
+      offerReset: true,
+    });
+  }
+  if (result !== 'changed')
+    return again(400, `The password was refused: ${passwordPolicyReason(result.refused)}`);
+  const event = record.workflowId
+    ? { workflowId: record.workflowId, userId: record.userId, at: deps.now() }
+    : undefined;
+  if (!(await deps.store.consume(tokenHash, event))) return refused(NOT_FOUND);
+  deps.log('password set', { userId: record.userId });
+  if (event) deps.onPasswordSet();
+  return { kind: 'set' };
+}
+
+/** Keystone says "Password validation error: The password does not meet the requirements: <rule>". */
+function passwordPolicyReason(message: string): string {
+  const rule = /requirements?:\s*(.+)$/i.exec(message)?.[1];
+  return rule ? rule.trim() : 'it does not meet the password rules.';
+}
