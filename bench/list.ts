@@ -4,7 +4,7 @@
 // carrying the attributes a waiting onboarding has, and are terminated at the end.
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { listOnboardings } from '../cli/admin';
+import { listOnboardings } from '../cli/list-view';
 import { connectClient } from '../lib/temporal';
 import { onboardingSummary, searchAttributes } from '../shared/onboarding';
 import { testConfig } from '../test/support/services';

@@ -1,0 +1,15 @@
+import type { Command } from '../command';
+import { statusView } from '../status-view';
+
+export const status: Command = {
+  name: 'status',
+  args: 'WORKFLOW_ID',
+  help: `show a workflow (onboard:…, quota:…, reset:…) as the Web UI does with the codec endpoint:
+summary, details in words, the decoded input with every secret redacted, and its status`,
+  minPositionals: 1,
+  maxPositionals: 1,
+  async run({ positionals: [workflowId] }, { temporal }) {
+    console.log(JSON.stringify(await statusView(await temporal(), workflowId!), null, 2));
+    return 0;
+  },
+};
