@@ -12,7 +12,7 @@ import { startOnboarding } from '../wiring/start-onboarding';
 import { onboardingWorkflowId, searchAttributes, type Registration } from '../shared/onboarding';
 import { startSystem } from '../test/support/system';
 import { testConfig } from '../test/support/services';
-import { mailTransport } from '../worker';
+import { mailTransport } from '../worker/clients';
 import { machineNotes, type Progress } from './machine';
 import { activityTimes, describeTimes } from './activity-times';
 import { pool } from './pool';

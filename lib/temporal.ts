@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, ServiceError, type TLSConfig } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFor } from './encryption-codec';
 import type { Config } from '../config/schema';
@@ -42,7 +43,14 @@ function unreachable(config: Config, err: unknown): Error {
   );
 }
 
-export async function connectClient(config: Config): Promise<Client> {
+/** A client with the payload codec of `config`, or `dataConverter` when the caller built one. */
+export async function connectClient(
+  config: Config,
+  dataConverter: DataConverter = dataConverterFor(
+    config.secrets.codec_key,
+    config.secrets.previous_codec_keys,
+  ),
+): Promise<Client> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
@@ -52,7 +60,7 @@ export async function connectClient(config: Config): Promise<Client> {
   return new Client({
     connection,
     namespace: config.temporal.namespace,
-    dataConverter: dataConverterFor(config.secrets.codec_key, config.secrets.previous_codec_keys),
+    dataConverter,
   });
 }
 

@@ -15,7 +15,7 @@ import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { ensurePollerSchedule, pollerScheduleId } from '../../lib/poller-schedule';
 import { connectClient } from '../../lib/temporal';
 import type { pollRegistrations } from '../../workflows';
-import { createWorker } from '../../worker';
+import { createWorker } from '../../worker/create-worker';
 import { FakeSheetsServer } from '../support/fake-sheets-server';
 import { setPasswordFromMail } from '../support/forms';
 import { startSystem, type TestSystem } from '../support/system';

@@ -8,7 +8,9 @@ import { after, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SendMailInput } from '../../shared/activities';
-import { createActivities, mailTransport } from '../../worker';
+import { createActivities } from '../../worker/activities';
+import { mailTransport } from '../../worker/clients';
+import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { eventually, mailsTo, testConfig, uniqueName } from '../support/services';
 
 function mailpitPid(): number {
@@ -20,9 +22,11 @@ describe('sendMail on a real SMTP server', () => {
   const config = testConfig({ KAIZEN_MAIL__SEND_TIMEOUT: '2s' });
   const transport = mailTransport(config);
   after(() => transport.close());
-  const activities = createActivities(config, transport, () =>
-    Promise.reject(new Error('no Temporal client in this test')),
-  );
+  const activities = createActivities(config, {
+    keystone: keystoneFromConfig(config),
+    transport,
+    temporal: () => Promise.reject(new Error('no Temporal client in this test')),
+  });
   const mock = new MockActivityEnvironment();
   const send = (input: SendMailInput) =>
     mock.run(activities.sendMail, input) as Promise<{ messageId: string }>;

@@ -11,7 +11,7 @@ import { startOnboarding } from '../../wiring/start-onboarding';
 import { connectClient } from '../../lib/temporal';
 import { unacceptedQuotaKeys, verifyQuotaKeys } from '../../wiring/verify-quota-keys';
 import { statusQuery } from '../../shared/onboarding';
-import { createWorker, type OnboardingWorker } from '../../worker';
+import { createWorker, type OnboardingWorker } from '../../worker/create-worker';
 import { eventually, testConfig, uniqueName } from '../support/services';
 
 describe('quotas of a new project', () => {

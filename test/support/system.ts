@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { connectClient } from '../../lib/temporal';
-import { createWorker } from '../../worker';
+import { createWorker } from '../../worker/create-worker';
 import { testConfig } from './services';
 
 export interface TestSystem {

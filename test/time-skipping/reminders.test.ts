@@ -9,7 +9,7 @@ import { dataConverterFor } from '../../lib/encryption-codec';
 import type { Config } from '../../config/schema';
 import { startOnboarding } from '../../wiring/start-onboarding';
 import { passwordSetSignal, statusQuery, type Registration } from '../../shared/onboarding';
-import { createWorker } from '../../worker';
+import { createWorker } from '../../worker/create-worker';
 import { eventually, mailsTo, mailText, testConfig, uniqueName } from '../support/services';
 import { timeSkippingEnv } from '../support/time-skipping';
 
