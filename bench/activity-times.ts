@@ -4,7 +4,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { median } from './table';
-import { pool } from './pool';
+import { pool } from '../test/support/pool';
 
 const { EventType } = temporal.api.enums.v1;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

@@ -10,7 +10,7 @@ import { onboardingSummary, searchAttributes } from '../shared/onboarding';
 import { testConfig } from '../test/support/services';
 import { eventually } from '../test/support/services';
 import { machineNotes, throttled, type Progress } from './machine';
-import { pool } from './pool';
+import { pool } from '../test/support/pool';
 import type { Table } from './table';
 
 const TARGET_S = 5;

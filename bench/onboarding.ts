@@ -15,7 +15,7 @@ import { testConfig } from '../test/support/services';
 import { mailTransport } from '../worker/clients';
 import { machineNotes, type Progress } from './machine';
 import { activityTimes, describeTimes } from './activity-times';
-import { pool } from './pool';
+import { pool } from '../test/support/pool';
 import type { Table } from './table';
 
 const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifetimeMs: 172_800_000 };

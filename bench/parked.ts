@@ -16,7 +16,7 @@ import { setPasswordFromMail } from '../test/support/forms';
 import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
 import { testConfig } from '../test/support/services';
 import { machineNotes, throttled, type Progress } from './machine';
-import { pool } from './pool';
+import { pool } from '../test/support/pool';
 import { quantile, type Table } from './table';
 
 const PIN = '2468';

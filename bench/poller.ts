@@ -12,7 +12,7 @@ import { FakeSheetsServer } from '../test/support/fake-sheets-server';
 import { makeServiceAccountKey } from '../test/support/service-account';
 import { startSystem } from '../test/support/system';
 import { machineNotes, type Progress } from './machine';
-import { pool } from './pool';
+import { pool } from '../test/support/pool';
 import type { Table } from './table';
 
 const SHEET = 'bench-access';

@@ -1,4 +1,4 @@
-// Plain-text tables for the benchmark and reliability reports (also pasted into the README).
+// Plain-text tables for the benchmark and reliability reports (kept in bench/RESULTS.md and test/reliability/README.md).
 
 export type Cell = string | number;
 

@@ -1,5 +1,5 @@
 // The columns of the two request sheets: logical name → the header text of the original forms
-// (each configurable in [intake] and [quota_sheet]).
+// (each configurable in [columns] and [quota_columns]).
 
 /** Logical column → header text in the sheet (the original form's headers; configurable). */
 export const DEFAULT_ACCESS_COLUMNS = {

@@ -2,7 +2,7 @@
 // onboarding's payloads through the codec endpoint run here: an admin sees the e-mail, the
 // project, the summary and the current details, and «redacted» where the PIN and the set-password
 // token are; neither value reaches the page. Screenshots go to test-artifacts/screenshots/, and
-// the workflow page to docs/admin-ui.png for the README.
+// the workflow page to docs/admin-ui.png for docs/operations.md.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
@@ -234,7 +234,7 @@ describe('Temporal Web UI through the codec endpoint', () => {
         registration: { ...registration, pin: REDACTED },
         reminders: PATIENT,
       });
-      // The header and the input at the top of the page: the picture for the README.
+      // The header and the input at the top of the page: the picture in docs/operations.md.
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       const shot = join(SCREENSHOT_DIR, 'temporal-ui-onboarding.png');
       await page.screenshot({ path: shot });

@@ -11,7 +11,6 @@ import {
   GRACE_MS,
   deleteUsers,
   newPerson,
-  pool,
   postForm,
   send,
   sleep,
@@ -19,6 +18,7 @@ import {
   type Person,
   type Stopped,
 } from './api-support';
+import { pool } from '../support/pool';
 import type { Scenario } from './scenario';
 
 const KILL_AFTER_MS = 20;

@@ -9,6 +9,7 @@ import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { freePort, startProcess, type RunningProcess } from '../support/processes';
 import { adminToken, createKeystoneUser, testConfig, uniqueName } from '../support/services';
 import type { Figures, ScenarioResult } from './scenario';
+import { pool } from '../support/pool';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -199,22 +200,6 @@ export function postForm(
 /** A distinct client address per index (10.x.y.z), as the proxy would report it. */
 export const address = (base: number, i: number) =>
   `10.${base}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}`;
-
-/** Runs `work` on every item with at most `concurrency` at a time. */
-export async function pool<T>(
-  items: T[],
-  concurrency: number,
-  work: (item: T, index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      await work(items[i]!, i);
-    }
-  });
-  await Promise.all(lanes);
-}
 
 /** Fails the current run with `message` unless `ok`. */
 export function check(ok: boolean, message: string): asserts ok {

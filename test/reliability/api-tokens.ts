@@ -7,7 +7,6 @@ import {
   Checks,
   deleteUsers,
   newPerson,
-  pool,
   postForm,
   send,
   session,
@@ -16,6 +15,7 @@ import {
   type Answer,
   type Session,
 } from './api-support';
+import { pool } from '../support/pool';
 import type { Scenario } from './scenario';
 
 // Tokens are 32 random bytes in base64url (43 characters): guesses look exactly like them.

@@ -18,7 +18,7 @@ import type { Scenario } from './scenario';
 
 // How long completeAll may take; kills cost seconds each now (heartbeats), not minutes.
 const RECOVERY_MS = 15 * 60_000;
-/** What the README promises: a killed worker's work moves again within this (heartbeats). */
+/** What test/reliability/README.md promises: a killed worker's work moves again within this (heartbeats). */
 const RECOVERY_TARGET_S = 15;
 /** Slower than this means the start-to-close bound (2 min), not a missed heartbeat, moved it. */
 const RECOVERY_FAIL_S = 60;

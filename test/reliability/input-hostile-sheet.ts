@@ -167,7 +167,7 @@ function accessRule(field: AccessField, kind: Kind): Rule {
     case 'timestamp':
       return TIMESTAMP_RULE(kind);
     case 'email':
-      // ASCII only (intake/text-rules.ts): no UTF-8 address, line break, markup or control.
+      // ASCII only (shared/text-rules.ts): no UTF-8 address, line break, markup or control.
       return 'bad';
     case 'firstName':
     case 'lastName':
