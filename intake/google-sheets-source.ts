@@ -1,16 +1,8 @@
-// Registrations from a Google spreadsheet, through the official client library.
-//
-// Auth is a service-account key file. The client signs its own bearer token (a self-signed JWT
-// with a `scope` claim, `useJWTAccessWithScope`) instead of trading it at Google's token
-// endpoint: one fewer round trip, and a local server can verify it in tests (`rootUrl`).
-//
-// Errors: configuration problems (key file, sharing, unknown spreadsheet or tab, other 4xx) are
-// SheetSourceErrors; 408/429/5xx and network failures are plain Errors, for the caller to retry.
-// The library's own retries are off, so the caller's retry policy is the only one.
-import { readFileSync } from 'node:fs';
-// The Sheets API alone, from the googleapis package: its index loads every Google API (about
-// 110 MB of memory and 1.6 s at start-up, in every worker); this entry, 18 MB and 0.1 s.
-import { auth as googleAuth, sheets, type sheets_v4 } from 'googleapis/build/src/apis/sheets';
+// Registrations from a Google spreadsheet, through the official client library: the range reads
+// and writes. The client (service-account auth) and the sorting of its errors into
+// configuration problems and retryable failures are in google-sheets-client.ts.
+import type { sheets_v4 } from 'googleapis/build/src/apis/sheets';
+import { callSheets, sheetsClient } from './google-sheets-client';
 import { type CellUpdate, type SheetSource, SheetSourceError } from './sheet-source';
 
 export interface GoogleSheetsSourceOptions {
@@ -20,8 +12,6 @@ export interface GoogleSheetsSourceOptions {
   /** Only for tests: where the Sheets API lives (default https://sheets.googleapis.com/). */
   rootUrl?: string;
 }
-
-const SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 
 /** 1 → A, 26 → Z, 27 → AA. */
 export function columnLetters(column: number): string {
@@ -41,30 +31,6 @@ function positive(name: string, n: number): void {
   }
 }
 
-function readKey(keyFile: string): { client_email: string; private_key: string; id?: string } {
-  let key: { client_email?: unknown; private_key?: unknown; private_key_id?: unknown };
-  try {
-    key = JSON.parse(readFileSync(keyFile, 'utf8')) as typeof key;
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new SheetSourceError(
-      `[intake] key_file ${keyFile}: cannot read the service-account key (${why})`,
-    );
-  }
-  if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
-    throw new SheetSourceError(
-      `[intake] key_file ${keyFile}: not a service-account key (no client_email or private_key)`,
-    );
-  }
-  return {
-    client_email: key.client_email,
-    private_key: key.private_key,
-    id: typeof key.private_key_id === 'string' ? key.private_key_id : undefined,
-  };
-}
-
-const SAFE_TO_REPEAT = new Set(['read', 'update', 'list the tabs of']);
-
 export class GoogleSheetsSource implements SheetSource {
   readonly clientEmail: string;
   private readonly sheets: sheets_v4.Sheets;
@@ -73,18 +39,11 @@ export class GoogleSheetsSource implements SheetSource {
   private readonly sheetIds = new Map<string, number>();
 
   constructor({ spreadsheetId, keyFile, rootUrl }: GoogleSheetsSourceOptions) {
-    const key = readKey(keyFile);
-    const auth = new googleAuth.JWT({
-      email: key.client_email,
-      key: key.private_key,
-      keyId: key.id,
-      scopes: [SCOPE],
-    });
-    auth.useJWTAccessWithScope = true;
-    this.sheets = sheets({ version: 'v4', auth, rootUrl, retry: false, timeout: 30_000 });
+    const client = sheetsClient(keyFile, rootUrl);
+    this.sheets = client.sheets;
     this.spreadsheetId = spreadsheetId;
     this.keyFile = keyFile;
-    this.clientEmail = key.client_email;
+    this.clientEmail = client.clientEmail;
   }
 
   async readRows(tab: string): Promise<string[][]> {
@@ -198,60 +157,9 @@ export class GoogleSheetsSource implements SheetSource {
     return id;
   }
 
-  /** Runs one API call and turns its failure into a SheetSourceError or a retryable Error. */
-  private async call<T>(what: string, tab: string | undefined, fn: () => Promise<T>): Promise<T> {
-    try {
-      try {
-        return await fn();
-      } catch (err) {
-        // A kept-alive connection the server closed while idle: reading and overwriting cells
-        // are safe to send again at once (appends and deletes are left to the caller's retry).
-        if ((err as { code?: unknown }).code !== 'ECONNRESET' || !SAFE_TO_REPEAT.has(what)) {
-          throw err;
-        }
-        return await fn();
-      }
-    } catch (err) {
-      const e = err as {
-        status?: unknown;
-        code?: unknown;
-        message?: string;
-        response?: { status?: number; data?: { error?: { message?: string } } };
-      };
-      const status = typeof e.status === 'number' ? e.status : e.response?.status;
-      const said = e.response?.data?.error?.message ?? e.message ?? String(err);
-      const where = `spreadsheet ${this.spreadsheetId}${tab === undefined ? '' : `, tab "${tab}"`}`;
-      const doing = `Google Sheets: cannot ${what} ${where}`;
-      if (status === 401) {
-        throw new SheetSourceError(
-          `${doing}: the credentials of ${this.clientEmail} ([intake] key_file ${this.keyFile}) were refused: ${said}`,
-        );
-      }
-      if (status === 403) {
-        throw new SheetSourceError(
-          `${doing}: access denied; share the spreadsheet with the service account ${this.clientEmail} (Editor): ${said}`,
-        );
-      }
-      if (status === 404) {
-        throw new SheetSourceError(
-          `${doing}: spreadsheet ${this.spreadsheetId} not found (check its id): ${said}`,
-        );
-      }
-      if (status === 400 && tab !== undefined && /Unable to parse range/i.test(said)) {
-        // What the API answers for a tab that does not exist.
-        throw new SheetSourceError(`${doing}: no tab named "${tab}" (${said})`);
-      }
-      if (
-        typeof status === 'number' &&
-        status >= 400 &&
-        status < 500 &&
-        ![408, 429].includes(status)
-      ) {
-        throw new SheetSourceError(`${doing}: HTTP ${status}: ${said}`);
-      }
-      const cause =
-        typeof status === 'number' ? `HTTP ${status}` : String(e.code ?? 'network error');
-      throw new Error(`${doing} (${cause}, retryable): ${said}`, { cause: err });
-    }
+  /** One API call; callSheets sorts its failure (configuration problem or retryable). */
+  private call<T>(what: string, tab: string | undefined, fn: () => Promise<T>): Promise<T> {
+    const { spreadsheetId, clientEmail, keyFile } = this;
+    return callSheets({ spreadsheetId, clientEmail, keyFile }, what, tab, fn);
   }
 }
