@@ -2,14 +2,11 @@
 // setpass, SMTP) beside, in the same run, the floor (the same OpenStack calls over REST, no
 // workflow engine) and a one-row-at-a-time loop doing what the original script did.
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import type { KeystoneClient } from '../activities/openstack/keystone';
-import { quotasByService, type QuotaValues } from '../shared/quota-keys';
+
 import { QuotaEndpoints } from '../activities/openstack/quotas';
-import type { Config } from '../config/schema';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { startOnboarding } from '../wiring/start-onboarding';
-import { onboardingWorkflowId, searchAttributes, type Registration } from '../shared/onboarding';
+import { onboardingWorkflowId, type Registration } from '../shared/onboarding';
 import { startSystem } from '../test/support/system';
 import { testConfig } from '../test/support/services';
 import { mailTransport } from '../worker/clients';
@@ -17,13 +14,11 @@ import { machineNotes, type Progress } from './machine';
 import { activityTimes, describeTimes } from './activity-times';
 import { pool } from '../test/support/pool';
 import type { Table } from './table';
+import { waitUntilParked } from './wait-parked';
+import type { Created } from './onboarding-floor';
+import { provisionDirectly, cleanUp, issueToken, deleteByName } from './onboarding-floor';
 
 const PATIENT = { afterMs: [86_400_000], abandonAfterMs: 172_800_000, linkLifetimeMs: 172_800_000 };
-
-interface Created {
-  projects: string[];
-  users: string[];
-}
 
 function registrations(n: number, run: string): Registration[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -35,83 +30,13 @@ function registrations(n: number, run: string): Registration[] {
   }));
 }
 
-/** The OpenStack part of one onboarding, as bare REST calls: what no engine can go below. */
-async function provisionDirectly(
-  keystone: KeystoneClient,
-  endpoints: QuotaEndpoints,
-  config: Config,
-  roleId: string,
-  r: Registration,
-  created: Created,
-  took: Map<string, number[]> = new Map(),
-): Promise<string> {
-  const timed = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
-    const started = performance.now();
-    const result = await work();
-    took.set(call, [...(took.get(call) ?? []), performance.now() - started]);
-    return result;
-  };
-  const { project } = (
-    await timed('POST project', () =>
-      keystone.request('POST', '/projects', {
-        project: { name: r.project, domain_id: config.auth.domain_id, enabled: true },
-      }),
-    )
-  ).json<{ project: { id: string } }>();
-  created.projects.push(project.id);
-  for (const [type, values] of Object.entries(quotasByService(config.quotas as QuotaValues))) {
-    if (Object.keys(values).length === 0) continue;
-    const api = await endpoints.api(type as 'compute' | 'volumev3' | 'network', project.id);
-    await timed(`PUT ${type} quotas`, () =>
-      keystone.adminRequest({ ...api, method: 'PUT', body: { [api.wrapper]: values } }),
-    );
-  }
-  const { user } = (
-    await timed('POST user', () =>
-      keystone.request('POST', '/users', {
-        user: {
-          name: r.email,
-          email: r.email,
-          domain_id: config.auth.domain_id,
-          default_project_id: project.id,
-          password: randomUUID(),
-          enabled: true,
-        },
-      }),
-    )
-  ).json<{ user: { id: string } }>();
-  created.users.push(user.id);
-  await timed('PUT role', () =>
-    keystone.request('PUT', `/projects/${project.id}/users/${user.id}/roles/${roleId}`),
-  );
-  return user.id;
-}
-
 async function seconds(work: () => Promise<void>): Promise<number> {
   const started = performance.now();
   await work();
   return (performance.now() - started) / 1000;
 }
 
-async function cleanUp(keystone: KeystoneClient, created: Created): Promise<void> {
-  await pool(created.projects.splice(0), 8, async (id) => {
-    await keystone.request('DELETE', `/projects/${id}`, undefined, [404]);
-  });
-  await pool(created.users.splice(0), 8, async (id) => {
-    await keystone.request('DELETE', `/users/${id}`, undefined, [404]);
-  });
-}
-
 /** Every onboarding of the run has sent both mails and waits for its password. */
-async function waitUntilParked(client: Client, taskQueue: string, n: number): Promise<void> {
-  const query = `TaskQueue = "${taskQueue}" AND ${searchAttributes.step.name} = "waiting-for-password"`;
-  for (;;) {
-    const { count } = await client.workflow.count(query);
-    if (count >= n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export async function benchOnboarding(options: {
   quick: boolean;
   progress: Progress;
@@ -198,7 +123,7 @@ export async function benchOnboarding(options: {
           await pool(people, 16, async (r) => {
             await startOnboarding(system.client, system.config, r, { reminders: PATIENT });
           });
-          await waitUntilParked(system.client, system.taskQueue, n);
+          await waitUntilParked(system.client, system.taskQueue, n, { pollMs: 100 });
         }),
       );
       const times = await activityTimes(
@@ -240,33 +165,4 @@ export async function benchOnboarding(options: {
       ...machineNotes(),
     ],
   };
-}
-
-async function issueToken(
-  apiUrl: string,
-  adminToken: string,
-  userId: string,
-  pin: string,
-): Promise<string> {
-  const response = await fetch(new URL(`token/${userId}`, apiUrl), {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', 'x-auth-token': adminToken },
-    body: JSON.stringify({ password: randomUUID(), pin }),
-  });
-  if (!response.ok) throw new Error(`PUT /token answered ${response.status}`);
-  return response.text();
-}
-
-/** The system made these projects and users itself: find them by name to remove them. */
-async function deleteByName(
-  keystone: KeystoneClient,
-  people: Registration[],
-  created: Created,
-): Promise<void> {
-  await pool(people, 8, async (r) => {
-    const project = await keystone.findProjectByName(r.project);
-    if (project) created.projects.push(project.id);
-    const user = await keystone.findUserByName(r.email);
-    if (user) created.users.push(user.id);
-  });
 }

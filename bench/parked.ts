@@ -5,18 +5,19 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { startOnboarding } from '../wiring/start-onboarding';
 import { connectClient } from '../lib/temporal';
 import { writeWorkflowBundle } from '../lib/workflow-bundle';
-import { onboardingWorkflowId, searchAttributes, type Registration } from '../shared/onboarding';
+import { onboardingWorkflowId, type Registration } from '../shared/onboarding';
 import type { onboardUser } from '../workflows';
 import { setPasswordFromMail } from '../test/support/forms';
 import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
 import { testConfig } from '../test/support/services';
 import { machineNotes, throttled, type Progress } from './machine';
 import { pool } from '../test/support/pool';
+import { waitUntilParked } from './wait-parked';
 import { quantile, type Table } from './table';
 
 const PIN = '2468';
@@ -41,22 +42,6 @@ const anonMb = (pid: number) => statusMb(pid, 'RssAnon');
 function temporalPid(): number {
   const state = process.env.KAIZEN_STATE_DIR ?? '.state';
   return Number(readFileSync(join(state, 'run', 'temporal.pid'), 'utf8').trim());
-}
-
-async function waitUntilParked(
-  client: Client,
-  taskQueue: string,
-  n: number,
-  progress: Progress,
-): Promise<void> {
-  const query = `TaskQueue = "${taskQueue}" AND ${searchAttributes.step.name} = "waiting-for-password"`;
-  const report = throttled(progress, 15_000);
-  for (;;) {
-    const { count } = await client.workflow.count(query);
-    if (count >= n) return;
-    report(`${count} of ${n} waiting for their password`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 export async function benchParked(options: { quick: boolean; progress: Progress }): Promise<Table> {
@@ -131,7 +116,9 @@ export async function benchParked(options: { quick: boolean; progress: Progress 
         await startOnboarding(client, config, r, { reminders: PATIENT });
       });
       const upTo = Math.min(n, from + BATCH);
-      await waitUntilParked(client, env.KAIZEN_TEMPORAL__TASK_QUEUE!, upTo, options.progress);
+      await waitUntilParked(client, env.KAIZEN_TEMPORAL__TASK_QUEUE!, upTo, {
+        progress: options.progress,
+      });
     }
     const parkSeconds = (performance.now() - parking) / 1000;
     clearInterval(sampler);
