@@ -1,0 +1,17 @@
+// What the codec endpoint is built from; server.ts makes it from the settings, tests by hand.
+import type { TokenVerifier } from './oidc';
+import type { PayloadTransformer } from './redacting-codec';
+
+export type Log = (message: string, fields?: Record<string, unknown>) => void;
+
+export interface CodecServerDeps {
+  codec: PayloadTransformer;
+  /** The namespace whose payloads the keys encrypt ([temporal] namespace). */
+  namespace: string;
+  /** Origins whose browsers may call; a request without Origin (CLI, curl) is always allowed. */
+  allowedOrigins: readonly string[];
+  /** Checks bearer tokens; absent: no authentication ([codec] auth = none). */
+  verifier?: TokenVerifier;
+  log?: Log;
+  maxBodyBytes?: number;
+}
