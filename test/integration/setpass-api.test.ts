@@ -13,7 +13,7 @@ import { formSession, postForm } from '../support/forms';
 import { startSystem, type TestSystem } from '../support/system';
 import {
   adminToken,
-  createKeystoneUser,
+  newKeystonePerson,
   eventually,
   keystoneLogin,
   mailsTo,
@@ -24,22 +24,7 @@ import {
 
 const PIN = '4821';
 
-interface Person {
-  name: string;
-  userId: string;
-  temporary: string;
-}
-
-async function newPerson(config: Config): Promise<Person> {
-  const name = `${uniqueName('sp')}@example.org`;
-  const temporary = `tmp-${randomUUID()}`;
-  const userId = await createKeystoneUser(config, {
-    name,
-    password: temporary,
-    description: 'Set Pass',
-  });
-  return { name, userId, temporary };
-}
+const newPerson = (config: Config) => newKeystonePerson(config, 'sp', 'Set Pass');
 
 async function putToken(api: RunningSetpass, userId: string, body: unknown, token?: string) {
   const response = await fetch(new URL(`token/${userId}`, api.url), {

@@ -1,13 +1,13 @@
 // What the setpass API scenarios share: the API as a real process that can be killed and
 // restarted on the same token store, Keystone people with a live token, and small HTTP helpers.
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { freePort, startProcess, type RunningProcess } from '../support/processes';
-import { adminToken, createKeystoneUser, testConfig, uniqueName } from '../support/services';
+import { adminToken, newKeystonePerson, testConfig } from '../support/services';
 import type { Figures, ScenarioResult } from './scenario';
 import { pool } from '../support/pool';
 
@@ -90,14 +90,8 @@ export interface Person {
 
 /** A Keystone user with a temporary password and a set-password token issued for it. */
 export async function newPerson(api: ApiProcess, prefix = 'rel'): Promise<Person> {
-  const name = `${uniqueName(prefix)}@example.org`;
-  const temporary = `tmp-${randomUUID()}`;
+  const { name, userId, temporary } = await newKeystonePerson(api.config, prefix, 'Reliability');
   const pin = String(randomInt(1000, 10000));
-  const userId = await createKeystoneUser(api.config, {
-    name,
-    password: temporary,
-    description: 'Reliability',
-  });
   const token = await issueToken(api, userId, { password: temporary, pin });
   return { name, userId, temporary, pin, token };
 }

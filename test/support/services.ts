@@ -118,3 +118,23 @@ export async function createKeystoneUser(
   });
   return response.json<{ user: { id: string } }>().user.id;
 }
+
+export interface KeystonePerson {
+  /** The user name, an example.org address. */
+  name: string;
+  userId: string;
+  /** The temporary password the user was created with (what the worker registers). */
+  temporary: string;
+}
+
+/** A new Keystone user with a random temporary password, as an onboarding creates one. */
+export async function newKeystonePerson(
+  config: Config,
+  prefix: string,
+  description: string,
+): Promise<KeystonePerson> {
+  const name = `${uniqueName(prefix)}@example.org`;
+  const temporary = `tmp-${randomUUID()}`;
+  const userId = await createKeystoneUser(config, { name, password: temporary, description });
+  return { name, userId, temporary };
+}
