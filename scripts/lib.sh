@@ -132,3 +132,23 @@ _stop_services_of_this_run() {
   ((_full_temporal_was_up)) || "$ROOT/scripts/temporal-server.sh" stop || true
   if [[ $_services_already_up -eq 0 ]]; then "$ROOT/scripts/services.sh" stop; fi
 }
+
+# render_template NAME [KEY=VALUE...]: prints $TEMPLATE_DIR/NAME (the calling
+# script's templates folder) with each @KEY@ replaced by VALUE. One pass, so a value is never scanned for
+# placeholders; a placeholder without a value is an error, so a template and
+# its caller cannot drift apart unnoticed. Pure bash: no envsubst needed.
+render_template() {
+  local name=$1 file="$TEMPLATE_DIR/$1" text="" out="" key kv
+  shift
+  local -A vals=()
+  for kv in "$@"; do vals[${kv%%=*}]=${kv#*=}; done
+  [[ -r $file ]] || die "template $file missing"
+  IFS= read -r -d '' text <"$file" || true # whole file, trailing newlines too
+  while [[ $text =~ @([A-Z][A-Z0-9_]*)@ ]]; do
+    key=${BASH_REMATCH[1]}
+    [[ -v vals[$key] ]] || die "template $name: no value for @$key@"
+    out+=${text%%"${BASH_REMATCH[0]}"*}${vals[$key]}
+    text=${text#*"${BASH_REMATCH[0]}"}
+  done
+  printf '%s' "$out$text"
+}
