@@ -257,7 +257,7 @@ describe('setpass API limits', () => {
         api.url,
         { token, pin: PIN, password: 'abcdefgh1', confirm_password: 'abcdefgh1' },
         session,
-        'text/html',
+        { accept: 'text/html' },
       );
       assert.equal(answer.status, 403);
       assert.match(answer.text, /Token expired/);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { freePort, startProcess, type RunningProcess } from '../support/processes';
+import { formSession } from '../support/forms';
 import { adminToken, newKeystonePerson, testConfig } from '../support/services';
 import type { Figures, ScenarioResult } from './scenario';
 import { pool } from '../support/pool';
@@ -155,41 +156,11 @@ export async function send(
   };
 }
 
-export interface Session {
-  cookie: string;
-  csrf: string;
-}
+export { postForm, type FormSession as Session } from '../support/forms';
 
 /** The CSRF cookie and field a browser gets from the reset page (any form page sets the same). */
-export async function session(apiUrl: string, from?: string): Promise<Session> {
-  const page = await send(new URL('reset', apiUrl).toString(), {
-    headers: { accept: 'text/html' },
-    from,
-  });
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1];
-  const cookie = page.headers.get('set-cookie')?.split(';')[0];
-  if (!csrf || !cookie) throw new Error(`GET /reset answered ${page.status} without a CSRF cookie`);
-  return { cookie, csrf };
-}
-
-/** Posts a form with the session's cookie and field, as the page would. */
-export function postForm(
-  url: string,
-  fields: Record<string, string>,
-  s: Session,
-  options: { from?: string; accept?: string } = {},
-): Promise<Answer> {
-  return send(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: options.accept ?? 'text/plain',
-      cookie: s.cookie,
-    },
-    body: new URLSearchParams({ ...fields, csrf: s.csrf }).toString(),
-    from: options.from,
-  });
-}
+export const session = (apiUrl: string, from?: string) =>
+  formSession(new URL('reset', apiUrl).toString(), { from });
 
 /** A distinct client address per index (10.x.y.z), as the proxy would report it. */
 export const address = (base: number, i: number) =>

@@ -6,9 +6,16 @@ export interface FormSession {
   csrf: string;
 }
 
+/** The client address a proxy would report (X-Forwarded-For), for rate-limit tests. */
+const forwarded = (from?: string): Record<string, string> =>
+  from ? { 'x-forwarded-for': from } : {};
+
 /** What a browser holds after opening a form page: the CSRF cookie and the matching field. */
-export async function formSession(pageUrl: string): Promise<FormSession> {
-  const page = await fetch(pageUrl, { headers: { accept: 'text/html' } });
+export async function formSession(
+  pageUrl: string,
+  { from }: { from?: string } = {},
+): Promise<FormSession> {
+  const page = await fetch(pageUrl, { headers: { accept: 'text/html', ...forwarded(from) } });
   const html = await page.text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
   const cookie = page.headers.get('set-cookie')?.split(';')[0];
@@ -16,23 +23,39 @@ export async function formSession(pageUrl: string): Promise<FormSession> {
   return { cookie, csrf };
 }
 
+export interface FormAnswer {
+  status: number;
+  text: string;
+  headers: Headers;
+  /** From sending until the whole body was read. */
+  ms: number;
+}
+
 /** Posts a form as the page would; answers as plain text unless `accept` asks for HTML. */
 export async function postForm(
   url: string,
   fields: Record<string, string>,
   session: FormSession,
-  accept = 'text/plain',
-): Promise<{ status: number; text: string; headers: Headers }> {
+  { accept = 'text/plain', from }: { accept?: string; from?: string } = {},
+): Promise<FormAnswer> {
+  const started = performance.now();
   const response = await fetch(url, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       accept,
       cookie: session.cookie,
+      ...forwarded(from),
     },
-    body: new URLSearchParams({ ...fields, csrf: session.csrf }),
+    body: new URLSearchParams({ ...fields, csrf: session.csrf }).toString(),
   });
-  return { status: response.status, text: await response.text(), headers: response.headers };
+  const text = await response.text();
+  return {
+    status: response.status,
+    text,
+    headers: response.headers,
+    ms: performance.now() - started,
+  };
 }
 
 /** Opens the set-password link mailed to `email` and sets `password` with `pin`, as a person would. */
