@@ -28,6 +28,10 @@ const MIN_DELTA_SHARE = 0.15;
 const SIGNIFICANCE = 0.01;
 // Long enough for the unknown address's workflow to have ended before the next probe.
 const PACE_MS = 700;
+// A series that tells is measured again: a leak is systematic and tells the same way twice,
+// while this shared machine's noise, at p < 0.01 over a few series per run, now and then tells
+// once (unknown 2 ms slower in one CI run, existing 1 ms slower in the next two).
+const SAMPLES_TO_CONFIRM = 2;
 
 /** What a client can compare: status, headers except Date, body without the CSRF value. */
 function visible(answer: Answer): string {
@@ -97,6 +101,24 @@ interface Series {
   unknown: number[];
 }
 
+interface Verdict {
+  medians: { known: number; unknown: number };
+  /** Existing minus unknown median, ms. */
+  delta: number;
+  p: number;
+  tells: boolean;
+}
+
+function verdict({ known, unknown }: Series): Verdict {
+  const medians = { known: quantile(known, 0.5), unknown: quantile(unknown, 0.5) };
+  const delta = medians.known - medians.unknown;
+  const p = mannWhitneyP(known, unknown);
+  const large =
+    Math.abs(delta) >
+    Math.max(MIN_DELTA_MS, MIN_DELTA_SHARE * Math.min(medians.known, medians.unknown));
+  return { medians, delta, p, tells: large && p < SIGNIFICANCE };
+}
+
 export const resetTiming: Scenario = {
   name: 'reset-timing',
   async run(mode, progress) {
@@ -112,7 +134,7 @@ export const resetTiming: Scenario = {
     const unknown = `${uniqueName('rel-nobody')}@example.org`;
     const users: string[] = [];
     let worker: RunningProcess | undefined;
-    const series: Series[] = [];
+    const series: { name: string; samples: Verdict[] }[] = [];
     const answers = { known: new Set<string>(), unknown: new Set<string>() };
     let withoutWorker = 'no';
     try {
@@ -132,7 +154,7 @@ export const resetTiming: Scenario = {
 
       progress('starting a worker on a private task queue');
       worker = await startProcess('worker.ts', api.env, /worker polling task queue/);
-      const measure = async (name: string, pauseMs: number) => {
+      const sample = async (name: string, pauseMs: number): Promise<Series> => {
         const one: Series = { name, known: [], unknown: [] };
         progress(`${pairs} interleaved pairs, ${name}`);
         for (let i = -3; i < pairs; i++) {
@@ -147,7 +169,15 @@ export const resetTiming: Scenario = {
           }
           if (pauseMs) await sleep(pauseMs);
         }
-        series.push(one);
+        return one;
+      };
+      const measure = async (name: string, pauseMs: number) => {
+        const samples = [verdict(await sample(name, pauseMs))];
+        while (samples.at(-1)!.tells && samples.length < SAMPLES_TO_CONFIRM) {
+          progress(`${name}: the timing told once; measuring again to confirm`);
+          samples.push(verdict(await sample(name, pauseMs)));
+        }
+        series.push({ name, samples });
       };
       await measure('back to back', 0);
       await measure('paced', PACE_MS);
@@ -169,22 +199,25 @@ export const resetTiming: Scenario = {
         `${answers.unknown.size} for the unknown one, equal: ${same}`,
     );
     const figures: Figures = { pairs };
-    for (const { name, known: k, unknown: u } of series) {
-      const m = { known: quantile(k, 0.5), unknown: quantile(u, 0.5) };
-      const delta = m.known - m.unknown;
-      const p = mannWhitneyP(k, u);
-      const large =
-        Math.abs(delta) > Math.max(MIN_DELTA_MS, MIN_DELTA_SHARE * Math.min(m.known, m.unknown));
-      checks.check(
-        `timing does not tell (${name})`,
-        !(large && p < SIGNIFICANCE),
-        `medians ${m.known.toFixed(2)} ms (existing) vs ${m.unknown.toFixed(2)} ms (unknown), ` +
-          `difference ${delta.toFixed(2)} ms, p = ${p.toExponential(1)}`,
-      );
+    for (const { name, samples } of series) {
+      // It tells only when every sample tells, the same way.
+      const tells =
+        samples.length === SAMPLES_TO_CONFIRM &&
+        samples.every((v) => v.tells && Math.sign(v.delta) === Math.sign(samples[0]!.delta));
+      const shown = samples
+        .map(
+          (v) =>
+            `medians ${v.medians.known.toFixed(2)} ms (existing) vs ${v.medians.unknown.toFixed(2)} ms (unknown), ` +
+            `difference ${v.delta.toFixed(2)} ms, p = ${v.p.toExponential(1)}`,
+        )
+        .join('; again: ');
+      checks.check(`timing does not tell (${name})`, !tells, shown);
+      const last = samples.at(-1)!;
       figures[`${name}: median existing/unknown ms`] =
-        `${m.known.toFixed(1)}/${m.unknown.toFixed(1)}`;
-      figures[`${name}: delta ms`] = delta;
-      figures[`${name}: p`] = p.toExponential(1);
+        `${last.medians.known.toFixed(1)}/${last.medians.unknown.toFixed(1)}`;
+      figures[`${name}: delta ms`] = last.delta;
+      figures[`${name}: p`] = last.p.toExponential(1);
+      if (samples.length > 1) figures[`${name}: samples`] = samples.length;
     }
     figures['answers without worker'] = withoutWorker;
     return checks.result(figures);
