@@ -164,7 +164,8 @@ async function main(): Promise<void> {
     // All or nothing: a label's set always comes from one complete run of one version.
     const fixtures = exits.map((exit, i) => {
       const history = (results[i] as PromiseFulfilledResult<History>).value;
-      const text = historyToFixtureJSON(history);
+      // Stack traces name the checkout's folder: a fixture keeps repo-relative paths only.
+      const text = withoutCheckoutPaths(historyToFixtureJSON(history), [src, ROOT]);
       checkFixture(exit.name, JSON.parse(text), text, secrets);
       return { exit, text, events: history.events?.length ?? 0 };
     });
@@ -201,3 +202,8 @@ main().catch((err: unknown) => {
   console.error(`record-histories: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
+
+/** `text` with every `<folder>/` of this machine's checkouts removed (JSON-escaped as written). */
+function withoutCheckoutPaths(text: string, folders: string[]): string {
+  return folders.reduce((t, folder) => t.split(`${folder}/`).join(''), text);
+}
