@@ -1,5 +1,5 @@
 // Setting a password from a link, without HTTP: the token, the PIN and the new password in, an
-// outcome out. The route around it checks the form (CSRF, both passwords, length) and renders.
+// outcome out. The route around it checks the form (both passwords, length, CSRF) and renders.
 import type { RouteDeps } from './deps';
 import { EXPIRED, LOCKED, NOT_FOUND, type Outcome } from './respond';
 import { hashToken } from './secrets';
@@ -29,6 +29,12 @@ export function tokenProblem(record: TokenRecord, deps: Deps): Outcome | undefin
   if (deps.now() - record.updatedAt > deps.tokenExpirationMs) return EXPIRED;
   if (record.attempts >= deps.maxAttempts) return LOCKED;
   return undefined;
+}
+
+/** What the link alone decides: unknown and used tokens (both gone) alike, then expired, locked. */
+export async function linkProblem(deps: Deps, token: string): Promise<Outcome | undefined> {
+  const record = await deps.store.byTokenHash(hashToken(token));
+  return record ? tokenProblem(record, deps) : NOT_FOUND;
 }
 
 export async function setPassword(

@@ -1,6 +1,7 @@
 // GET / shows the set-password form for a mailed link; POST / checks the form and sets the
 // password (api/set-password.ts). Opening a link consumes and counts nothing: mail scanners
-// open links too.
+// open links too. POST answers a bad form (400) and a dead link (404, 403) before the CSRF
+// check, as the original setpass did for callers that send no cookie; CSRF guards live links.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { formatDuration } from '../../config/duration';
@@ -8,9 +9,9 @@ import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
 import { csrfMatches } from '../csrf';
 import type { RouteDeps } from '../deps';
 import type { RateLimiter } from '../rate-limit';
-import { NOT_FOUND, respond, showSetPasswordForm } from '../respond';
+import { respond, showSetPasswordForm } from '../respond';
 import { hashToken } from '../secrets';
-import { setPassword, tokenProblem } from '../set-password';
+import { linkProblem, setPassword } from '../set-password';
 
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;
@@ -35,8 +36,7 @@ export function setPasswordRoutes(
         offerReset: true,
       });
     }
-    const record = await deps.store.byTokenHash(hashToken(token));
-    const problem = record ? tokenProblem(record, deps) : NOT_FOUND;
+    const problem = await linkProblem(deps, token);
     if (problem) return respond(ctx, deps.branding, problem);
     form(ctx, token);
   });
@@ -56,13 +56,6 @@ export function setPasswordRoutes(
     const wait = perToken.hit(hashToken(token));
     if (wait > 0)
       throw new HttpError(429, 'Too many attempts. Please wait a minute and try again.', wait);
-    if (!csrfMatches(ctx, body))
-      return form(
-        ctx,
-        token,
-        403,
-        'This form had expired. Please enter your PIN and password again.',
-      );
     const pin = optionalString(body, 'pin') ?? '';
     const password = optionalString(body, 'password') ?? '';
     const confirm = optionalString(body, 'confirm_password') ?? '';
@@ -78,6 +71,16 @@ export function setPasswordRoutes(
         `The password must be between ${MIN_PASSWORD} and ${MAX_PASSWORD} characters long.`,
       );
     }
+    // The link before the CSRF check: GET /?token= already tells any client as much.
+    const problem = await linkProblem(deps, token);
+    if (problem) return respond(ctx, deps.branding, problem);
+    if (!csrfMatches(ctx, body))
+      return form(
+        ctx,
+        token,
+        403,
+        'This form had expired. Please enter your PIN and password again.',
+      );
 
     const result = await setPassword(deps, { token, pin, password });
     if (result.kind === 'link-refused') return respond(ctx, deps.branding, result.outcome);

@@ -37,6 +37,24 @@ async function putToken(api: RunningSetpass, userId: string, body: unknown, toke
 
 const linkOf = (api: RunningSetpass, token: string) => `${api.url}?token=${token}`;
 
+/** Posts the form as the original setpass's callers do: no CSRF cookie, no csrf field. */
+async function postWithoutCsrf(
+  api: RunningSetpass,
+  fields: Record<string, string>,
+  accept: string,
+) {
+  const response = await fetch(api.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    text: await response.text(),
+  };
+}
+
 function postgresUrl(): string {
   const url = process.env.KAIZEN_TEST_POSTGRES_URL;
   if (!url) throw new Error('KAIZEN_TEST_POSTGRES_URL is not set: run the tests with npm test');
@@ -198,6 +216,55 @@ for (const store of ['sqlite', 'postgresql'] as const)
       assert.equal((await keystoneLogin(config, person.name, pw)).status, 201);
     });
 
+    test('POST /: unknown and used tokens are 404 with or without the CSRF cookie; a live one without it is 403', async () => {
+      const person = await newPerson(config);
+      const token = (
+        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
+      ).text;
+      const session = await formSession(linkOf(api, token));
+      const pw = `Ok-${randomUUID()}`;
+      const fields = (t: string, pin = PIN) => ({
+        token: t,
+        pin,
+        password: pw,
+        confirm_password: pw,
+      });
+      const accepts = ['text/html', 'application/json'];
+
+      // Without the cookie, an unknown token gets what it gets with one, in either format.
+      const notFound = new Map<string, Awaited<ReturnType<typeof postWithoutCsrf>>>();
+      for (const accept of accepts) {
+        const withCsrf = await postForm(api.url, fields('u'.repeat(43)), session, { accept });
+        assert.equal(withCsrf.status, 404);
+        assert.match(withCsrf.text, /Token not found/);
+        const without = await postWithoutCsrf(api, fields('u'.repeat(43)), accept);
+        assert.deepEqual(without, {
+          status: 404,
+          type: withCsrf.headers.get('content-type'),
+          text: withCsrf.text,
+        });
+        notFound.set(accept, without);
+      }
+
+      // A live token without the cookie is refused before its PIN is looked at.
+      for (const accept of accepts) {
+        const refused = await postWithoutCsrf(api, fields(token, '9999'), accept);
+        assert.equal(refused.status, 403, accept);
+        assert.match(refused.text, /form had expired/);
+      }
+      const wrong = await postForm(api.url, fields(token, '9999'), session);
+      assert.match(wrong.text, /2 attempts left/, 'the refused posts counted no PIN');
+
+      assert.equal((await postForm(api.url, fields(token), session)).status, 200);
+      for (const accept of accepts) {
+        assert.deepEqual(
+          await postWithoutCsrf(api, fields(token), accept),
+          notFound.get(accept),
+          `a used token answers as an unknown one (${accept})`,
+        );
+      }
+    });
+
     test('POST /: locked after max_attempts wrong PINs; then the right PIN no longer helps', async () => {
       const person = await newPerson(config);
       const token = (
@@ -262,6 +329,12 @@ describe('setpass API limits', () => {
       assert.equal(answer.status, 403);
       assert.match(answer.text, /Token expired/);
       assert.match(answer.text, /href="[^"]*\/reset"/, 'links to the reset form');
+      const withoutCsrf = await postWithoutCsrf(
+        api,
+        { token, pin: PIN, password: 'abcdefgh1', confirm_password: 'abcdefgh1' },
+        'text/html',
+      );
+      assert.deepEqual([withoutCsrf.status, withoutCsrf.text], [403, answer.text]);
     } finally {
       await api.close();
     }

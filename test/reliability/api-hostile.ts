@@ -328,7 +328,8 @@ function probes(api: ApiProcess, s: Session): Probe[] {
   }
 
   // Hostile markup in every field a page echoes back: the reset form's name and e-mail, and
-  // the token in the set-password form (shown again on a CSRF or validation refusal).
+  // the token in the set-password form (shown again on a validation refusal, checked before the
+  // CSRF field; a CSRF refusal needs a live token, never a hostile one).
   for (const payload of PAYLOADS) {
     list.push(
       {
@@ -356,9 +357,9 @@ function probes(api: ApiProcess, s: Session): Probe[] {
         echo: payload,
       },
       {
-        name: 'token echo after CSRF refusal',
+        name: 'token echo on missing fields, forged CSRF',
         send: () => form(root, { token: payload }, 'forged'),
-        expect: [403],
+        expect: [400],
         echo: payload,
       },
       {
