@@ -1,29 +1,19 @@
 // One approved registration becomes a working account: project, quotas, user, role, a set-password
 // link, then a wait for the password with reminders. The steps read top to bottom here; where the
 // status shows, what reaches the workflow and how it ends live beside it (onboarding-*.ts).
-import { ApplicationFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { SERVICE_CALL } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../shared/failures';
 import type { OnboardUserInput, OnboardUserResult, ReminderPolicy } from '../shared/onboarding';
 import { handleRequests } from './onboarding-handlers';
 import { onboardingOutcomes } from './onboarding-outcomes';
 import { trackProgress } from './onboarding-progress';
+import { LOCAL_STEPS_PATCH, localSteps, stepsAsActivities } from './onboarding-steps';
 import {
   SCHEDULES_ONLY_PATCH,
   waitByInputShape,
   waitForPassword,
   type WaitContext,
 } from './password-wait';
-
-const {
-  applyQuotas,
-  ensureProject,
-  ensureUser,
-  findExistingUser,
-  grantMemberRole,
-  issueSetpassToken,
-} = proxyActivities<OnboardingActivities>(SERVICE_CALL);
 
 export async function onboardUser({
   registration,
@@ -40,6 +30,14 @@ export async function onboardUser({
   // histories without the marker replay the shape switch they were written with, new
   // onboardings take a reminder schedule or are refused before anything is done.
   const schedulesOnly = patched(SCHEDULES_ONLY_PATCH);
+  const {
+    applyQuotas,
+    ensureProject,
+    ensureUser,
+    findExistingUser,
+    grantMemberRole,
+    issueSetpassToken,
+  } = patched(LOCAL_STEPS_PATCH) ? localSteps : stepsAsActivities;
   let result: OnboardUserResult;
   try {
     if (schedulesOnly && !('afterMs' in reminders))

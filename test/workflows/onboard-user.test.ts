@@ -168,6 +168,17 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(done.passwordSetAt, '2026-01-02T00:00:00.000Z');
       assert.equal(done.nextReminderAt, undefined);
       assert.equal((await attributes(handle)).step, 'completed');
+      // The Keystone steps ran as local activities (LOCAL_STEPS_PATCH): the server scheduled
+      // only the mails and the sheet move, and recorded the seven steps as markers.
+      const { events = [] } = await handle.fetchHistory();
+      assert.deepEqual(
+        events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+        ['sendMail', 'sendMail', 'moveToCurrentUsers'],
+      );
+      const markers = events.filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      );
+      assert.equal(markers.length, 7);
     });
 
     assert.deepEqual(rec.names(), [
