@@ -170,7 +170,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal((await attributes(handle)).step, 'completed');
       // The Keystone steps ran as local activities (LOCAL_STEPS_PATCH): the server scheduled
       // only the mails and the sheet move, and recorded the seven steps as markers.
-      const { events = [] } = await handle.fetchHistory();
+      const events = (await handle.fetchHistory()).events ?? [];
       assert.deepEqual(
         events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
         ['sendMail', 'sendMail', 'moveToCurrentUsers'],
