@@ -1,12 +1,15 @@
 // Load generation for the setpass benchmark: autocannon runs from this process against a server
-// process, with its CPU time read from /proc; and the seeding of tokens to aim the load at.
+// process, with its CPU time (and every process's) read from /proc; and the seeding of tokens to
+// aim the load at.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { SecretBox } from '../api/secrets';
 import { hashToken, newToken } from '../api/secrets';
 import { SqliteTokenStore } from '../api/token-store-sqlite';
 import type { RunningProcess } from '../test/support/processes';
-import { quantile } from './table';
+import { cpuSnapshot, cpuUsed, servicePids, type CpuSnapshot, type Parts } from './process-cpu';
+import { cpuTable } from './cpu-table';
+import { quantile, type Table } from './table';
 
 export const CONNECTIONS = 10;
 
@@ -21,6 +24,8 @@ export interface Load {
   expectedStatus: number;
   /** Whether an answer with the expected status has the expected body. */
   expectBody: (body: string) => boolean;
+  /** Processes whose CPU over the timed run is also read (bench/process-cpu.ts). */
+  parts?: Parts;
 }
 
 export interface Measured {
@@ -34,6 +39,8 @@ export interface Measured {
   unexpected: number;
   /** The server's CPU time (user + system) per answer, in µs; NaN where /proc is missing. */
   cpuPerAnswer: number;
+  /** CPU seconds each of the load's parts used over the timed run (none without parts). */
+  cpu: CpuSnapshot;
 }
 
 /** CPU seconds a process has used so far, from /proc (Linux); NaN elsewhere. */
@@ -46,6 +53,32 @@ export function cpuSeconds(running: RunningProcess): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** What a load's CPU is read on: the servers, this process (autocannon) and the services. */
+export function loadParts(servers: Record<string, RunningProcess>): Parts {
+  return {
+    ...Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, s.child.pid])),
+    driver: process.pid,
+    ...servicePids(),
+  };
+}
+
+/** CPU µs per answer by process (the parts of `loadParts`) over each load's timed run. */
+export function loadCpuTable(rows: Measured[], seconds: number): Table {
+  const runs = rows.map((r) => ({ name: r.name, units: r.answers, cpu: r.cpu }));
+  return cpuTable(
+    'Setpass API',
+    'request',
+    runs,
+    [
+      `Over each row's ${seconds} s timed run, per answer. driver: this process, running ` +
+        `autocannon (the load's cost, not the servers'); a row's idle server shows ~0.`,
+      `Only PUT /token calls a service (Keystone, when the API's admin-token cache misses); ` +
+        `the other services' share is their idle work, or other work on the machine.`,
+    ],
+    { in: 'µs' },
+  );
 }
 
 /** One autocannon run; resolves with its result and every response time (ms, sub-ms precise). */
@@ -84,6 +117,7 @@ export async function measure(
   await fire(load, WARMUP_SECONDS, () => undefined);
   let unexpected = 0;
   let example: string | undefined;
+  const partsBefore = cpuSnapshot(load.parts ?? {});
   const cpuBefore = cpuSeconds(load.server);
   const { result, latencies } = await fire(load, seconds, (status, body) => {
     if (status === load.expectedStatus && load.expectBody(body)) return;
@@ -98,6 +132,7 @@ export async function measure(
   if (result.errors > 0) counts.push(`errors×${result.errors}`);
   const answers = latencies.length;
   const cpuPerAnswer = ((cpuSeconds(load.server) - cpuBefore) / answers) * 1e6;
+  const cpu = cpuUsed(partsBefore, cpuSnapshot(load.parts ?? {}));
   unexpected += result.errors;
   if (answers === 0 || unexpected > (answers + result.errors) / 2) {
     throw new Error(
@@ -116,6 +151,7 @@ export async function measure(
     non2xx: result.non2xx,
     unexpected,
     cpuPerAnswer,
+    cpu,
   };
   progress(
     `${load.name}: ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50.toFixed(2)} ms, ` +

@@ -1,7 +1,8 @@
 // Issue 8: the setpass API under load from a second process on loopback. The real API
 // (api/server.ts) and a bare Koa reference (bench/bare-koa.ts) each run in their own process;
 // autocannon fires from this one. Rows: the reference, the page GET, PUT /token and a wrong-PIN
-// POST, each with requests/s, p50/p99 latency and the ratio to the reference.
+// POST, each with requests/s, p50/p99 latency and the ratio to the reference; a second table
+// gives the CPU each process used per answer over the same timed runs.
 // Needs the local services (scripts/services.sh) and their environment (.state/services.env).
 import { readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -11,7 +12,15 @@ import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { freePort, startProcess, type RunningProcess } from '../test/support/processes';
 import { testConfig } from '../test/support/services';
 import { median, type Table } from './table';
-import { CONNECTIONS, WARMUP_SECONDS, measure, stop, seedTokens } from './load';
+import {
+  CONNECTIONS,
+  WARMUP_SECONDS,
+  loadCpuTable,
+  loadParts,
+  measure,
+  seedTokens,
+  stop,
+} from './load';
 
 /** Far above anything the load reaches: the rows measure the code, not the limiters. */
 const HUGE_LIMIT = '1000000000';
@@ -31,7 +40,7 @@ function keystoneHashRounds(): string {
 export async function benchSetpass(options: {
   quick: boolean;
   progress: (msg: string) => void;
-}): Promise<Table> {
+}): Promise<Table[]> {
   const { quick, progress } = options;
   const seconds = quick ? 3 : 10;
   const loadBefore = loadavg()[0] ?? 0;
@@ -97,6 +106,8 @@ export async function benchSetpass(options: {
       [String(barePort), String(pageBytes)],
     );
     servers.push(bareServer);
+    // Both servers in every row: the one not under load shows what it costs idle.
+    const parts = loadParts({ api: apiServer, 'bare Koa': bareServer });
 
     const html200 = (marker: string) => (body: string) => body.includes(marker);
     const bare = await measure(
@@ -104,6 +115,7 @@ export async function benchSetpass(options: {
         name: 'bare Koa GET (reference)',
         url: `http://127.0.0.1:${barePort}/`,
         server: bareServer,
+        parts,
         request: { method: 'GET', path: '/', headers: { accept: 'text/html' } },
         expectedStatus: 200,
         expectBody: (body) => body.length === pageBytes,
@@ -116,6 +128,7 @@ export async function benchSetpass(options: {
         name: 'page GET (valid token)',
         url: api,
         server: apiServer,
+        parts,
         // No cookie: a first visit, so every answer also mints a CSRF cookie.
         request: { method: 'GET', path: pagePath, headers: { accept: 'text/html' } },
         expectedStatus: 200,
@@ -129,6 +142,7 @@ export async function benchSetpass(options: {
         name: 'PUT /token (admin)',
         url: api,
         server: apiServer,
+        parts,
         // Its own user: re-issuing bench-page-user's token would kill the page GET's.
         request: {
           method: 'PUT',
@@ -160,6 +174,7 @@ export async function benchSetpass(options: {
         name: 'POST / wrong PIN',
         url: api,
         server: apiServer,
+        parts,
         request: {
           method: 'POST',
           path: '/',
@@ -185,7 +200,7 @@ export async function benchSetpass(options: {
     const rows = [bare, pageGet, put, wrongPin];
     const ratio = pageGet.rps / bare.rps;
     const cpu = cpus();
-    return {
+    const table: Table = {
       title: `Setpass API under load (${quick ? 'quick' : 'full'} run)`,
       columns: [
         'request',
@@ -234,6 +249,7 @@ export async function benchSetpass(options: {
           `pay it (the bench's one admin login), none of these rows.`,
       ],
     };
+    return [table, loadCpuTable(rows, seconds)];
   } finally {
     await Promise.allSettled(servers.map(stop));
     rmSync(dirname(config.setpass.database), { recursive: true, force: true });
