@@ -63,6 +63,9 @@ export async function createWorker(
       activities: createActivities(config, clients),
       dataConverter: clients.dataConverter,
       maxConcurrentActivityTaskExecutions: config.temporal.max_concurrent_activities,
+      // onboardUser's Keystone steps are local activities: the same bound keeps them from
+      // flooding Keystone when a poll starts many onboardings at once.
+      maxConcurrentLocalActivityExecutions: config.temporal.max_concurrent_activities,
       interceptors: { activity: [heartbeatWhileRunning] },
       ...(config.temporal.max_cached_workflows > 0
         ? { maxCachedWorkflows: config.temporal.max_cached_workflows }

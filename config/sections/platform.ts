@@ -63,7 +63,7 @@ export const temporal = {
   ),
   max_concurrent_activities: s(
     'int',
-    'activities one worker runs at once (OpenStack calls, mails, sheet reads)',
+    'activities one worker runs at once (OpenStack calls, mails, sheet reads), and as many local activities (onboarding steps)',
     { default: '100', min: 1, max: 10000 },
   ),
   workflow_bundle: s(
