@@ -39,17 +39,14 @@ export function sameCalls(config: Config): SameCalls {
         mode: r.projectMode ?? 'find-or-create',
       });
       if (project.ours) await run(activities.applyQuotas, { projectId: project.id });
-      const { id: userId } = await run(activities.ensureUser, {
+      const { id: userId, token } = await run(activities.ensureUserWithLink, {
         email: r.email,
         fullName,
         defaultProjectId: project.id,
-      });
-      await run(activities.grantMemberRole, { userId, projectId: project.id });
-      const { token } = await run(activities.issueSetpassToken, {
-        userId,
         pin: r.pin!,
         workflowId,
       });
+      await run(activities.grantMemberRole, { userId, projectId: project.id });
       const mail = { to: r.email, fullName, project: r.project };
       await run(activities.sendMail, {
         ...mail,

@@ -39,6 +39,17 @@ export interface EnsuredProject extends Ensured {
 
 // ------------------------------------------------------------------ setpass and mail
 
+export interface EnsureUserWithLinkInput extends EnsureUserInput {
+  pin: string;
+  /** Lets the setpass API signal this workflow when the password is set. */
+  workflowId: string;
+}
+
+export interface EnsuredWithLink extends Ensured {
+  /** The set-password link's token: the person's secret (encrypted in history by the codec). */
+  token: string;
+}
+
 export interface IssueSetpassTokenInput {
   userId: string;
   pin: string;
@@ -142,6 +153,7 @@ export interface OnboardingActivities {
   setQuotas(input: { projectId: string; values: QuotaValues }): Promise<void>;
   readQuotas(input: { projectId: string; keys: string[] }): Promise<Record<string, number>>;
   issueSetpassToken(input: IssueSetpassTokenInput): Promise<{ token: string }>;
+  ensureUserWithLink(input: EnsureUserWithLinkInput): Promise<EnsuredWithLink>;
   sendMail(input: SendMailInput): Promise<{ messageId: string }>;
   markRequest(input: { key: string; status: string }): Promise<void>;
   moveToCurrentUsers(input: { key: string }): Promise<void>;

@@ -101,6 +101,7 @@ export function createActivities(
     }),
     ...createSetpassActivities({
       keystone,
+      domainId: config.auth.domain_id,
       setpassUrl: config.setpass.setpass_url,
       timeoutMs: config.auth.request_timeout,
     }),

@@ -7,7 +7,7 @@ import type { OnboardUserInput, OnboardUserResult, ReminderPolicy } from '../sha
 import { handleRequests } from './onboarding-handlers';
 import { onboardingOutcomes } from './onboarding-outcomes';
 import { trackProgress } from './onboarding-progress';
-import { LOCAL_STEPS_PATCH, localSteps, stepsAsActivities } from './onboarding-steps';
+import { LOCAL_STEPS_PATCH, onboardingSteps, requirePin } from './onboarding-steps';
 import {
   SCHEDULES_ONLY_PATCH,
   waitByInputShape,
@@ -32,12 +32,12 @@ export async function onboardUser({
   const schedulesOnly = patched(SCHEDULES_ONLY_PATCH);
   const {
     applyQuotas,
+    ensureNewUser,
     ensureProject,
-    ensureUser,
     findExistingUser,
     grantMemberRole,
     issueSetpassToken,
-  } = patched(LOCAL_STEPS_PATCH) ? localSteps : stepsAsActivities;
+  } = onboardingSteps(patched(LOCAL_STEPS_PATCH));
   let result: OnboardUserResult;
   try {
     if (schedulesOnly && !('afterMs' in reminders))
@@ -58,10 +58,14 @@ export async function onboardUser({
     }
 
     setStep('ensuring-user');
-    const userId = registration.existingUser
-      ? await findExistingUser({ email: registration.email })
-      : (await ensureUser({ email: registration.email, fullName, defaultProjectId: project.id }))
-          .id;
+    const user = registration.existingUser
+      ? { id: await findExistingUser({ email: registration.email }) }
+      : await ensureNewUser(
+          { email: registration.email, fullName, defaultProjectId: project.id },
+          registration,
+          workflowId,
+        );
+    const userId = user.id;
     status.userId = userId;
 
     setStep('granting-role');
@@ -81,15 +85,12 @@ export async function onboardUser({
       });
       result = { outcome: 'completed', userId, projectId: project.id, remindersSent: 0 };
     } else {
-      if (!registration.pin) {
-        throw ApplicationFailure.nonRetryable(
-          'a new user needs a PIN',
-          FailureType.invalidRegistration,
-        );
+      const pin = requirePin(registration);
+      let token = user.token;
+      if (token === undefined) {
+        setStep('issuing-setpass-token');
+        ({ token } = await issueSetpassToken({ userId, pin, workflowId }));
       }
-      const pin = registration.pin;
-      setStep('issuing-setpass-token');
-      let { token } = await issueSetpassToken({ userId, pin, workflowId });
 
       setStep('sending-mail');
       await end.mailPerson({ ...mail, template: 'welcome', messageKey: `${workflowId}.welcome` });

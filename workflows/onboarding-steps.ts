@@ -1,27 +1,53 @@
 // The Keystone and quota steps of onboardUser, as activities (histories recorded before
-// LOCAL_STEPS_PATCH) or as local activities (every onboarding since). Workflow code.
+// LOCAL_STEPS_PATCH) or as local activities, the user made with its link (every onboarding since).
+// Workflow code.
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { LOCAL_SERVICE_CALL, SERVICE_CALL } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import type { EnsureUserInput, OnboardingActivities } from '../shared/activities';
+import { FailureType } from '../shared/failures';
+import type { Registration } from '../shared/onboarding';
 
 /**
  * Onboardings started with this marker run their Keystone and quota steps as local activities
- * (LOCAL_SERVICE_CALL); those recorded before it replay them as activities.
+ * (LOCAL_SERVICE_CALL) and create a new user with its set-password link in one step; those
+ * recorded before it replay the steps as activities, the link issued after the roles.
  */
-export const LOCAL_STEPS_PATCH = 'keystone-steps-local';
+export const LOCAL_STEPS_PATCH = 'local-steps-user-with-link';
+
+export interface NewUser {
+  id: string;
+  /** The set-password link's token, when the user was made with it. */
+  token?: string;
+}
 
 type StepName =
   | 'applyQuotas'
   | 'ensureProject'
-  | 'ensureUser'
+  | 'ensureUserWithLink'
   | 'findExistingUser'
   | 'grantMemberRole'
   | 'issueSetpassToken';
 
-export type Steps = Pick<OnboardingActivities, StepName>;
+export interface Steps extends Pick<
+  OnboardingActivities,
+  'applyQuotas' | 'ensureProject' | 'findExistingUser' | 'grantMemberRole' | 'issueSetpassToken'
+> {
+  /** A new person's account: with its link (LOCAL_STEPS_PATCH), or without (replayed). */
+  ensureNewUser(
+    input: EnsureUserInput,
+    registration: Registration,
+    workflowId: string,
+  ): Promise<NewUser>;
+}
 
-export const stepsAsActivities: Steps = proxyActivities<OnboardingActivities>(SERVICE_CALL);
+/** A new user's PIN: without one, no link can be issued. */
+export function requirePin(registration: Registration): string {
+  if (registration.pin) return registration.pin;
+  throw ApplicationFailure.nonRetryable('a new user needs a PIN', FailureType.invalidRegistration);
+}
+
+const asActivities = proxyActivities<OnboardingActivities>(SERVICE_CALL);
 
 const local = proxyLocalActivities<OnboardingActivities>(LOCAL_SERVICE_CALL);
 
@@ -30,7 +56,7 @@ const local = proxyLocalActivities<OnboardingActivities>(LOCAL_SERVICE_CALL);
  * workflow wrapped in an ActivityFailure naming it. Wrapped here the same way, so an onboarding
  * fails alike (OnboardingFailed, the step, the cause) on either path.
  */
-function wrapped<K extends StepName>(name: K): Steps[K] {
+function wrapped<K extends StepName>(name: K): OnboardingActivities[K] {
   const call = local[name] as (...args: unknown[]) => Promise<unknown>;
   return (async (...args: unknown[]) => {
     try {
@@ -49,14 +75,27 @@ function wrapped<K extends StepName>(name: K): Steps[K] {
         err,
       );
     }
-  }) as Steps[K];
+  }) as OnboardingActivities[K];
 }
 
-export const localSteps: Steps = {
+const localSteps: Steps = {
   applyQuotas: wrapped('applyQuotas'),
   ensureProject: wrapped('ensureProject'),
-  ensureUser: wrapped('ensureUser'),
   findExistingUser: wrapped('findExistingUser'),
   grantMemberRole: wrapped('grantMemberRole'),
   issueSetpassToken: wrapped('issueSetpassToken'),
+  ensureNewUser: (input, registration, workflowId) =>
+    wrapped('ensureUserWithLink')({ ...input, pin: requirePin(registration), workflowId }),
 };
+
+const stepsAsActivities: Steps = {
+  applyQuotas: asActivities.applyQuotas,
+  ensureProject: asActivities.ensureProject,
+  findExistingUser: asActivities.findExistingUser,
+  grantMemberRole: asActivities.grantMemberRole,
+  issueSetpassToken: asActivities.issueSetpassToken,
+  ensureNewUser: (input) => asActivities.ensureUser(input),
+};
+
+/** The steps an onboarding runs: `local` is whether it carries LOCAL_STEPS_PATCH. */
+export const onboardingSteps = (local: boolean): Steps => (local ? localSteps : stepsAsActivities);

@@ -11,6 +11,7 @@ import type {
   GrantRoleInput,
 } from '../../shared/activities';
 import type { KeystoneClient } from './keystone';
+import { findOrCreateUser } from './users';
 
 /** Keystone tag marking a project as created by one onboarding (tags allow no "/" or ","). */
 export function claimTag(workflowId: string): string {
@@ -143,33 +144,11 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
 
     /**
      * The user is created without a password, so nobody can log in with it until the setpass
-     * step gives it a random temporary one that only the setpass store knows.
+     * step gives it a random temporary one that only the setpass store knows. (Onboardings since
+     * LOCAL_STEPS_PATCH use ensureUserWithLink, which does both in one request.)
      */
-    async ensureUser({ email, fullName, defaultProjectId }: EnsureUserInput): Promise<Ensured> {
-      return classified(async () => {
-        const existing = await keystone.findUserByName(email);
-        if (existing) return { id: existing.id, created: false };
-        const response = await keystone.request(
-          'POST',
-          '/users',
-          {
-            user: {
-              name: email,
-              email,
-              description: fullName,
-              domain_id: domainId,
-              default_project_id: defaultProjectId,
-              enabled: true,
-            },
-          },
-          [409],
-        );
-        if (response.status === 409)
-          return { id: await mustFind(keystone.findUserByName(email), email), created: false };
-        const id = response.json<{ user: { id: string } }>().user.id;
-        log.info('user created', { user: email, userId: id });
-        return { id, created: true };
-      });
+    async ensureUser(input: EnsureUserInput): Promise<Ensured> {
+      return classified(() => findOrCreateUser(keystone, domainId, input));
     },
 
     /** The account a reset form names, or null: the caller must not reveal which. */
@@ -208,11 +187,4 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
       });
     },
   };
-}
-
-async function mustFind(found: Promise<{ id: string } | undefined>, name: string): Promise<string> {
-  const item = await found;
-  // 409 but not findable: another domain holds the name, or a race; retrying will tell.
-  if (!item) throw new Error(`Keystone reports "${name}" exists but it cannot be found yet`);
-  return item.id;
 }

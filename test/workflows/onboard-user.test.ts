@@ -74,7 +74,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     return recorded({
       ensureProject: async () => ({ id: PROJECT_ID, created: true, ours: true }),
       applyQuotas: async () => undefined,
-      ensureUser: async () => ({ id: USER_ID, created: true }),
+      ensureUserWithLink: async () => ({ id: USER_ID, created: true, token: `token-${++tokens}` }),
       findExistingUser: async ({ email }) => `id-of-${email}`,
       grantMemberRole: async () => undefined,
       issueSetpassToken: async () => ({ token: `token-${++tokens}` }),
@@ -94,6 +94,10 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
 
   const waiting = (handle: WorkflowHandle) =>
     queryUntil(handle, statusQuery, (s) => s.step === 'waiting-for-password', 'the onboarding');
+
+  /** Set-password links issued: the first with the user, each later one alone. */
+  const linksIssued = (rec: Recorded) =>
+    rec.inputs('ensureUserWithLink').length + rec.inputs('issueSetpassToken').length;
 
   /** The mails in order: `template` to the person, `admins:template` to the admins. */
   const mails = (rec: Recorded) =>
@@ -169,7 +173,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(done.nextReminderAt, undefined);
       assert.equal((await attributes(handle)).step, 'completed');
       // The Keystone steps ran as local activities (LOCAL_STEPS_PATCH): the server scheduled
-      // only the mails and the sheet move, and recorded the seven steps as markers.
+      // only the mails and the sheet move, and recorded the six steps as markers.
       const events = (await handle.fetchHistory()).events ?? [];
       assert.deepEqual(
         events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
@@ -178,30 +182,39 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       const markers = events.filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
       );
-      assert.equal(markers.length, 7);
+      assert.equal(markers.length, 6);
     });
 
     assert.deepEqual(rec.names(), [
       'ensureProject',
       'applyQuotas',
-      'ensureUser',
+      'ensureUserWithLink',
       'grantMemberRole',
       'findExistingUser',
       'grantMemberRole',
-      'issueSetpassToken',
       'sendMail',
       'sendMail',
       'moveToCurrentUsers',
     ]);
     assert.deepEqual(rec.inputs('ensureProject'), [{ name: reg.project, mode: 'find-or-create' }]);
-    assert.deepEqual(rec.inputs('ensureUser'), [
-      { email: reg.email, fullName: 'Ada Lovelace', defaultProjectId: PROJECT_ID },
-    ]);
+    // The user is made with its link: its PIN, and the workflow setpass signals.
+    const [made] = rec.inputs('ensureUserWithLink');
+    assert.deepEqual(
+      { ...made, workflowId: undefined },
+      {
+        email: reg.email,
+        fullName: 'Ada Lovelace',
+        defaultProjectId: PROJECT_ID,
+        pin: '2468',
+        workflowId: undefined,
+      },
+    );
+    assert.match(made?.workflowId ?? '', /^onboard/);
+    assert.equal(rec.inputs('issueSetpassToken').length, 0);
     assert.deepEqual(rec.inputs('grantMemberRole'), [
       { userId: USER_ID, projectId: PROJECT_ID },
       { userId: 'id-of-grace@example.org', projectId: PROJECT_ID },
     ]);
-    assert.equal(rec.inputs('issueSetpassToken')[0]?.pin, '2468');
     assert.deepEqual(mails(rec), ['welcome', 'set-password']);
     const [welcome, link] = rec.inputs('sendMail');
     assert.equal(welcome?.to, reg.email);
@@ -276,7 +289,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       sent.slice(1, 5).map((m) => m.setpassToken),
       ['token-1', 'token-1', 'token-2', 'token-3'],
     );
-    assert.equal(rec.inputs('issueSetpassToken').length, 3);
+    assert.equal(linksIssued(rec), 3);
     const mailTimes = rec.calls.filter((c) => c.name === 'sendMail').map((c) => c.atMs);
     const waitStart = mailTimes[1]!;
     [1 * DAY, 3 * DAY, 7 * DAY, 14 * DAY].forEach((ms, i) =>
@@ -313,7 +326,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(result.remindersSent, 2);
     });
     assert.deepEqual(mails(rec), ['welcome', 'set-password', 'reminder', 'link-renewed']);
-    assert.equal(rec.inputs('issueSetpassToken').length, 2);
+    assert.equal(linksIssued(rec), 2);
     assert.equal(rec.inputs('sendMail')[3]?.setpassToken, 'token-2');
   });
 
@@ -461,7 +474,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     const resent = rec.inputs('sendMail')[2]!;
     assert.equal(resent.setpassToken, 'token-2');
     assert.match(resent.messageKey, /\.resend-2$/);
-    assert.equal(rec.inputs('issueSetpassToken').length, 2);
+    assert.equal(linksIssued(rec), 2);
   });
 
   test('mail refused: the admins are told, retry-mail by Update sends it, then completed', async () => {
@@ -564,15 +577,11 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(err.cause.type, FailureType.invalidRegistration);
       assert.equal(err.cause.message, 'a new user needs a PIN');
       const status = await handle.query(statusQuery);
-      assert.equal(status.failure, 'at granting-role: a new user needs a PIN');
+      // Checked before the user is made: no account without a way to set its password.
+      assert.equal(status.failure, 'at ensuring-user: a new user needs a PIN');
     });
     // No sheet row: no mark, no admin mail.
-    assert.deepEqual(rec.names(), [
-      'ensureProject',
-      'applyQuotas',
-      'ensureUser',
-      'grantMemberRole',
-    ]);
+    assert.deepEqual(rec.names(), ['ensureProject', 'applyQuotas']);
   });
 
   // The legacy loop itself is run only by replay now: test/replay/v0.1.0/onboardUser-legacy-*.
