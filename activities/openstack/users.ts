@@ -35,10 +35,7 @@ export async function findOrCreateUser(
   return { id, created: true };
 }
 
-export async function mustFind(
-  found: Promise<{ id: string } | undefined>,
-  name: string,
-): Promise<string> {
+async function mustFind(found: Promise<{ id: string } | undefined>, name: string): Promise<string> {
   const item = await found;
   // 409 but not findable: another domain holds the name, or a race; retrying will tell.
   if (!item) throw new Error(`Keystone reports "${name}" exists but it cannot be found yet`);
