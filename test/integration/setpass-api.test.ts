@@ -79,6 +79,15 @@ for (const store of ['sqlite', 'postgresql'] as const)
       });
       admin = await adminToken(config);
     });
+
+    /** A new person with a live link, opened as a browser would: its CSRF cookie and field. */
+    const openedLink = async () => {
+      const person = await newPerson(config);
+      const token = (
+        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
+      ).text;
+      return { person, token, session: await formSession(linkOf(api, token)) };
+    };
     after(() => api.close());
 
     test('PUT /token: 401 without a token, 403 for a non-admin token', async () => {
@@ -157,11 +166,7 @@ for (const store of ['sqlite', 'postgresql'] as const)
     });
 
     test('POST /: every refusal has its status and message; success is single-use', async () => {
-      const person = await newPerson(config);
-      const token = (
-        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
-      ).text;
-      const session = await formSession(linkOf(api, token));
+      const { person, token, session } = await openedLink();
       const post = (fields: Record<string, string>) =>
         postForm(api.url, { token, ...fields }, session);
       const pw = `Ok-${randomUUID()}`;
@@ -217,11 +222,7 @@ for (const store of ['sqlite', 'postgresql'] as const)
     });
 
     test('POST /: unknown and used tokens are 404 with or without the CSRF cookie; a live one without it is 403', async () => {
-      const person = await newPerson(config);
-      const token = (
-        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
-      ).text;
-      const session = await formSession(linkOf(api, token));
+      const { token, session } = await openedLink();
       const pw = `Ok-${randomUUID()}`;
       const fields = (t: string, pin = PIN) => ({
         token: t,
@@ -266,11 +267,7 @@ for (const store of ['sqlite', 'postgresql'] as const)
     });
 
     test('POST /: locked after max_attempts wrong PINs; then the right PIN no longer helps', async () => {
-      const person = await newPerson(config);
-      const token = (
-        await putToken(api, person.userId, { password: person.temporary, pin: PIN }, admin)
-      ).text;
-      const session = await formSession(linkOf(api, token));
+      const { person, token, session } = await openedLink();
       const pw = `Ok-${randomUUID()}`;
       const post = (pin: string) =>
         postForm(api.url, { token, pin, password: pw, confirm_password: pw }, session);
