@@ -1,7 +1,6 @@
 // Load generation for the setpass benchmark: autocannon runs from this process against a server
 // process, with its CPU time (and every process's) read from /proc; and the seeding of tokens to
 // aim the load at.
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { SecretBox } from '../api/secrets';
 import { hashToken, newToken } from '../api/secrets';
@@ -45,14 +44,7 @@ export interface Measured {
 
 /** CPU seconds a process has used so far, from /proc (Linux); NaN elsewhere. */
 export function cpuSeconds(running: RunningProcess): number {
-  try {
-    const stat = readFileSync(`/proc/${running.child.pid}/stat`, 'utf8');
-    // Fields after the command name: utime and stime are the 12th and 13th, in USER_HZ (100/s).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
+  return cpuSnapshot({ server: running.child.pid }).server ?? Number.NaN;
 }
 
 /** What a load's CPU is read on: the servers, this process (autocannon) and the services. */
