@@ -1,12 +1,15 @@
 // The setpass service: admins register a temporary password and PIN for a user and get a token
-// (PUT /token/<user_id>, routes/token.ts); the person opens the mailed link, proves the PIN and
-// chooses a password (routes/set-password.ts); someone who lost the link asks for a new one at
-// /reset (routes/reset.ts).
+// (PUT /token/<user_id>, routes/token.ts), the PIN possibly one chosen on the /register form
+// and kept by request (PUT /request-pin/<request_id>, routes/request-pin.ts); the person opens
+// the mailed link, proves the PIN and chooses a password (routes/set-password.ts); someone who
+// lost the link asks for a new one at /reset (routes/reset.ts).
 import Router from '@koa/router';
 import Koa from 'koa';
+import { adminOnly } from './admin-check';
 import type { RouteDeps, SetpassDeps } from './deps';
 import { headersErrorsAndLog, limitPerClient } from './middleware';
 import { RateLimiter } from './rate-limit';
+import { requestPinRoute } from './routes/request-pin';
 import { resetRoutes } from './routes/reset';
 import { setPasswordRoutes } from './routes/set-password';
 import { tokenRoute } from './routes/token';
@@ -30,7 +33,9 @@ export function createApp(setpass: SetpassDeps): Koa {
     ctx.type = 'text/plain';
     ctx.body = 'ok';
   });
-  tokenRoute(router, deps);
+  const admins = adminOnly(deps);
+  tokenRoute(router, deps, admins);
+  requestPinRoute(router, deps, admins);
   setPasswordRoutes(router, deps, limitClient, perToken);
   resetRoutes(router, deps, limitClient);
   app.use(router.routes());

@@ -48,7 +48,8 @@ export async function setPassword(
   if (!record) return refused(NOT_FOUND);
   const problem = tokenProblem(record, deps);
   if (problem) return refused(problem);
-  if (!deps.secrets.pinMatches(record.userId, pin, record.pinHash)) {
+  // A PIN chosen on the form was hashed before the user existed: bound to its request instead.
+  if (!deps.secrets.pinMatches(record.pinBinding ?? record.userId, pin, record.pinHash)) {
     const attempts = await deps.store.countFailedAttempt(record.userId);
     const left = deps.maxAttempts - attempts;
     deps.log('wrong pin', { userId: record.userId, attempts });

@@ -1,5 +1,5 @@
 import { Pool, type PoolClient } from 'pg';
-import type { PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
+import type { IssuedToken, PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
 
 // BIGINT (int8) columns arrive as strings from pg (they may exceed 2^53); ours hold millisecond
 // times and counters, so they are mapped back to numbers per row instead of changing pg's
@@ -8,6 +8,7 @@ interface Row {
   user_id: string;
   token_hash: string;
   pin_hash: string;
+  pin_binding: string | null;
   password_sealed: Buffer;
   workflow_id: string | null;
   updated_at: string;
@@ -25,6 +26,7 @@ const toRecord = (row: Row): TokenRecord => ({
   userId: row.user_id,
   tokenHash: row.token_hash,
   pinHash: row.pin_hash,
+  pinBinding: row.pin_binding,
   passwordSealed: row.password_sealed,
   workflowId: row.workflow_id,
   updatedAt: Number(row.updated_at),
@@ -52,6 +54,13 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS tokens (
     workflow_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
     at BIGINT NOT NULL
+  );
+  -- Databases made before pin_binding (v0.1.0) get it; older APIs ignore it (SELECT *).
+  ALTER TABLE tokens ADD COLUMN IF NOT EXISTS pin_binding TEXT;
+  CREATE TABLE IF NOT EXISTS request_pins (
+    request_id TEXT PRIMARY KEY,
+    pin_hash TEXT NOT NULL,
+    stored_at BIGINT NOT NULL
   );`;
 
 // Any constant works: it only serialises concurrent schema creation (two processes starting at
@@ -118,7 +127,7 @@ export class PostgresTokenStore implements TokenStore {
       client.release(true);
       await pool.end().catch(() => undefined);
       throw new Error(
-        `[setpass] database: cannot create the tables in PostgreSQL at ${where}: ${errorMessage(err)}`,
+        `[setpass] database: cannot create or update the tables in PostgreSQL at ${where}: ${errorMessage(err)}`,
         { cause: err },
       );
     }
@@ -139,17 +148,18 @@ export class PostgresTokenStore implements TokenStore {
     return rows[0] && toRecord(rows[0]);
   }
 
-  async put(record: Omit<TokenRecord, 'attempts'>): Promise<void> {
+  async put(record: IssuedToken): Promise<void> {
     await this.pool.query(
-      `INSERT INTO tokens (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)
-       VALUES ($1, $2, $3, $4, $5, $6, 0)
+      `INSERT INTO tokens (user_id, token_hash, pin_hash, pin_binding, password_sealed, workflow_id, updated_at, attempts)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 0)
        ON CONFLICT (user_id) DO UPDATE SET token_hash = excluded.token_hash, pin_hash = excluded.pin_hash,
-         password_sealed = excluded.password_sealed, workflow_id = excluded.workflow_id,
-         updated_at = excluded.updated_at, attempts = 0`,
+         pin_binding = excluded.pin_binding, password_sealed = excluded.password_sealed,
+         workflow_id = excluded.workflow_id, updated_at = excluded.updated_at, attempts = 0`,
       [
         record.userId,
         record.tokenHash,
         record.pinHash,
+        record.pinBinding ?? null,
         record.passwordSealed,
         record.workflowId,
         record.updatedAt,
@@ -204,6 +214,22 @@ export class PostgresTokenStore implements TokenStore {
 
   async markDelivered(id: number): Promise<void> {
     await this.pool.query('DELETE FROM password_set_outbox WHERE id = $1', [id]);
+  }
+
+  async putRequestPin(requestId: string, pinHash: string, at: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO request_pins (request_id, pin_hash, stored_at) VALUES ($1, $2, $3)
+       ON CONFLICT (request_id) DO UPDATE SET pin_hash = excluded.pin_hash, stored_at = excluded.stored_at`,
+      [requestId, pinHash, at],
+    );
+  }
+
+  async requestPinHash(requestId: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ pin_hash: string }>(
+      'SELECT pin_hash FROM request_pins WHERE request_id = $1',
+      [requestId],
+    );
+    return rows[0]?.pin_hash;
   }
 
   async close(): Promise<void> {

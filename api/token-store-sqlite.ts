@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
+import type { IssuedToken, PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
 
 interface Row {
   user_id: string;
   token_hash: string;
   pin_hash: string;
+  pin_binding: string | null;
   password_sealed: Buffer;
   workflow_id: string | null;
   updated_at: number;
@@ -17,6 +18,7 @@ const toRecord = (row: Row): TokenRecord => ({
   userId: row.user_id,
   tokenHash: row.token_hash,
   pinHash: row.pin_hash,
+  pinBinding: row.pin_binding,
   passwordSealed: row.password_sealed,
   workflowId: row.workflow_id,
   updatedAt: row.updated_at,
@@ -50,14 +52,34 @@ export class SqliteTokenStore implements TokenStore {
       password_sealed BLOB NOT NULL,
       workflow_id TEXT,
       updated_at INTEGER NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0
+      attempts INTEGER NOT NULL DEFAULT 0,
+      pin_binding TEXT
     );
     CREATE TABLE IF NOT EXISTS password_set_outbox (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       workflow_id TEXT NOT NULL,
       user_id TEXT NOT NULL,
       at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS request_pins (
+      request_id TEXT PRIMARY KEY,
+      pin_hash TEXT NOT NULL,
+      stored_at INTEGER NOT NULL
     );`);
+    this.addPinBindingColumn();
+  }
+
+  /** Databases made before pin_binding (v0.1.0) get it; older APIs ignore it (SELECT *). */
+  private addPinBindingColumn(): void {
+    // IMMEDIATE takes the write lock first: two processes opening one old file add it once.
+    this.db
+      .transaction(() => {
+        const columns = this.db.pragma('table_info(tokens)') as { name: string }[];
+        if (!columns.some((c) => c.name === 'pin_binding')) {
+          this.db.exec('ALTER TABLE tokens ADD COLUMN pin_binding TEXT');
+        }
+      })
+      .immediate();
   }
 
   async byUser(userId: string): Promise<TokenRecord | undefined> {
@@ -71,14 +93,14 @@ export class SqliteTokenStore implements TokenStore {
     return row && toRecord(row);
   }
 
-  async put(record: Omit<TokenRecord, 'attempts'>): Promise<void> {
+  async put(record: IssuedToken): Promise<void> {
     this.sql(
-      `INSERT INTO tokens (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)
-         VALUES (@userId, @tokenHash, @pinHash, @passwordSealed, @workflowId, @updatedAt, 0)
+      `INSERT INTO tokens (user_id, token_hash, pin_hash, pin_binding, password_sealed, workflow_id, updated_at, attempts)
+         VALUES (@userId, @tokenHash, @pinHash, @pinBinding, @passwordSealed, @workflowId, @updatedAt, 0)
          ON CONFLICT(user_id) DO UPDATE SET token_hash = excluded.token_hash, pin_hash = excluded.pin_hash,
-           password_sealed = excluded.password_sealed, workflow_id = excluded.workflow_id,
-           updated_at = excluded.updated_at, attempts = 0`,
-    ).run(record);
+           pin_binding = excluded.pin_binding, password_sealed = excluded.password_sealed,
+           workflow_id = excluded.workflow_id, updated_at = excluded.updated_at, attempts = 0`,
+    ).run({ ...record, pinBinding: record.pinBinding ?? null });
   }
 
   async countFailedAttempt(userId: string): Promise<number> {
@@ -113,6 +135,20 @@ export class SqliteTokenStore implements TokenStore {
 
   async markDelivered(id: number): Promise<void> {
     this.sql('DELETE FROM password_set_outbox WHERE id = ?').run(id);
+  }
+
+  async putRequestPin(requestId: string, pinHash: string, at: number): Promise<void> {
+    this.sql(
+      `INSERT INTO request_pins (request_id, pin_hash, stored_at) VALUES (?, ?, ?)
+         ON CONFLICT(request_id) DO UPDATE SET pin_hash = excluded.pin_hash, stored_at = excluded.stored_at`,
+    ).run(requestId, pinHash, at);
+  }
+
+  async requestPinHash(requestId: string): Promise<string | undefined> {
+    const row = this.sql('SELECT pin_hash FROM request_pins WHERE request_id = ?').get(
+      requestId,
+    ) as { pin_hash: string } | undefined;
+    return row?.pin_hash;
   }
 
   async close(): Promise<void> {

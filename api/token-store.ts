@@ -1,14 +1,22 @@
 // The setpass token store: one row per user, at most one live token each, plus an outbox of
-// "password set" events that must reach their workflow even if Temporal is down at the time.
+// "password set" events that must reach their workflow even if Temporal is down at the time,
+// and the PIN hashes chosen on the /register form, kept by request until the user exists.
 export interface TokenRecord {
   userId: string;
   tokenHash: string;
   pinHash: string;
+  /** What pinHash is bound to (SecretBox.pinHash); null: the user id. */
+  pinBinding: string | null;
   passwordSealed: Buffer;
   workflowId: string | null;
   updatedAt: number;
   attempts: number;
 }
+
+/** A token as issued; pinBinding may be left out (null) by callers that bind to the user id. */
+export type IssuedToken = Omit<TokenRecord, 'attempts' | 'pinBinding'> & {
+  pinBinding?: string | null;
+};
 
 export interface PasswordSetEvent {
   id: number;
@@ -21,7 +29,7 @@ export interface TokenStore {
   byUser(userId: string): Promise<TokenRecord | undefined>;
   byTokenHash(tokenHash: string): Promise<TokenRecord | undefined>;
   /** Issues (or re-issues) the user's token: the old token dies and the attempt counter restarts. */
-  put(record: Omit<TokenRecord, 'attempts'>): Promise<void>;
+  put(record: IssuedToken): Promise<void>;
   /** Counts a wrong PIN atomically and returns the new count. */
   countFailedAttempt(userId: string): Promise<number>;
   /**
@@ -31,5 +39,8 @@ export interface TokenStore {
   consume(tokenHash: string, event?: Omit<PasswordSetEvent, 'id'>): Promise<boolean>;
   pendingEvents(limit: number): Promise<PasswordSetEvent[]>;
   markDelivered(id: number): Promise<void>;
+  /** Keeps the PIN hash chosen on a form request; again for the same request replaces it. */
+  putRequestPin(requestId: string, pinHash: string, at: number): Promise<void>;
+  requestPinHash(requestId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }

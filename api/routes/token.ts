@@ -1,44 +1,66 @@
 // PUT /token/<user_id> (admins): register a temporary password and PIN for a user, get a token.
-// Either may be left out to keep the one on record: a new link under the same PIN.
+// Either may be left out to keep the one on record: a new link under the same PIN. Instead of a
+// PIN, `pin_request` names a /register request whose PIN (PUT /request-pin) the link takes.
 import type Router from '@koa/router';
+import { requestPinBinding } from '../../shared/form-requests';
 import { isPin, PIN_RULE } from '../../shared/text-rules';
-import { cachedAdminCheck } from '../admin-check';
+import type { AdminGuard } from '../admin-check';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
 import type { RouteDeps } from '../deps';
 import { hashToken, newToken } from '../secrets';
+import type { TokenRecord } from '../token-store';
+import { isRequestId, REQUEST_ID_RULE } from '../../shared/form-requests';
 
-const ADMIN_CHECK_TTL_MS = 60_000;
+type PinOnRecord = Pick<TokenRecord, 'pinHash' | 'pinBinding'>;
 
-export function tokenRoute(router: Router, deps: RouteDeps): void {
-  const isAdmin = cachedAdminCheck(
-    (token) => deps.keystone.canScopeToAdminProject(token),
-    ADMIN_CHECK_TTL_MS,
-    deps.now,
-  );
-  router.put('/token/:userId', async (ctx) => {
-    const adminToken = ctx.get('x-auth-token');
-    if (!adminToken) throw new HttpError(401, 'X-Auth-Token header required');
-    if (!(await isAdmin(adminToken))) {
-      throw new HttpError(403, 'token cannot be scoped to the admin project');
+export function tokenRoute(router: Router, deps: RouteDeps, adminOnly: AdminGuard): void {
+  /** The PIN the body gives (typed, or chosen on a form request), or undefined to keep it. */
+  async function pinOfBody(
+    userId: string,
+    body: Record<string, unknown>,
+  ): Promise<PinOnRecord | undefined> {
+    const pin = optionalString(body, 'pin');
+    const requestId = optionalString(body, 'pin_request');
+    if (pin !== undefined && requestId !== undefined) {
+      throw new HttpError(400, 'give either pin or pin_request, not both');
     }
+    if (pin !== undefined) {
+      if (!isPin(pin)) throw new HttpError(400, `pin must be ${PIN_RULE}`);
+      return { pinHash: deps.secrets.pinHash(userId, pin), pinBinding: null };
+    }
+    if (requestId === undefined) return undefined;
+    if (!isRequestId(requestId)) throw new HttpError(400, `pin_request must be ${REQUEST_ID_RULE}`);
+    const pinHash = await deps.store.requestPinHash(requestId);
+    if (pinHash === undefined) {
+      throw new HttpError(400, `no PIN was set on the form for request ${requestId}`);
+    }
+    return { pinHash, pinBinding: requestPinBinding(requestId) };
+  }
+
+  router.put('/token/:userId', async (ctx) => {
+    await adminOnly(ctx);
     const userId = ctx.params.userId!;
     const body = await readBody(ctx, BODY_LIMIT);
     const password = optionalString(body, 'password');
-    const pin = optionalString(body, 'pin');
     const workflowId = optionalString(body, 'workflow_id');
-    if (pin !== undefined && !isPin(pin)) throw new HttpError(400, `pin must be ${PIN_RULE}`);
     if (password !== undefined && password.length === 0) {
       throw new HttpError(400, 'password must not be empty');
     }
+    const givenPin = await pinOfBody(userId, body);
     const existing = await deps.store.byUser(userId);
-    if (!existing && (password === undefined || pin === undefined)) {
-      throw new HttpError(400, 'password and pin are both required for a user without a token');
+    if (!existing && (password === undefined || givenPin === undefined)) {
+      throw new HttpError(
+        400,
+        'password and pin are both required for a user without a token (pin_request may stand for pin)',
+      );
     }
+    // A re-issued link keeps the PIN on record, and what that PIN's hash is bound to.
+    const pin = givenPin ?? { pinHash: existing!.pinHash, pinBinding: existing!.pinBinding };
     const token = newToken();
     await deps.store.put({
       userId,
       tokenHash: hashToken(token),
-      pinHash: pin !== undefined ? deps.secrets.pinHash(userId, pin) : existing!.pinHash,
+      ...pin,
       passwordSealed:
         password !== undefined ? deps.secrets.encrypt(userId, password) : existing!.passwordSealed,
       workflowId: workflowId ?? existing?.workflowId ?? null,

@@ -4,10 +4,12 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { RESET_ANSWER } from '../../api/routes/reset';
+import { SecretBox } from '../../api/secrets';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { connectClient } from '../../lib/temporal';
+import { requestPinBinding } from '../../shared/form-requests';
 import { resetStatusQuery, resetWorkflowId } from '../../shared/onboarding';
 import { formSession, postForm } from '../support/forms';
 import { startSystem, type TestSystem } from '../support/system';
@@ -26,8 +28,28 @@ const PIN = '4821';
 
 const newPerson = (config: Config) => newKeystonePerson(config, 'sp', 'Set Pass');
 
+/** A form request id; never one that holds PIN, which the log test looks for. */
+const newRequestId = (): string => {
+  const id = randomUUID();
+  return id.includes(PIN) ? newRequestId() : id;
+};
+
 async function putToken(api: RunningSetpass, userId: string, body: unknown, token?: string) {
   const response = await fetch(new URL(`token/${userId}`, api.url), {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...(token ? { 'x-auth-token': token } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+async function putRequestPin(
+  api: RunningSetpass,
+  requestId: string,
+  body: unknown,
+  token?: string,
+) {
+  const response = await fetch(new URL(`request-pin/${requestId}`, api.url), {
     method: 'PUT',
     headers: { 'content-type': 'application/json', ...(token ? { 'x-auth-token': token } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -162,6 +184,147 @@ for (const store of ['sqlite', 'postgresql'] as const)
         },
         session,
       );
+      assert.equal(ok.status, 200, ok.text);
+    });
+
+    /** The HMAC the /register form keeps for `pin`: bound to the request, not to a user. */
+    const formPinHash = (requestId: string, pin: string) =>
+      new SecretBox(config.secrets.setpass_key).pinHash(requestPinBinding(requestId), pin);
+
+    test('PUT /request-pin: 401 without a token, 403 for a non-admin token, 400 for bad ids and hashes', async () => {
+      const requestId = newRequestId();
+      const body = { pin_hash: formPinHash(requestId, '1234') };
+      const person = await newPerson(config);
+      assert.equal((await putRequestPin(api, requestId, body)).status, 401);
+      const member = await keystoneLogin(config, person.name, person.temporary);
+      assert.equal((await putRequestPin(api, requestId, body, member.token)).status, 403);
+      assert.equal((await putRequestPin(api, requestId, body, 'garbage')).status, 403);
+      const refusedKeptNothing = await putToken(
+        api,
+        person.userId,
+        { password: person.temporary, pin_request: requestId },
+        admin,
+      );
+      assert.equal(refusedKeptNothing.status, 400, 'the refused calls kept no PIN');
+
+      for (const badId of [
+        'not-a-uuid',
+        requestId.toUpperCase(),
+        `${requestId}0`,
+        requestId.replaceAll('-', ''),
+      ]) {
+        const answer = await putRequestPin(api, encodeURIComponent(badId), body, admin);
+        assert.equal(answer.status, 400, `${badId} → ${answer.text}`);
+        assert.match(answer.text, /request id must be a lower-case UUID/);
+      }
+      const cases: [unknown, RegExp][] = [
+        [{}, /pin_hash must be 64 lower-case hex digits/],
+        [{ pin_hash: '1234' }, /pin_hash must be 64 lower-case hex/],
+        [{ pin_hash: body.pin_hash.toUpperCase() }, /pin_hash must be 64 lower-case hex/],
+        [{ pin_hash: body.pin_hash.slice(1) }, /pin_hash must be 64 lower-case hex/],
+        [{ pin_hash: `${body.pin_hash}0` }, /pin_hash must be 64 lower-case hex/],
+        [{ pin_hash: 42 }, /pin_hash must be a string/],
+        ['{not json', /not valid JSON/],
+      ];
+      for (const [bad, message] of cases) {
+        const answer = await putRequestPin(api, requestId, bad, admin);
+        assert.equal(answer.status, 400, `${JSON.stringify(bad)} → ${answer.text}`);
+        assert.match(answer.text, message);
+      }
+    });
+
+    test('PUT /token with pin_request: the link takes the PIN chosen on the form, also re-issued', async () => {
+      const person = await newPerson(config);
+      const requestId = newRequestId();
+      const pinHash = formPinHash(requestId, '1234');
+      for (let i = 0; i < 2; i++) {
+        const kept = await putRequestPin(api, requestId, { pin_hash: pinHash }, admin);
+        assert.deepEqual(kept, { status: 204, text: '' }, 'idempotent');
+      }
+      const keptLog = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(keptLog.some((l) => l.m === 'request pin kept' && l.requestId === requestId));
+      assert.ok(!logs.join('\n').includes(pinHash), 'the hash is not logged');
+
+      const first = await putToken(
+        api,
+        person.userId,
+        { password: person.temporary, pin_request: requestId },
+        admin,
+      );
+      assert.equal(first.status, 200, first.text);
+      // A re-issued link (no pin, no pin_request) keeps the form's PIN.
+      const second = await putToken(api, person.userId, {}, admin);
+      assert.equal(second.status, 200, second.text);
+      assert.equal((await fetch(linkOf(api, first.text))).status, 404, 'old token is dead');
+
+      const session = await formSession(linkOf(api, second.text));
+      const pw = `Ok-${randomUUID()}`;
+      const post = (pin: string) =>
+        postForm(api.url, { token: second.text, pin, password: pw, confirm_password: pw }, session);
+      const wrong = await post('4321');
+      assert.equal(wrong.status, 403);
+      assert.match(wrong.text, /Wrong PIN\. 2 attempts left/);
+      const ok = await post('1234');
+      assert.equal(ok.status, 200, ok.text);
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.equal((await keystoneLogin(config, person.name, pw)).status, 201);
+    });
+
+    test('PUT /token: pin_request unknown, malformed or beside pin is a 400; pin binds to the user again', async () => {
+      const person = await newPerson(config);
+      const requestId = newRequestId();
+      const password = person.temporary;
+      const unknown = await putToken(
+        api,
+        person.userId,
+        { password, pin_request: requestId },
+        admin,
+      );
+      assert.deepEqual(unknown, {
+        status: 400,
+        text: `no PIN was set on the form for request ${requestId}`,
+      });
+      const cases: [unknown, RegExp][] = [
+        [{ password, pin_request: 'not-a-uuid' }, /pin_request must be a lower-case UUID/],
+        [{ password, pin_request: requestId.toUpperCase() }, /pin_request must be a lower-case/],
+        [{ password, pin_request: 7 }, /pin_request must be a string/],
+        [{ password, pin: PIN, pin_request: requestId }, /either pin or pin_request, not both/],
+      ];
+      for (const [bad, message] of cases) {
+        const answer = await putToken(api, person.userId, bad, admin);
+        assert.equal(answer.status, 400, `${JSON.stringify(bad)} → ${answer.text}`);
+        assert.match(answer.text, message);
+      }
+
+      // A link under a form PIN, then one under a typed PIN: that one is bound to the user.
+      assert.equal(
+        (await putRequestPin(api, requestId, { pin_hash: formPinHash(requestId, '1234') }, admin))
+          .status,
+        204,
+      );
+      const underForm = await putToken(
+        api,
+        person.userId,
+        { password, pin_request: requestId },
+        admin,
+      );
+      assert.equal(underForm.status, 200, underForm.text);
+      const refused = await putToken(api, person.userId, { pin_request: newRequestId() }, admin);
+      assert.equal(refused.status, 400);
+      assert.equal(
+        (await fetch(linkOf(api, underForm.text))).status,
+        200,
+        'a refusal kept the link',
+      );
+
+      const typed = await putToken(api, person.userId, { pin: '5678' }, admin);
+      assert.equal(typed.status, 200, typed.text);
+      const session = await formSession(linkOf(api, typed.text));
+      const pw = `Ok-${randomUUID()}`;
+      const post = (pin: string) =>
+        postForm(api.url, { token: typed.text, pin, password: pw, confirm_password: pw }, session);
+      assert.equal((await post('1234')).status, 403, 'the form PIN no longer opens it');
+      const ok = await post('5678');
       assert.equal(ok.status, 200, ok.text);
     });
 

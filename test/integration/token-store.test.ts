@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { openTokenStore } from '../../api/open-token-store';
-import type { PasswordSetEvent, TokenRecord, TokenStore } from '../../api/token-store';
+import type { IssuedToken, PasswordSetEvent, TokenRecord, TokenStore } from '../../api/token-store';
 import { PostgresTokenStore } from '../../api/token-store-postgres';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
 
@@ -22,6 +23,7 @@ function issued(overrides: Partial<Issued> = {}): Issued {
     userId: `user-${id}`,
     tokenHash: `token-${randomUUID()}`,
     pinHash: `pin-${randomUUID()}`,
+    pinBinding: null,
     passwordSealed: Buffer.concat([Buffer.from([0x00, 0xff, 0x00]), randomBytes(61)]),
     workflowId: `onboarding-${id}`,
     updatedAt: Date.now(),
@@ -46,11 +48,39 @@ async function drainOutbox(store: TokenStore): Promise<void> {
   }
 }
 
+/** v0.1.0's tokens table, before pin_binding: a database that the store must migrate. */
+const V0_1_0_TOKENS = (blob: 'BLOB' | 'BYTEA', integer: 'INTEGER' | 'BIGINT') => `
+  CREATE TABLE tokens (
+    user_id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    pin_hash TEXT NOT NULL,
+    password_sealed ${blob} NOT NULL,
+    workflow_id TEXT,
+    updated_at ${integer} NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+  )`;
+const V0_1_0_INSERT = `INSERT INTO tokens
+  (user_id, token_hash, pin_hash, password_sealed, workflow_id, updated_at, attempts)`;
+const v010Values = (r: Issued) =>
+  [r.userId, r.tokenHash, r.pinHash, r.passwordSealed, r.workflowId, r.updatedAt, 2] as const;
+
+/** A database as v0.1.0 left it, holding `row` (2 attempts); drop() removes it. */
+interface LegacyDatabase {
+  database: string;
+  drop: () => Promise<void>;
+}
+
 /**
  * The cases every store must pass. `fresh` returns the `database` setting of an empty store
  * (a new SQLite file, a truncated PostgreSQL database); stores are opened with openTokenStore.
+ * `legacy` makes a database with v0.1.0's schema.
  */
-function conformance(name: string, fresh: () => Promise<string>, cleanup?: () => void): void {
+function conformance(
+  name: string,
+  fresh: () => Promise<string>,
+  legacy: (row: Issued) => Promise<LegacyDatabase>,
+  cleanup?: () => void,
+): void {
   describe(`TokenStore conformance: ${name}`, () => {
     let database = '';
     let store: TokenStore;
@@ -214,10 +244,78 @@ function conformance(name: string, fresh: () => Promise<string>, cleanup?: () =>
       assert.deepEqual(await store.pendingEvents(10), []);
     });
 
-    test('tokens, attempts and pending events survive close and reopen', async () => {
+    test('a form request PIN is kept by request id; a second put replaces it', async () => {
+      const requestId = randomUUID();
+      assert.equal(await store.requestPinHash(requestId), undefined);
+      await store.putRequestPin(requestId, 'a'.repeat(64), 1_700_000_000_000);
+      assert.equal(await store.requestPinHash(requestId), 'a'.repeat(64));
+      await store.putRequestPin(requestId, 'a'.repeat(64), 1_700_000_000_000); // a retry
+      assert.equal(await store.requestPinHash(requestId), 'a'.repeat(64));
+      await store.putRequestPin(requestId, 'b'.repeat(64), 1_700_000_000_001);
+      assert.equal(await store.requestPinHash(requestId), 'b'.repeat(64));
+
+      const other = randomUUID();
+      await store.putRequestPin(other, 'c'.repeat(64), 1_700_000_000_002);
+      assert.equal(await store.requestPinHash(requestId), 'b'.repeat(64), 'requests apart');
+      assert.equal(await store.requestPinHash(other), 'c'.repeat(64));
+      assert.equal(await store.byUser(requestId), undefined, 'no token comes of it');
+    });
+
+    test('the PIN binding round-trips; a re-issue writes its own', async () => {
+      const bound = issued({ pinBinding: `request:${randomUUID()}` });
+      await store.put(bound);
+      assert.deepEqual(await store.byUser(bound.userId), { ...bound, attempts: 0 });
+      assert.deepEqual(await store.byTokenHash(bound.tokenHash), { ...bound, attempts: 0 });
+
+      const rebound = issued({ userId: bound.userId, pinBinding: `request:${randomUUID()}` });
+      await store.put(rebound);
+      assert.deepEqual(await store.byTokenHash(rebound.tokenHash), { ...rebound, attempts: 0 });
+
+      // Callers that know nothing of bindings (bench, v0.1.0's record shape) bind to the user.
+      const unbound: IssuedToken = issued({ userId: bound.userId });
+      delete unbound.pinBinding;
+      await store.put(unbound);
+      assert.deepEqual(await store.byUser(bound.userId), {
+        ...unbound,
+        pinBinding: null,
+        attempts: 0,
+      });
+    });
+
+    test('a v0.1.0 database is migrated on open: its tokens stay, bound to their user', async () => {
+      const old = issued();
+      const legacyDb = await legacy(old);
+      const migrated: TokenStore[] = [];
+      try {
+        migrated.push(await openTokenStore(legacyDb.database));
+        const [first] = migrated;
+        assert.ok(first);
+        assert.deepEqual(await first.byUser(old.userId), { ...old, attempts: 2 });
+        assert.deepEqual(await first.byTokenHash(old.tokenHash), { ...old, attempts: 2 });
+
+        const bound = issued({ pinBinding: `request:${randomUUID()}` });
+        await first.put(bound);
+        assert.deepEqual(await first.byUser(bound.userId), { ...bound, attempts: 0 });
+        const requestId = randomUUID();
+        await first.putRequestPin(requestId, 'd'.repeat(64), 1);
+        assert.equal(await first.requestPinHash(requestId), 'd'.repeat(64));
+
+        // Opening it again (another process, a restart) finds the column there already.
+        migrated.push(await openTokenStore(legacyDb.database));
+        assert.deepEqual(await migrated[1]?.byUser(bound.userId), { ...bound, attempts: 0 });
+        assert.equal(await migrated[1]?.consume(old.tokenHash), true);
+      } finally {
+        for (const s of migrated) await s.close().catch(() => undefined);
+        await legacyDb.drop();
+      }
+    });
+
+    test('tokens, attempts, request PINs and pending events survive close and reopen', async () => {
       const first = await openTokenStore(database);
-      const kept = issued();
+      const kept = issued({ pinBinding: `request:${randomUUID()}` });
       const used = issued();
+      const requestId = randomUUID();
+      await first.putRequestPin(requestId, 'e'.repeat(64), 1);
       await first.put(kept);
       await first.countFailedAttempt(kept.userId);
       await first.put(used);
@@ -233,6 +331,7 @@ function conformance(name: string, fresh: () => Promise<string>, cleanup?: () =>
         [{ workflowId: used.workflowId, userId: used.userId, at: 42 }],
       );
       assert.equal(await again.consume(used.tokenHash, eventFor(used)), false);
+      assert.equal(await again.requestPinHash(requestId), 'e'.repeat(64));
     });
   });
 }
@@ -244,10 +343,21 @@ conformance(
     sqliteDir = mkdtempSync(join(tmpdir(), 'kaizen-token-store-'));
     return join(sqliteDir, 'setpass.sqlite');
   },
+  async (row) => {
+    const file = join(sqliteDir, `v0.1.0-${randomUUID()}.sqlite`);
+    const db = new Database(file);
+    try {
+      db.exec(V0_1_0_TOKENS('BLOB', 'INTEGER'));
+      db.prepare(`${V0_1_0_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?)`).run(...v010Values(row));
+    } finally {
+      db.close();
+    }
+    return { database: file, drop: async () => rmSync(file, { force: true }) };
+  },
   () => rmSync(sqliteDir, { recursive: true, force: true }),
 );
 
-conformance('PostgreSQL', async () => {
+function postgresUrl(): string {
   const url = process.env.KAIZEN_TEST_POSTGRES_URL;
   if (!url) {
     throw new Error(
@@ -255,17 +365,49 @@ conformance('PostgreSQL', async () => {
         'Run scripts/services.sh start, then `source .state/services.env` (npm test does both).',
     );
   }
-  // Fresh data: make sure the tables exist, then empty them.
-  await (await PostgresTokenStore.open(url)).close();
-  const client = new Client({ connectionString: url });
+  return url;
+}
+
+async function withPostgres<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: postgresUrl() });
   await client.connect();
   try {
-    await client.query('TRUNCATE tokens, password_set_outbox RESTART IDENTITY');
+    return await work(client);
   } finally {
     await client.end();
   }
-  return url;
-});
+}
+
+conformance(
+  'PostgreSQL',
+  async () => {
+    const url = postgresUrl();
+    // Fresh data: make sure the tables exist, then empty them.
+    await (await PostgresTokenStore.open(url)).close();
+    await withPostgres((client) =>
+      client.query('TRUNCATE tokens, password_set_outbox, request_pins RESTART IDENTITY'),
+    );
+    return url;
+  },
+  // A schema of its own, first on the store's search_path: the shared tables stay untouched.
+  async (row) => {
+    const schema = `v0_1_0_${randomUUID().replaceAll('-', '')}`;
+    await withPostgres(async (client) => {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query(V0_1_0_TOKENS('BYTEA', 'BIGINT'));
+      await client.query(`${V0_1_0_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+        ...v010Values(row),
+      ]);
+    });
+    const url = new URL(postgresUrl());
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return {
+      database: url.toString(),
+      drop: () => withPostgres((client) => client.query(`DROP SCHEMA ${schema} CASCADE`)).then(),
+    };
+  },
+);
 
 describe('openTokenStore', () => {
   test('a postgres:// or postgresql:// URL opens PostgreSQL, anything else SQLite', async () => {

@@ -1,0 +1,30 @@
+// PUT /request-pin/<request_id> (admins): keep the HMAC of the PIN chosen on the /register form,
+// bound to that request (requestPinBinding), until the onboarding has made the user and asks
+// PUT /token for a link under it (`pin_request`). The PIN itself never reaches this API.
+import type Router from '@koa/router';
+import type { AdminGuard } from '../admin-check';
+import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
+import type { RouteDeps } from '../deps';
+import { isRequestId, REQUEST_ID_RULE } from '../../shared/form-requests';
+
+// What SecretBox.pinHash returns: a SHA-256 HMAC in hex.
+const PIN_HASH = /^[0-9a-f]{64}$/;
+const PIN_HASH_RULE = '64 lower-case hex digits (an HMAC-SHA-256)';
+
+export function requestPinRoute(router: Router, deps: RouteDeps, adminOnly: AdminGuard): void {
+  router.put('/request-pin/:requestId', async (ctx) => {
+    await adminOnly(ctx);
+    const requestId = ctx.params.requestId!;
+    if (!isRequestId(requestId)) {
+      throw new HttpError(400, `request id must be ${REQUEST_ID_RULE}`);
+    }
+    const body = await readBody(ctx, BODY_LIMIT);
+    const pinHash = optionalString(body, 'pin_hash');
+    if (pinHash === undefined || !PIN_HASH.test(pinHash)) {
+      throw new HttpError(400, `pin_hash must be ${PIN_HASH_RULE}`);
+    }
+    await deps.store.putRequestPin(requestId, pinHash, deps.now());
+    deps.log('request pin kept', { requestId });
+    ctx.status = 204;
+  });
+}
