@@ -1,5 +1,5 @@
-// The set-password and reset pages: plain HTML that works without JavaScript and reads well on a
-// phone. Every value is escaped.
+// The set-password and reset pages, and the look every page shares: plain HTML that works
+// without JavaScript and reads well on a phone. Every value is escaped.
 import { PIN_DIGITS, PIN_PATTERN } from '../shared/text-rules';
 
 export interface PageBranding {
@@ -13,15 +13,27 @@ export function escapeHtml(value: string): string {
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}
-label{display:block;margin-top:1rem;font-weight:600}
-input{display:block;width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;margin-top:.25rem;border:1px solid #666;border-radius:4px}
-input:focus,button:focus{outline:3px solid #f9a825;outline-offset:2px}
+label,legend{display:block;margin-top:1rem;font-weight:600}
+input,textarea{display:block;width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;margin-top:.25rem;border:1px solid #666;border-radius:4px;font-family:inherit}
+textarea{min-height:5rem}
+input:focus,textarea:focus,button:focus,a:focus{outline:3px solid #f9a825;outline-offset:2px}
+fieldset{border:0;padding:0;margin:0}
+legend{padding:0}
+.choice{display:flex;align-items:center;gap:.5rem;margin-top:.5rem}
+.choice input{width:auto;margin:0}
+.choice label{margin:0;font-weight:400}
+[aria-invalid=true]{border:2px solid #b00020}
+.field-error{color:#b00020;font-weight:600;margin:.25rem 0 0}
+.field-hint{color:#444;font-size:.95rem;margin:.25rem 0 0}
+.error ul{margin:.25rem 0 0;padding-left:1.25rem}
+.error a{color:#b00020}
+.trap{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 button{margin-top:1.5rem;padding:.7rem 1.4rem;font-size:1rem;background:#0b5394;color:#fff;border:0;border-radius:4px;cursor:pointer}
 .error{background:#fdecea;border-left:4px solid #b00020;padding:.75rem;margin:1rem 0}
 .ok{background:#e6f4ea;border-left:4px solid #137333;padding:.75rem;margin:1rem 0}
 .hint{color:#444;font-size:.95rem}`;
 
-function layout(title: string, branding: PageBranding, content: string): string {
+export function layout(title: string, branding: PageBranding, content: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -44,7 +56,7 @@ ${content}
 
 export const PASSWORD_RULES = 'At least 8 characters, and different from your PIN.';
 
-function errorBox(error: string | undefined): string {
+export function errorBox(error: string | undefined): string {
   return error ? `<div class="error" role="alert" id="form-error">${escapeHtml(error)}</div>` : '';
 }
 

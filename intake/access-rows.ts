@@ -15,6 +15,7 @@ import {
   TIMESTAMP_RULE,
 } from '../shared/text-rules';
 import type { NoticeRow } from '../shared/activities';
+import { requestIdOfPinCell } from '../shared/form-requests';
 import { noticeRowsOf } from './notices';
 import {
   DEFAULT_ACCESS_COLUMNS,
@@ -38,6 +39,11 @@ export interface AccessRequest {
   existingUser: boolean;
   /** The new user's PIN; absent for existing users (they already have a password). */
   pin?: string;
+  /**
+   * Instead of pin, for a new user's row written from the /register form: its request id (the
+   * PIN cell names it; setpass holds that PIN's HMAC, the PIN itself is kept nowhere).
+   */
+  pinRequest?: string;
   project: { mode: 'new'; name: string; description: string } | { mode: 'existing'; name: string };
   additionalUsers: string[];
   comment: string;
@@ -46,9 +52,15 @@ export interface AccessRequest {
   cells: string[];
 }
 
+/** One thing wrong with a row, tied to the column a person fixes (a form shows it by its field). */
+export interface AccessProblem {
+  column: AccessColumn;
+  message: string;
+}
+
 export type RowOutcome =
   | { kind: 'request'; request: AccessRequest }
-  | { kind: 'invalid'; row: number; key: string; reason: string }
+  | { kind: 'invalid'; row: number; key: string; reason: string; problems: AccessProblem[] }
   | { kind: 'not-approved'; row: number };
 
 export interface ParsedSheet {
@@ -94,32 +106,36 @@ export function parseAccessRow(
 
   const email = cell('email').toLowerCase();
   const key = requestKey(email, cell('timestamp'));
-  const problems: string[] = [];
+  const problems: AccessProblem[] = [];
+  const problem = (column: AccessColumn, message: string) => problems.push({ column, message });
   const named = (column: AccessColumn) => `"${mapping[column]}"`;
 
-  if (!isEmail(email)) problems.push(`${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
+  if (!isEmail(email))
+    problem('email', `${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
   const timestamp = cell('timestamp');
-  if (!timestamp) problems.push(`${named('timestamp')} is empty`);
+  if (!timestamp) problem('timestamp', `${named('timestamp')} is empty`);
   else if (!isTimestamp(timestamp))
-    problems.push(`${named('timestamp')} must be ${TIMESTAMP_RULE}`);
+    problem('timestamp', `${named('timestamp')} must be ${TIMESTAMP_RULE}`);
   const existingAnswer = cell('existingAccount').toLowerCase();
   if (!['yes', 'no'].includes(existingAnswer))
-    problems.push(`${named('existingAccount')} must be Yes or No`);
+    problem('existingAccount', `${named('existingAccount')} must be Yes or No`);
   const existingUser = existingAnswer === 'yes';
 
   const firstName = cell('firstName');
   const lastName = cell('lastName');
   const pin = cell('pin');
+  const pinRequest = requestIdOfPinCell(pin);
   if (!existingUser) {
-    if (!firstName) problems.push(`${named('firstName')} is required for a new user`);
-    if (!lastName) problems.push(`${named('lastName')} is required for a new user`);
-    if (!isPin(pin)) problems.push(`${named('pin')} must be ${PIN_RULE} for a new user`);
+    if (!firstName) problem('firstName', `${named('firstName')} is required for a new user`);
+    if (!lastName) problem('lastName', `${named('lastName')} is required for a new user`);
+    if (!isPin(pin) && !pinRequest)
+      problem('pin', `${named('pin')} must be ${PIN_RULE} for a new user`);
   }
   for (const [column, value] of [
     ['firstName', firstName],
     ['lastName', lastName],
   ] as const) {
-    if (!isName(value)) problems.push(`${named(column)} must be ${NAME_RULE}`);
+    if (!isName(value)) problem(column, `${named(column)} must be ${NAME_RULE}`);
   }
 
   const newName = cell('newProjectName');
@@ -128,11 +144,14 @@ export function parseAccessRow(
   let project: AccessRequest['project'] | undefined;
   const projectName = newName || existingName;
   if (!projectName) {
-    problems.push(
+    // Tied to the field the row's own answer points at: where the person meant to type.
+    problem(
+      /exist/i.test(cell('newOrExisting')) ? 'existingProjectName' : 'newProjectName',
       `give ${named('newProjectName')} (a new project) or ${named('existingProjectName')} (to join one)`,
     );
   } else if (!PROJECT_NAME.test(projectName)) {
-    problems.push(
+    problem(
+      newName ? 'newProjectName' : 'existingProjectName',
       `project name "${projectName.slice(0, 80)}" is not valid: 1-64 letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
     );
   } else {
@@ -141,7 +160,7 @@ export function parseAccessRow(
       : { mode: 'existing', name: existingName };
   }
   if (!isDescription(description))
-    problems.push(`${named('projectDescription')} must be ${DESCRIPTION_RULE}`);
+    problem('projectDescription', `${named('projectDescription')} must be ${DESCRIPTION_RULE}`);
 
   const additionalUsers = cell('additionalUsers')
     .split(/[,;\s]+/)
@@ -149,13 +168,16 @@ export function parseAccessRow(
     .filter((u) => u !== '');
   const badUsers = additionalUsers.filter((u) => !isEmail(u));
   if (badUsers.length > 0) {
-    problems.push(
+    problem(
+      'additionalUsers',
       `${named('additionalUsers')} holds invalid addresses: ${badUsers.slice(0, 3).join(', ').slice(0, 120)}`,
     );
   }
 
-  if (problems.length > 0 || !project)
-    return { kind: 'invalid', row, key, reason: problems.join('; ') };
+  if (problems.length > 0 || !project) {
+    const reason = problems.map((p) => p.message).join('; ');
+    return { kind: 'invalid', row, key, reason, problems };
+  }
   return {
     kind: 'request',
     request: {
@@ -165,7 +187,7 @@ export function parseAccessRow(
       firstName,
       lastName,
       existingUser,
-      ...(existingUser ? {} : { pin }),
+      ...(existingUser ? {} : pinRequest ? { pinRequest } : { pin }),
       project,
       additionalUsers,
       comment: cell('comment'),

@@ -47,9 +47,15 @@ export interface QuotaRequest {
   comment: string;
 }
 
+/** One thing wrong with a row, tied to the column a person fixes (a form shows it by its field). */
+export interface QuotaProblem {
+  column: QuotaColumn;
+  message: string;
+}
+
 export type QuotaRowOutcome =
   | { kind: 'request'; request: QuotaRequest }
-  | { kind: 'invalid'; row: number; key: string; reason: string }
+  | { kind: 'invalid'; row: number; key: string; reason: string; problems: QuotaProblem[] }
   | { kind: 'not-approved'; row: number };
 
 export function locateQuotaColumns(
@@ -90,20 +96,23 @@ export function parseQuotaRow(
   const email = cell('email').toLowerCase();
   const key = requestKey(email, cell('timestamp'));
   const named = (column: QuotaColumn) => `"${mapping[column]}"`;
-  const problems: string[] = [];
+  const problems: QuotaProblem[] = [];
+  const problem = (column: QuotaColumn, message: string) => problems.push({ column, message });
 
-  if (!isEmail(email)) problems.push(`${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
+  if (!isEmail(email))
+    problem('email', `${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
   const timestamp = cell('timestamp');
-  if (!timestamp) problems.push(`${named('timestamp')} is empty`);
+  if (!timestamp) problem('timestamp', `${named('timestamp')} is empty`);
   else if (!isTimestamp(timestamp))
-    problems.push(`${named('timestamp')} must be ${TIMESTAMP_RULE}`);
+    problem('timestamp', `${named('timestamp')} must be ${TIMESTAMP_RULE}`);
   // Names only reach mails, but a mail is no place for a control character either.
   for (const column of ['firstName', 'lastName'] as const) {
-    if (!isName(cell(column))) problems.push(`${named(column)} must be ${NAME_RULE}`);
+    if (!isName(cell(column))) problem(column, `${named(column)} must be ${NAME_RULE}`);
   }
   const project = cell('project');
   if (!PROJECT_NAME.test(project)) {
-    problems.push(
+    problem(
+      'project',
       project
         ? `${named('project')} "${project.slice(0, 80)}" is not a project name`
         : `${named('project')} is empty`,
@@ -115,28 +124,35 @@ export function parseQuotaRow(
     const text = cell(quota);
     if (text === '') continue; // blank: unchanged
     const value = parseQuotaValue(text, quota === 'ram' ? MB_PER_GB : 1);
-    if (typeof value === 'string') problems.push(`${named(quota)} ${value}`);
+    if (typeof value === 'string') problem(quota, `${named(quota)} ${value}`);
     else changes[quota] = value;
   }
   if (problems.length === 0 && Object.keys(changes).length === 0)
-    problems.push(`no quota value given: fill at least one of ${REQUESTABLE_QUOTAS.join(', ')}`);
+    problem(
+      REQUESTABLE_QUOTAS[0],
+      `no quota value given: fill at least one of ${REQUESTABLE_QUOTAS.join(', ')}`,
+    );
 
   const duration = cell('duration').toLowerCase();
   let endsAt: string | undefined;
   if (duration === 'temporary') {
     const end = parseEndDate(cell('endDate'));
     if (end === undefined) {
-      problems.push(
+      problem(
+        'endDate',
         `${named('endDate')} must be a date (2027-01-31 or 1/31/2027) for a temporary change`,
       );
     } else if (end.getTime() <= now.getTime()) {
-      problems.push(`${named('endDate')} ${cell('endDate')} has passed: give a later date`);
+      problem('endDate', `${named('endDate')} ${cell('endDate')} has passed: give a later date`);
     } else endsAt = end.toISOString();
   } else if (duration !== '' && duration !== 'permanent') {
-    problems.push(`${named('duration')} must be Temporary or Permanent`);
+    problem('duration', `${named('duration')} must be Temporary or Permanent`);
   }
 
-  if (problems.length > 0) return { kind: 'invalid', row, key, reason: problems.join('; ') };
+  if (problems.length > 0) {
+    const reason = problems.map((p) => p.message).join('; ');
+    return { kind: 'invalid', row, key, reason, problems };
+  }
   return {
     kind: 'request',
     request: {
