@@ -4,3 +4,4 @@ export { createMailActivities } from './mail/activities';
 export { createIntakeActivities } from './sheets/activities';
 export { createQuotaIntakeActivities } from './sheets/quota-intake';
 export { createQuotaActivities } from './openstack/quotas';
+export { createFormRequestActivities } from './sheets/form-requests';

@@ -2,7 +2,8 @@
 // (PUT /token/<user_id>, routes/token.ts), the PIN possibly one chosen on the /register form
 // and kept by request (PUT /request-pin/<request_id>, routes/request-pin.ts); the person opens
 // the mailed link, proves the PIN and chooses a password (routes/set-password.ts); someone who
-// lost the link asks for a new one at /reset (routes/reset.ts).
+// lost the link asks for a new one at /reset (routes/reset.ts); anyone may ask for an account or
+// more quota at /register and /quota-request, confirmed by a mailed link (routes/form-requests.ts).
 import Router from '@koa/router';
 import Koa from 'koa';
 import { adminOnly } from './admin-check';
@@ -10,6 +11,7 @@ import type { RouteDeps, SetpassDeps } from './deps';
 import { headersErrorsAndLog, limitPerClient } from './middleware';
 import { RateLimiter } from './rate-limit';
 import { requestPinRoute } from './routes/request-pin';
+import { formRequestRoutes } from './routes/form-requests';
 import { resetRoutes } from './routes/reset';
 import { setPasswordRoutes } from './routes/set-password';
 import { tokenRoute } from './routes/token';
@@ -38,6 +40,7 @@ export function createApp(setpass: SetpassDeps): Koa {
   requestPinRoute(router, deps, admins);
   setPasswordRoutes(router, deps, limitClient, perToken);
   resetRoutes(router, deps, limitClient);
+  formRequestRoutes(router, deps, limitClient, perToken);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -1,4 +1,5 @@
 // What the setpass API is given: its stores, secrets and Keystone, the reset starter, its rules.
+import type { RegistrationRequestInput } from '../shared/form-requests';
 import type { PageBranding } from './pages';
 import type { SecretBox } from './secrets';
 import type { TokenStore } from './token-store';
@@ -19,6 +20,19 @@ export interface ResetRequest {
   pin: string;
 }
 
+/** The public request forms (/register, /quota-request) and their confirmation links. */
+export interface FormRequestsDeps {
+  register: boolean;
+  quotaRequest: boolean;
+  confirmWithinMs: number;
+  requestsPerEmail: number;
+  mailApprovers: boolean;
+  /** Starts the registrationRequest workflow; the form's answer does not wait for it. */
+  start(input: RegistrationRequestInput): Promise<void>;
+  /** Confirms a request by its mailed token; 'refused' for a used, wrong or expired one. */
+  confirm(requestId: string, tokenHash: string): Promise<'confirmed' | 'refused'>;
+}
+
 export interface SetpassDeps {
   store: TokenStore;
   secrets: SecretBox;
@@ -27,6 +41,8 @@ export interface SetpassDeps {
   onPasswordSet: () => void;
   /** Starts the reset workflow; must behave the same whether or not the account exists. */
   startReset: (request: ResetRequest) => Promise<void>;
+  /** Absent: no request forms are offered. */
+  forms?: FormRequestsDeps;
   branding: PageBranding;
   tokenExpirationMs: number;
   maxAttempts: number;

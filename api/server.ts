@@ -1,15 +1,20 @@
 // The setpass API process. Run: npm run api
 import type { Server } from 'node:http';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { connectClient } from '../lib/temporal';
 import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
-import type { resetPassword } from '../workflows';
+import {
+  confirmRequestUpdate,
+  formRequestWorkflowId,
+  type RegistrationRequestInput,
+} from '../shared/form-requests';
+import type { registrationRequest, resetPassword } from '../workflows';
 import { createApp } from './app';
-import type { ResetRequest } from './deps';
+import type { FormRequestsDeps, ResetRequest } from './deps';
 import { openTokenStore } from './open-token-store';
 import { PasswordSetOutbox } from './password-set-outbox';
 import { SecretBox } from './secrets';
@@ -62,7 +67,7 @@ export async function startSetpassServer(
   const temporal = lazyClient(config);
   const store = await openTokenStore(config.setpass.database);
   const outbox = new PasswordSetOutbox(store, () => temporal.get(), log);
-  const resetsStarting = new Set<Promise<void>>();
+  const startsInFlight = new Set<Promise<void>>();
   async function startResetWorkflow({ name, email, pin }: ResetRequest): Promise<void> {
     const client = await temporal.get();
     const input: ResetPasswordInput = {
@@ -82,7 +87,51 @@ export async function startSetpassServer(
       staticSummary: resetSummary(email),
     });
   }
+  const forms: FormRequestsDeps = {
+    register: config.forms.register,
+    // The quota form writes to the quota sheet: without one, it is not offered.
+    quotaRequest:
+      config.forms.quota_request &&
+      (config.quota_sheet.local_file !== '' || config.quota_sheet.spreadsheet_id !== ''),
+    confirmWithinMs: config.forms.confirm_within,
+    requestsPerEmail: config.forms.requests_per_email,
+    mailApprovers: config.approvers.mail_each_request,
+    start(input) {
+      const starting = startRequestWorkflow(input);
+      startsInFlight.add(starting);
+      void starting.then(
+        () => startsInFlight.delete(starting),
+        () => startsInFlight.delete(starting),
+      );
+      return starting;
+    },
+    async confirm(requestId, tokenHash) {
+      const handle = (await temporal.get()).workflow.getHandle(formRequestWorkflowId(requestId));
+      try {
+        await handle.executeUpdate(confirmRequestUpdate, { args: [{ tokenHash }] });
+        return 'confirmed';
+      } catch (err) {
+        // Refused by the workflow (wrong or used token), or the request has ended (expired).
+        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError)
+          return 'refused';
+        throw err;
+      }
+    },
+  };
+  async function startRequestWorkflow(input: RegistrationRequestInput): Promise<void> {
+    const client = await temporal.get();
+    await client.workflow.start<typeof registrationRequest>('registrationRequest', {
+      workflowId: formRequestWorkflowId(input.requestId),
+      taskQueue: config.temporal.task_queue,
+      args: [input],
+      staticSummary:
+        input.request.kind === 'access'
+          ? `Request for an account from ${input.request.values.email}`
+          : `Request for more quota in ${input.request.values.project} from ${input.request.values.email}`,
+    });
+  }
   const app = createApp({
+    forms,
     store,
     secrets: new SecretBox(config.secrets.setpass_key),
     keystone: keystoneFromConfig(config),
@@ -90,10 +139,10 @@ export async function startSetpassServer(
     startReset(request) {
       // The form's answer does not wait for this; closing the API does.
       const starting = startResetWorkflow(request);
-      resetsStarting.add(starting);
+      startsInFlight.add(starting);
       void starting.then(
-        () => resetsStarting.delete(starting),
-        () => resetsStarting.delete(starting),
+        () => startsInFlight.delete(starting),
+        () => startsInFlight.delete(starting),
       );
       return starting;
     },
@@ -128,7 +177,7 @@ export async function startSetpassServer(
      */
     async close() {
       await closeHttpServer(server);
-      await Promise.allSettled([...resetsStarting]);
+      await Promise.allSettled([...startsInFlight]);
       await outbox.stop();
       await store.close();
       await temporal.close();

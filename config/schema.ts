@@ -5,7 +5,7 @@
 import { approvers, email_defaults, helpdesk, mail, reminder } from './sections/mail';
 import { columns, intake, quota_columns, quota_sheet } from './sections/intake';
 import { auth, openstack, quotas, secrets, temporal } from './sections/platform';
-import { codec, reset, setpass } from './sections/services';
+import { codec, forms, reset, setpass } from './sections/services';
 import type { Kind, Section } from './setting-spec';
 
 export type { Kind, SettingSpec } from './setting-spec';
@@ -17,6 +17,7 @@ export const SCHEMA = {
   setpass,
   codec,
   reset,
+  forms,
   intake,
   columns,
   quota_sheet,

@@ -24,6 +24,7 @@ import { uniqueName } from '../test/support/services';
 import type { Exit, History } from './record-histories/context';
 import { FIXTURES, ROOT, progress } from './record-histories/context';
 import { ONBOARD_USER_EXITS } from './record-histories/exits-onboard-user';
+import { FORM_REQUEST_EXITS } from './record-histories/exits-form-requests';
 import { OTHER_EXITS } from './record-histories/exits-others';
 import { checkFixture, realSecrets } from './record-histories/fixtures';
 import type { Running } from './record-histories/processes';
@@ -31,7 +32,7 @@ import { checkout, codeFacts, git, servicesEnv, startProcess } from './record-hi
 import { writeRequestSheets } from './record-histories/sheets';
 
 /** Every exit, in the order they are recorded. */
-const DRIVERS: Exit[] = [...ONBOARD_USER_EXITS, ...OTHER_EXITS];
+const DRIVERS: Exit[] = [...ONBOARD_USER_EXITS, ...OTHER_EXITS, ...FORM_REQUEST_EXITS];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -1,6 +1,7 @@
 // What the workflows may ask of their activities, and what they get back: the contract between
 // workflow code (replayed, no I/O) and the activities the worker registers. The implementations
 // in activities/ are checked against it where the worker builds them.
+import type { FormRequest } from './form-requests';
 import type { MailContext, TemplateName } from './mail-templates';
 import type { QuotaValues } from './quota-keys';
 
@@ -39,23 +40,28 @@ export interface EnsuredProject extends Ensured {
 
 // ------------------------------------------------------------------ setpass and mail
 
-export interface EnsureUserWithLinkInput extends EnsureUserInput {
-  pin: string;
-  /** Lets the setpass API signal this workflow when the password is set. */
-  workflowId: string;
-}
+/**
+ * The PIN of a set-password link: chosen on a sheet's form (`pin`, a secret), or on our own
+ * /register form (`pinRequest`, the request id: setpass holds its HMAC). Exactly one is given.
+ */
+export type PinSource = { pin: string; pinRequest?: never } | { pinRequest: string; pin?: never };
+
+export type EnsureUserWithLinkInput = EnsureUserInput &
+  PinSource & {
+    /** Lets the setpass API signal this workflow when the password is set. */
+    workflowId: string;
+  };
 
 export interface EnsuredWithLink extends Ensured {
   /** The set-password link's token: the person's secret (encrypted in history by the codec). */
   token: string;
 }
 
-export interface IssueSetpassTokenInput {
+export type IssueSetpassTokenInput = PinSource & {
   userId: string;
-  pin: string;
   /** Lets the setpass API signal this workflow when the password is set. */
   workflowId: string;
-}
+};
 
 export interface SendMailInput {
   template: TemplateName;
@@ -80,6 +86,8 @@ export interface SendMailInput {
   endDate?: string;
   /** The setpass token for the link; encrypted in history by the payload codec. */
   setpassToken?: string;
+  /** A form request's confirmation token, for its link (CONFIRM_URL); a secret like the above. */
+  confirmToken?: string;
   /** Stable per message, so a send retried after a crash carries the same Message-ID. */
   messageKey: string;
 }
@@ -165,4 +173,17 @@ export interface OnboardingActivities {
   pendingQuotaNotices(): Promise<DueNotices>;
   stampQuotaRequests(input: StampInput): Promise<void>;
   pollQuotaSheet(): Promise<PollReport | null>;
+  /** A confirmed form request's row, Approved empty; the same row again on a retry. */
+  recordFormRequest(input: RecordFormRequestInput): Promise<{ key: string }>;
+  /** Hands a form PIN's HMAC to setpass, under its request id. */
+  keepRequestPin(input: { requestId: string; pinHash: string }): Promise<void>;
+  /** Whether the user named by this address holds a role on the project of this name. */
+  isProjectMember(input: { email: string; project: string }): Promise<boolean>;
+}
+
+export interface RecordFormRequestInput {
+  requestId: string;
+  request: FormRequest;
+  /** ISO time of the confirmation (the workflow's clock): the row's timestamp. */
+  at: string;
 }

@@ -19,6 +19,10 @@ export const TEMPLATE_NAMES = [
   'quota-request-failed',
   'helpdesk-ticket',
   'approver-digest',
+  'confirm-registration',
+  'confirm-quota-request',
+  'quota-request-refused',
+  'new-request',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
@@ -51,6 +55,9 @@ export const MAIL_VARIABLES = [
   'START',
   'REQUEST_SPREADSHEET',
   'REQUEST_DETAILS',
+  // The confirmation link of a request made on our own forms, and how long it works.
+  'CONFIRM_URL',
+  'CONFIRM_WITHIN',
 ] as const;
 export type MailVariable = (typeof MAIL_VARIABLES)[number];
 export type MailContext = Record<MailVariable, string>;

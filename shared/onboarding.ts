@@ -15,6 +15,11 @@ export interface Registration {
   projectDescription?: string;
   /** The 4-digit PIN the person chose on the form: a secret. Absent for existing users. */
   pin?: string;
+  /**
+   * Instead of a PIN: the id of the /register request on which the person chose it (setpass
+   * holds only its HMAC). Rows of our own form carry this; a sheet never holds their PIN.
+   */
+  pinRequest?: string;
   /** The person already has an account (no new user, no password link). Default false. */
   existingUser?: boolean;
   /**

@@ -9,6 +9,8 @@ export const SECRET_FIELDS: readonly string[] = [
   'pin', // the 4-digit PIN chosen on the form (registrations, resets, setpass tokens)
   'token', // a setpass token (issueSetpassToken's result)
   'setpassToken', // the same token on its way into a mail
+  'confirmToken', // a form request's confirmation token (registrationRequest, its mail)
+  'pinHash', // a form PIN's HMAC: not the PIN, but 10 000 guesses away from it with the key
   'password', // any password: temporary, chosen, admin
   'temporaryPassword',
   'originalPassword',

@@ -81,6 +81,7 @@ export function registrationFromRequest(request: AccessRequest): Registration {
       ? { projectDescription: request.project.description }
       : {}),
     ...(request.pin ? { pin: request.pin } : {}),
+    ...(request.pinRequest ? { pinRequest: request.pinRequest } : {}),
     existingUser: request.existingUser,
     projectMode: request.project.mode,
     additionalUsers: request.additionalUsers,

@@ -2,6 +2,7 @@
 // contract the workflows see (shared/activities.ts).
 import type { WorkflowHandle } from '@temporalio/client';
 import {
+  createFormRequestActivities,
   createIntakeActivities,
   createMailActivities,
   createOpenStackActivities,
@@ -54,7 +55,20 @@ export function createActivities(
     startMs: config.approvers.start,
     intervalMs: config.approvers.interval,
   };
+  const quotaSource = quotaSheetSourceFromConfig(config);
   return {
+    ...createFormRequestActivities({
+      access: {
+        source: sheetSourceFromConfig(config),
+        tab: config.intake.access_tab,
+        mapping: config.columns,
+      },
+      quota: quotaSource && {
+        source: quotaSource,
+        tab: config.quota_sheet.requests_tab,
+        mapping: config.quota_columns,
+      },
+    }),
     ...createIntakeActivities({
       source: sheetSourceFromConfig(config),
       mapping: config.columns,
@@ -73,7 +87,7 @@ export function createActivities(
         }),
     }),
     ...createQuotaIntakeActivities({
-      source: quotaSheetSourceFromConfig(config),
+      source: quotaSource,
       mapping: config.quota_columns,
       requestsTab: config.quota_sheet.requests_tab,
       processedTab: config.quota_sheet.processed_tab,
@@ -124,6 +138,7 @@ export function createActivities(
         passwordResetFormUrl: defaults.password_reset_form_url,
         setpassUrl: config.setpass.setpass_url,
         tokenExpiration: formatDuration(config.setpass.token_expiration),
+        confirmWithin: formatDuration(config.forms.confirm_within),
       },
     }),
   };

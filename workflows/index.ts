@@ -3,3 +3,4 @@ export { resetPassword } from './reset-password';
 export { pollRegistrations } from './poll-registrations';
 export { updateQuota } from './update-quota';
 export { checkRequests } from './check-requests';
+export { registrationRequest } from './registration-request';

@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { LOCAL_SERVICE_CALL, SERVICE_CALL } from '../shared/activity-policies';
-import type { EnsureUserInput, OnboardingActivities } from '../shared/activities';
+import type { EnsureUserInput, OnboardingActivities, PinSource } from '../shared/activities';
 import { FailureType } from '../shared/failures';
 import type { Registration } from '../shared/onboarding';
 
@@ -41,9 +41,10 @@ export interface Steps extends Pick<
   ): Promise<NewUser>;
 }
 
-/** A new user's PIN: without one, no link can be issued. */
-export function requirePin(registration: Registration): string {
-  if (registration.pin) return registration.pin;
+/** A new user's PIN, or the form request that holds it: without one, no link can be issued. */
+export function requirePin(registration: Registration): PinSource {
+  if (registration.pin) return { pin: registration.pin };
+  if (registration.pinRequest) return { pinRequest: registration.pinRequest };
   throw ApplicationFailure.nonRetryable('a new user needs a PIN', FailureType.invalidRegistration);
 }
 
@@ -85,7 +86,7 @@ const localSteps: Steps = {
   grantMemberRole: wrapped('grantMemberRole'),
   issueSetpassToken: wrapped('issueSetpassToken'),
   ensureNewUser: (input, registration, workflowId) =>
-    wrapped('ensureUserWithLink')({ ...input, pin: requirePin(registration), workflowId }),
+    wrapped('ensureUserWithLink')({ ...input, ...requirePin(registration), workflowId }),
 };
 
 const stepsAsActivities: Steps = {

@@ -21,6 +21,8 @@ export interface MailSettings {
   passwordResetFormUrl: string;
   setpassUrl: string;
   tokenExpiration: string;
+  /** How long a form request's confirmation link works, in words. */
+  confirmWithin: string;
 }
 
 export interface MailDeps {
@@ -91,6 +93,10 @@ export function createMailActivities({ transport, templates, settings, sendTimeo
         SETPASS_TOKEN_URL: input.setpassToken
           ? setpassLink(settings.setpassUrl, input.setpassToken)
           : '',
+        CONFIRM_URL: input.confirmToken
+          ? setpassLink(new URL('confirm', settings.setpassUrl).toString(), input.confirmToken)
+          : '',
+        CONFIRM_WITHIN: settings.confirmWithin,
         PASSWORD_RESET_FORM_URL: settings.passwordResetFormUrl,
         LOGIN_URL: settings.loginUrl,
         TERMS_URL: settings.termsUrl,

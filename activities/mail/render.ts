@@ -136,4 +136,6 @@ export const SAMPLE_CONTEXT: MailContext = {
   REQUEST_SPREADSHEET: 'https://docs.google.com/spreadsheets/d/SAMPLE',
   REQUEST_DETAILS:
     '  - New account, new project: Ada Lovelace <ada.lovelace@example.org>, project analytical-engine',
+  CONFIRM_URL: 'https://setpass.example.org/confirm?token=SAMPLE-TOKEN',
+  CONFIRM_WITHIN: '1 day',
 };

@@ -129,6 +129,26 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
     },
 
     /** An account that must already exist (existing users, additional users). */
+    /** A quota request's check: any role on the project counts, directly or through a group. */
+    async isProjectMember({ email, project }: { email: string; project: string }) {
+      return classified(async () => {
+        const [user, found] = await Promise.all([
+          keystone.findUserByName(email),
+          keystone.findProjectByName(project),
+        ]);
+        if (!user || !found) return false;
+        const query = new URLSearchParams({
+          'user.id': user.id,
+          'scope.project.id': found.id,
+          effective: 'true',
+        });
+        const { role_assignments } = (
+          await keystone.request('GET', `/role_assignments?${query}`)
+        ).json<{ role_assignments: unknown[] }>();
+        return role_assignments.length > 0;
+      });
+    },
+
     async findExistingUser({ email }: { email: string }): Promise<string> {
       return classified(async () => {
         const user = await keystone.findUserByName(email);

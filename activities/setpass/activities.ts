@@ -7,6 +7,7 @@ import type {
   EnsuredWithLink,
   EnsureUserWithLinkInput,
   IssueSetpassTokenInput,
+  PinSource,
 } from '../../shared/activities';
 import type { KeystoneClient } from '../openstack/keystone';
 import { findOrCreateUser } from '../openstack/users';
@@ -36,19 +37,28 @@ export function createSetpassActivities({
   const setPassword = (userId: string, password: string) =>
     keystone.request('PATCH', `/users/${encodeURIComponent(userId)}`, { user: { password } });
 
+  /** An admin call to the setpass API. */
+  async function putToSetpass(path: string, body: Record<string, unknown>) {
+    return httpRequest({
+      service: 'setpass',
+      method: 'PUT',
+      url: new URL(path, setpassUrl).toString(),
+      headers: { 'x-auth-token': await keystone.token() },
+      body,
+      timeoutMs,
+    });
+  }
+
   /** Registers the password with setpass under the PIN; setpass answers with the link's token. */
   async function registerLink(
     userId: string,
     password: string,
-    { pin, workflowId }: { pin: string; workflowId: string },
+    { pin, pinRequest, workflowId }: PinSource & { workflowId: string },
   ): Promise<string> {
-    const response = await httpRequest({
-      service: 'setpass',
-      method: 'PUT',
-      url: new URL(`token/${encodeURIComponent(userId)}`, setpassUrl).toString(),
-      headers: { 'x-auth-token': await keystone.token() },
-      body: { password, pin, workflow_id: workflowId },
-      timeoutMs,
+    const response = await putToSetpass(`token/${encodeURIComponent(userId)}`, {
+      password,
+      ...(pin !== undefined ? { pin } : { pin_request: pinRequest }),
+      workflow_id: workflowId,
     });
     const token = response.text.trim();
     // Never mail something that is not a token (the original once mailed an error page).
@@ -65,13 +75,19 @@ export function createSetpassActivities({
     /** Gives an existing user a fresh random temporary password and a link to replace it. */
     async issueSetpassToken({
       userId,
-      pin,
-      workflowId,
+      ...link
     }: IssueSetpassTokenInput): Promise<{ token: string }> {
       return classified(async () => {
         const password = temporaryPassword();
         await setPassword(userId, password);
-        return { token: await registerLink(userId, password, { pin, workflowId }) };
+        return { token: await registerLink(userId, password, link) };
+      });
+    },
+
+    /** A /register PIN's HMAC, kept by setpass until the onboarding's link uses it. */
+    async keepRequestPin({ requestId, pinHash }: { requestId: string; pinHash: string }) {
+      await classified(async () => {
+        await putToSetpass(`request-pin/${encodeURIComponent(requestId)}`, { pin_hash: pinHash });
       });
     },
 
@@ -80,16 +96,14 @@ export function createSetpassActivities({
      * given a fresh password), and the link to replace it: ensureUser and issueSetpassToken in
      * one step, one Keystone request fewer.
      */
-    async ensureUserWithLink({
-      pin,
-      workflowId,
-      ...user
-    }: EnsureUserWithLinkInput): Promise<EnsuredWithLink> {
+    async ensureUserWithLink(input: EnsureUserWithLinkInput): Promise<EnsuredWithLink> {
+      const { email, fullName, defaultProjectId, ...link } = input;
       return classified(async () => {
         const password = temporaryPassword();
+        const user = { email, fullName, defaultProjectId };
         const { id, created } = await findOrCreateUser(keystone, domainId, user, password);
         if (!created) await setPassword(id, password);
-        return { id, created, token: await registerLink(id, password, { pin, workflowId }) };
+        return { id, created, token: await registerLink(id, password, link) };
       });
     },
   };

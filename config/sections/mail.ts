@@ -38,6 +38,11 @@ export const approvers = {
   check_every: s('duration', 'how often tickets and the digest are looked for', {
     default: '1h',
   }),
+  mail_each_request: s(
+    'bool',
+    'also mail the approvers once per request confirmed on /register or /quota-request',
+    { default: 'no' },
+  ),
 } as const satisfies Section;
 
 export const mail = {

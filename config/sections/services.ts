@@ -69,3 +69,22 @@ export const reset = {
     optional: true,
   }),
 } as const satisfies Section;
+
+export const forms = {
+  register: s('bool', 'offer /register: anyone may ask for an account (rows still need approval)', {
+    default: 'yes',
+  }),
+  quota_request: s(
+    'bool',
+    'offer /quota-request to members of a project (needs a quota sheet: [quota_sheet])',
+    { default: 'yes' },
+  ),
+  confirm_within: s('duration', 'an unconfirmed form request ends after this long, unkept', {
+    default: '24h',
+  }),
+  requests_per_email: s('int', 'form requests per hour for one e-mail address', {
+    default: '3',
+    min: 1,
+    max: 1000,
+  }),
+} as const satisfies Section;

@@ -23,6 +23,10 @@ export const EXITS = [
   'updateQuota-temporary-reverted',
   'pollRegistrations-started',
   'checkRequests-notified',
+  'registrationRequest-recorded',
+  'registrationRequest-quota-recorded',
+  'registrationRequest-refused',
+  'registrationRequest-expired',
 ] as const;
 
 export type ExitName = (typeof EXITS)[number];

@@ -1,0 +1,194 @@
+// GET/POST /register and /quota-request: the public request forms. A valid form starts the
+// registrationRequest workflow, which mails a one-time link; GET /confirm shows that link's
+// button and changes nothing (mail scanners open links), POST /confirm confirms. Every valid
+// form gets the same answer, at once, whatever the address: nothing here looks anything up.
+import { randomUUID } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import {
+  quotaFormProblems,
+  quotaValues,
+  registerFormProblems,
+  registerValues,
+  type FieldProblems,
+} from '../../intake/form-rules';
+import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
+import {
+  requestIdOfToken,
+  requestPinBinding,
+  type FormRequest,
+  type RegistrationRequestInput,
+} from '../../shared/form-requests';
+import { BODY_LIMIT, optionalString, readBody } from '../body';
+import { csrfCookie, csrfMatches } from '../csrf';
+import type { RouteDeps } from '../deps';
+import { confirmPage, quotaRequestPage, registerPage } from '../form-pages';
+import { RateLimiter } from '../rate-limit';
+import { respond } from '../respond';
+import { hashToken, newToken } from '../secrets';
+
+export const REQUEST_ANSWER =
+  'If this address can receive mail, a confirmation link is on its way. Open it within a day to send your request on.';
+const CONFIRMED =
+  'Thank you: your request is confirmed and goes to the approvers. You will hear from us by e-mail.';
+const LINK_NOT_VALID =
+  'This confirmation link is not valid: it was used already, or the request expired unconfirmed. Fill in the form again.';
+const HOUR_MS = 3_600_000;
+
+type Fields = Record<string, string | undefined>;
+
+export function formRequestRoutes(
+  router: Router,
+  deps: RouteDeps,
+  limitClient: Middleware,
+  perToken: RateLimiter,
+): void {
+  const forms = deps.forms;
+  if (!forms) return;
+  const perEmail = new RateLimiter(forms.requestsPerEmail, HOUR_MS, deps.now);
+  const fieldsOf = (body: Record<string, unknown>): Fields =>
+    Object.fromEntries(Object.keys(body).map((k) => [k, optionalString(body, k)]));
+
+  /** Starts the request's workflow without waiting: the answer must not tell anything. */
+  function startRequest(request: FormRequest, pin?: string): void {
+    const requestId = randomUUID();
+    const confirmToken = `${requestId}.${newToken()}`;
+    const input: RegistrationRequestInput = {
+      requestId,
+      request,
+      confirmToken,
+      confirmTokenHash: hashToken(confirmToken),
+      confirmWithinMs: forms!.confirmWithinMs,
+      mailApprovers: forms!.mailApprovers,
+      ...(pin ? { pinHash: deps.secrets.pinHash(requestPinBinding(requestId), pin) } : {}),
+    };
+    forms!.start(input).catch((err: unknown) => {
+      deps.log('form request could not be started', {
+        kind: request.kind,
+        error: (err as Error).message,
+      });
+    });
+  }
+
+  /** Starts a valid request; a filled honeypot or an address over its limit: the same answer. */
+  function accept(ctx: Context, request: FormRequest, trap: string, pin?: string): void {
+    const { kind } = request;
+    if (trap) deps.log('form request dropped: honeypot filled', { kind });
+    else if (perEmail.hit(`${kind}:${request.values.email}`) > 0)
+      deps.log('form request dropped: too many for one address', { kind });
+    else startRequest(request, pin);
+    respond(ctx, deps.branding, {
+      status: 200,
+      title: 'Check your e-mail',
+      message: REQUEST_ANSWER,
+    });
+  }
+
+  /** The form again with its problems (400), or the bare problems to a non-browser. */
+  function again(
+    ctx: Context,
+    status: number,
+    page: (csrf: string) => string,
+    problems: FieldProblems,
+  ): void {
+    ctx.status = status;
+    if (!ctx.accepts('html')) {
+      ctx.type = 'text/plain';
+      ctx.body = Object.entries(problems)
+        .map(([field, message]) => `${field}: ${message}`)
+        .join('\n');
+      return;
+    }
+    ctx.type = 'text/html';
+    ctx.body = page(csrfCookie(ctx));
+  }
+  const expired = { form: 'This form had expired. Please send it again.' };
+
+  if (forms.register) {
+    router.get('/register', limitClient, (ctx) => {
+      ctx.type = 'text/html';
+      ctx.body = registerPage(deps.branding, { csrf: csrfCookie(ctx) });
+    });
+    router.post('/register', limitClient, async (ctx) => {
+      const body = await readBody(ctx, BODY_LIMIT);
+      const fields = fieldsOf(body);
+      const values = registerValues(fields);
+      const pin = fields.pin ?? '';
+      const page = (problems: FieldProblems) => (csrf: string) =>
+        registerPage(deps.branding, { csrf, values, problems });
+      if (!csrfMatches(ctx, body)) return again(ctx, 403, page(expired), expired);
+      const problems = registerFormProblems(values, pin, fields.pin_again ?? '');
+      if (Object.keys(problems).length > 0) return again(ctx, 400, page(problems), problems);
+      const newUser = values.existingAccount.toLowerCase() === 'no';
+      accept(ctx, { kind: 'access', values }, fields.website ?? '', newUser ? pin : undefined);
+    });
+  }
+
+  if (forms.quotaRequest) {
+    const quotaKeys = REQUESTABLE_QUOTAS;
+    router.get('/quota-request', limitClient, (ctx) => {
+      ctx.type = 'text/html';
+      ctx.body = quotaRequestPage(deps.branding, { csrf: csrfCookie(ctx), quotaKeys });
+    });
+    router.post('/quota-request', limitClient, async (ctx) => {
+      const body = await readBody(ctx, BODY_LIMIT);
+      const fields = fieldsOf(body);
+      const values = quotaValues(fields);
+      const page = (problems: FieldProblems) => (csrf: string) =>
+        quotaRequestPage(deps.branding, { csrf, values, problems, quotaKeys });
+      if (!csrfMatches(ctx, body)) return again(ctx, 403, page(expired), expired);
+      const problems = quotaFormProblems(values, new Date(deps.now()));
+      if (Object.keys(problems).length > 0) return again(ctx, 400, page(problems), problems);
+      accept(ctx, { kind: 'quota', values }, fields.website ?? '');
+    });
+  }
+
+  router.get('/confirm', limitClient, (ctx) => {
+    const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
+    if (!requestIdOfToken(token)) return notValid(ctx);
+    ctx.type = 'text/html';
+    ctx.body = confirmPage(deps.branding, { token, csrf: csrfCookie(ctx) });
+  });
+
+  router.post('/confirm', limitClient, async (ctx) => {
+    const body = await readBody(ctx, BODY_LIMIT);
+    const token = optionalString(body, 'token') ?? '';
+    const requestId = requestIdOfToken(token);
+    if (!requestId) return notValid(ctx);
+    const wait = perToken.hit(`confirm:${requestId}`);
+    if (wait > 0) {
+      ctx.set('Retry-After', String(wait));
+      return respond(ctx, deps.branding, {
+        status: 429,
+        title: 'Too many tries',
+        message: 'Too many tries with this link. Please wait a minute and try again.',
+      });
+    }
+    if (!csrfMatches(ctx, body)) {
+      ctx.status = 403;
+      ctx.type = 'text/html';
+      ctx.body = confirmPage(deps.branding, { token, csrf: csrfCookie(ctx) });
+      return;
+    }
+    let result: 'confirmed' | 'refused';
+    try {
+      result = await forms.confirm(requestId, hashToken(token));
+    } catch (err) {
+      deps.log('confirmation failed', { error: (err as Error).message });
+      return respond(ctx, deps.branding, {
+        status: 503,
+        title: 'Please try again',
+        message: 'We could not confirm your request just now. Please try again in a few minutes.',
+      });
+    }
+    deps.log(result === 'confirmed' ? 'form request confirmed' : 'confirmation refused', {
+      requestId,
+    });
+    if (result === 'refused') return notValid(ctx);
+    respond(ctx, deps.branding, { status: 200, title: 'Request confirmed', message: CONFIRMED });
+  });
+
+  function notValid(ctx: Context): void {
+    respond(ctx, deps.branding, { status: 404, title: 'Link not valid', message: LINK_NOT_VALID });
+  }
+}

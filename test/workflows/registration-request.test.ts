@@ -1,0 +1,206 @@
+// Every exit of registrationRequest with mocked activities on the time-skipping test server: a
+// day of waiting for a confirmation in seconds.
+//   node --import tsx --test test/workflows/registration-request.test.ts
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  ApplicationFailure,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  confirmRequestUpdate,
+  formRequestWorkflowId,
+  requestStatusQuery,
+  type FormRequest,
+  type RegistrationRequestInput,
+} from '../../shared/form-requests';
+import { registrationRequest } from '../../workflows';
+import {
+  DAY,
+  MINUTE,
+  queryUntil,
+  recorded,
+  FILE_TIMEOUT_MS,
+  withWorker,
+  workflowTestEnv,
+  type Activities,
+  type Recorded,
+} from './support';
+
+const ACCOUNT: FormRequest = {
+  kind: 'access',
+  values: {
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: 'ada@example.org',
+    organisation: 'Analytical',
+    role: 'Researcher',
+    phone: '',
+    sponsor: '',
+    existingAccount: 'No',
+    newOrExisting: 'new',
+    newProjectName: 'engine',
+    projectDescription: 'simulations',
+    existingProjectName: '',
+    additionalUsers: '',
+    projectContactName: '',
+    projectContactEmail: '',
+    comment: '',
+  },
+};
+
+const QUOTA: FormRequest = {
+  kind: 'quota',
+  values: {
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: 'ada@example.org',
+    organisation: '',
+    project: 'engine',
+    duration: 'Permanent',
+    endDate: '',
+    instances: '',
+    cores: '40',
+    ram: '',
+    floatingip: '',
+    network: '',
+    port: '',
+    volumes: '',
+    snapshots: '',
+    gigabytes: '',
+    comments: 'a bigger run',
+  },
+};
+
+describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await workflowTestEnv();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  const input = (request: FormRequest, fields: Partial<RegistrationRequestInput> = {}) => {
+    const requestId = crypto.randomUUID();
+    return {
+      requestId,
+      request,
+      confirmToken: `${requestId}.secret`,
+      confirmTokenHash: 'right-hash',
+      confirmWithinMs: DAY,
+      mailApprovers: false,
+      ...fields,
+    } satisfies RegistrationRequestInput;
+  };
+
+  const mocks = (overrides: Partial<Activities> = {}): Recorded =>
+    recorded({
+      sendMail: async ({ messageKey }) => ({ messageId: `<${messageKey}>` }),
+      keepRequestPin: async () => undefined,
+      recordFormRequest: async ({ at }) => ({ key: `ada@example.org|${at}` }),
+      isProjectMember: async () => true,
+      ...overrides,
+    });
+
+  const start = (taskQueue: string, args: RegistrationRequestInput) =>
+    env.client.workflow.start(registrationRequest, {
+      taskQueue,
+      workflowId: formRequestWorkflowId(args.requestId),
+      args: [args],
+    });
+
+  const waiting = (handle: WorkflowHandle) =>
+    queryUntil(
+      handle,
+      requestStatusQuery,
+      (s) => s.step === 'waiting-for-confirmation',
+      'the request (waiting)',
+    );
+
+  const confirm = (handle: WorkflowHandle, tokenHash: string) =>
+    handle.executeUpdate(confirmRequestUpdate, { args: [{ tokenHash }] });
+
+  const refused = (reason: RegExp) => (err: unknown) => {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `not an update failure: ${String(err)}`);
+    assert.ok(err.cause instanceof ApplicationFailure);
+    assert.match(err.cause.message, reason);
+    return true;
+  };
+
+  test('confirmed: the PIN hash to setpass, the row written, once; a second link refused', async () => {
+    const rec = mocks();
+    const args = input(ACCOUNT, { pinHash: 'hmac-of-pin', mailApprovers: true });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, args);
+      await waiting(handle);
+      await assert.rejects(confirm(handle, 'wrong-hash'), refused(/not the link of this request/));
+      assert.deepEqual(rec.names(), ['sendMail']);
+      await confirm(handle, 'right-hash');
+      await assert.rejects(confirm(handle, 'right-hash'), refused(/already confirmed/));
+      assert.equal(await handle.result(), 'recorded');
+    });
+    assert.deepEqual(rec.names(), ['sendMail', 'keepRequestPin', 'recordFormRequest', 'sendMail']);
+    const [ask, approvers] = rec.inputs('sendMail');
+    assert.equal(ask?.template, 'confirm-registration');
+    assert.equal(ask?.to, 'ada@example.org');
+    assert.equal(ask?.confirmToken, args.confirmToken);
+    assert.equal(approvers?.audience, 'approvers');
+    assert.equal(approvers?.template, 'new-request');
+    assert.deepEqual(rec.inputs('keepRequestPin'), [
+      { requestId: args.requestId, pinHash: 'hmac-of-pin' },
+    ]);
+    const [row] = rec.inputs('recordFormRequest');
+    assert.equal(row?.requestId, args.requestId);
+    assert.deepEqual(row?.request, ACCOUNT);
+    assert.ok(!JSON.stringify(row).includes('hmac-of-pin'), 'the row carries no PIN hash');
+  });
+
+  test('not confirmed within the day: ends, nothing written', async () => {
+    const rec = mocks();
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input(ACCOUNT, { pinHash: 'hmac-of-pin' }));
+      assert.equal(await handle.result(), 'expired');
+      const { startTime, closeTime } = await handle.describe();
+      const waited = closeTime!.getTime() - startTime.getTime();
+      assert.ok(Math.abs(waited - DAY) < MINUTE, `ended ${waited} ms after the start`);
+      // Ended: a confirmation now finds no running request.
+      await assert.rejects(confirm(handle, 'right-hash'));
+    });
+    assert.deepEqual(rec.names(), ['sendMail']);
+  });
+
+  test('quota, a member: written to the quota sheet, no approvers mail unless asked', async () => {
+    const rec = mocks();
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input(QUOTA));
+      await waiting(handle);
+      await confirm(handle, 'right-hash');
+      assert.equal(await handle.result(), 'recorded');
+    });
+    assert.deepEqual(rec.names(), ['sendMail', 'isProjectMember', 'recordFormRequest']);
+    assert.equal(rec.inputs('sendMail')[0]?.template, 'confirm-quota-request');
+    assert.deepEqual(rec.inputs('isProjectMember'), [
+      { email: 'ada@example.org', project: 'engine' },
+    ]);
+  });
+
+  test('quota, not a member: refused after confirmation, the reason mailed, nothing written', async () => {
+    const rec = mocks({ isProjectMember: async () => false });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input(QUOTA));
+      await waiting(handle);
+      // The confirmation's answer says nothing of the refusal: the page must not either.
+      const answer = await confirm(handle, 'right-hash');
+      assert.notEqual(answer.outcome, 'refused');
+      assert.equal(await handle.result(), 'refused');
+    });
+    assert.deepEqual(rec.names(), ['sendMail', 'isProjectMember', 'sendMail']);
+    const refusal = rec.inputs('sendMail')[1]!;
+    assert.equal(refusal.template, 'quota-request-refused');
+    assert.equal(refusal.to, 'ada@example.org');
+    assert.match(refusal.reason ?? '', /not a member of a project named "engine"/);
+  });
+});

@@ -1,0 +1,147 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
+import type { OnboardingActivities } from '../shared/activities';
+import {
+  confirmRequestUpdate,
+  requestStatusQuery,
+  type FormRequest,
+  type RegistrationRequestInput,
+  type RegistrationRequestOutcome,
+  type RegistrationRequestStatus,
+} from '../shared/form-requests';
+
+const { sendMail, keepRequestPin, isProjectMember } =
+  proxyActivities<OnboardingActivities>(SERVICE_CALL);
+const { recordFormRequest } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
+
+/**
+ * A request from /register or /quota-request: mails the requester a one-time confirmation link
+ * and waits. Confirmed, it becomes a row of the request sheet with Approved empty, where the
+ * approvers already work; unconfirmed, it ends and nothing of it is written anywhere.
+ */
+export async function registrationRequest(
+  input: RegistrationRequestInput,
+): Promise<RegistrationRequestOutcome> {
+  const { workflowId, runId } = workflowInfo();
+  const { request } = input;
+  const status: RegistrationRequestStatus = { step: 'waiting-for-confirmation' };
+  let confirmed = false;
+  const setStep = (step: RegistrationRequestStatus['step']) => {
+    status.step = step;
+    setCurrentDetails(requestDetails(request, status));
+  };
+  setStep('waiting-for-confirmation');
+  setHandler(requestStatusQuery, () => status);
+  // The one check of the link: this request's token, once, in time (an expired request has
+  // ended, and an update to it fails before reaching here). The handler checks again: two
+  // confirmations in one workflow task both pass the validator.
+  const refusal = (tokenHash: string) =>
+    tokenHash !== input.confirmTokenHash
+      ? 'not the link of this request'
+      : confirmed
+        ? 'this request is already confirmed'
+        : undefined;
+  setHandler(
+    confirmRequestUpdate,
+    ({ tokenHash }) => {
+      const refused = refusal(tokenHash);
+      if (refused) throw ApplicationFailure.create({ message: refused, nonRetryable: true });
+      confirmed = true;
+      return { ...status };
+    },
+    {
+      validator: ({ tokenHash }) => {
+        const refused = refusal(tokenHash);
+        if (refused) throw new Error(refused);
+      },
+    },
+  );
+  const done = async (outcome: RegistrationRequestOutcome) => {
+    status.outcome = outcome;
+    setStep('done');
+    await condition(allHandlersFinished);
+    return outcome;
+  };
+
+  const who = requester(request);
+  await sendMail({
+    template: request.kind === 'access' ? 'confirm-registration' : 'confirm-quota-request',
+    to: who.email,
+    fullName: who.fullName,
+    project: who.project,
+    confirmToken: input.confirmToken,
+    messageKey: `${workflowId}.${runId}.confirm`,
+  });
+  if (!(await condition(() => confirmed, input.confirmWithinMs))) {
+    log.info('form request not confirmed in time: nothing kept');
+    return done('expired');
+  }
+
+  setStep('recording');
+  if (
+    request.kind === 'quota' &&
+    !(await isProjectMember({ email: who.email, project: who.project }))
+  ) {
+    await sendMail({
+      template: 'quota-request-refused',
+      to: who.email,
+      fullName: who.fullName,
+      project: who.project,
+      reason: `${who.email} is not a member of a project named "${who.project}". Ask the project's contact to add you, or check the project's name.`,
+      messageKey: `${workflowId}.${runId}.refused`,
+    });
+    return done('refused');
+  }
+  if (input.pinHash) await keepRequestPin({ requestId: input.requestId, pinHash: input.pinHash });
+  // The workflow's clock: a retried write makes the same row (same key), not a second one.
+  const at = new Date(Date.now()).toISOString();
+  await recordFormRequest({ requestId: input.requestId, request, at });
+  if (input.mailApprovers) {
+    await sendMail({
+      template: 'new-request',
+      to: '',
+      audience: 'approvers',
+      fullName: who.fullName,
+      username: who.email,
+      project: who.project,
+      reason: request.kind === 'access' ? 'a request for an account' : 'a request for more quota',
+      messageKey: `${workflowId}.${runId}.approvers`,
+    });
+  }
+  return done('recorded');
+}
+
+function requester(request: FormRequest): { email: string; fullName: string; project: string } {
+  const { values } = request;
+  return {
+    email: values.email,
+    fullName: `${values.firstName} ${values.lastName}`.trim(),
+    project:
+      request.kind === 'quota'
+        ? request.values.project
+        : request.values.newProjectName || request.values.existingProjectName,
+  };
+}
+
+const OUTCOME_WORDS: Record<RegistrationRequestOutcome, string> = {
+  recorded: 'confirmed and written to the request sheet; waiting for the approvers',
+  refused: 'refused: the requester is not a member of the project (they were mailed why)',
+  expired: 'not confirmed in time; nothing was written',
+};
+
+/** The request in words, for the Web UI. */
+function requestDetails(request: FormRequest, status: RegistrationRequestStatus): string {
+  const what = request.kind === 'access' ? 'an account' : 'more quota';
+  const lines = [`**Request:** ${what}`, `**Step:** ${status.step.replace(/-/g, ' ')}`];
+  if (status.outcome) lines.push(`**Outcome:** ${OUTCOME_WORDS[status.outcome]}`);
+  return lines.join('\n\n');
+}
