@@ -27,6 +27,8 @@ export interface FormRequestsDeps {
   confirmWithinMs: number;
   requestsPerEmail: number;
   mailApprovers: boolean;
+  /** The quota keys /quota-request offers: the sheet's, those the live services accept. */
+  quotaKeys(): Promise<readonly string[]>;
   /** Starts the registrationRequest workflow; the form's answer does not wait for it. */
   start(input: RegistrationRequestInput): Promise<void>;
   /** Confirms a request by its mailed token; 'refused' for a used, wrong or expired one. */

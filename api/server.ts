@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
+import { REQUESTABLE_QUOTAS } from '../intake/quota-rows';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
+import { liveRequestableKeys } from '../wiring/verify-quota-keys';
 import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { connectClient } from '../lib/temporal';
 import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
@@ -87,6 +89,7 @@ export async function startSetpassServer(
       staticSummary: resetSummary(email),
     });
   }
+  const keystone = keystoneFromConfig(config);
   const forms: FormRequestsDeps = {
     register: config.forms.register,
     // The quota form writes to the quota sheet: without one, it is not offered.
@@ -96,6 +99,7 @@ export async function startSetpassServer(
     confirmWithinMs: config.forms.confirm_within,
     requestsPerEmail: config.forms.requests_per_email,
     mailApprovers: config.approvers.mail_each_request,
+    quotaKeys: liveRequestableKeys(config, keystone, REQUESTABLE_QUOTAS),
     start(input) {
       const starting = startRequestWorkflow(input);
       startsInFlight.add(starting);
@@ -134,7 +138,7 @@ export async function startSetpassServer(
     forms,
     store,
     secrets: new SecretBox(config.secrets.setpass_key),
-    keystone: keystoneFromConfig(config),
+    keystone,
     onPasswordSet: () => outbox.wake(),
     startReset(request) {
       // The form's answer does not wait for this; closing the API does.

@@ -2,7 +2,7 @@
 // project: a key a service does not know (a typo, a key an upgrade removed) stops the worker now,
 // not at the first new project.
 import { QuotaEndpoints } from '../activities/openstack/quotas';
-import { quotasByService, type QUOTA_KEYS, type QuotaValues } from '../shared/quota-keys';
+import { QUOTA_KEYS, quotasByService, type QuotaValues } from '../shared/quota-keys';
 import type { KeystoneClient } from '../activities/openstack/keystone';
 import { ConfigError } from '../config/load';
 import type { Config } from '../config/schema';
@@ -44,4 +44,39 @@ export async function verifyQuotaKeys(config: Config, keystone: KeystoneClient):
   );
   const problems = await unacceptedQuotaKeys(endpoints, admin.id, keys);
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/**
+ * The quota keys the /quota-request form offers: the quota sheet's columns that the live
+ * services accept, asked once and remembered (asked again after a failure: a service down at
+ * start-up must not hide a key for good).
+ */
+export function liveRequestableKeys(
+  config: Config,
+  keystone: KeystoneClient,
+  requestable: readonly string[],
+): () => Promise<string[]> {
+  let asked: Promise<string[]> | undefined;
+  const ask = async () => {
+    const admin = await keystone.findProjectByName(config.auth.admin_project);
+    if (!admin) throw new Error(`admin project "${config.auth.admin_project}" not found`);
+    const endpoints = new QuotaEndpoints(
+      keystone,
+      config.openstack.interface,
+      config.openstack.region,
+    );
+    const accepted = new Set<string>();
+    for (const type of Object.keys(QUOTA_KEYS) as ServiceType[]) {
+      if (!requestable.some((k) => (QUOTA_KEYS[type] as readonly string[]).includes(k))) continue;
+      for (const key of await endpoints.acceptedKeys(type, admin.id)) accepted.add(key);
+    }
+    return requestable.filter((k) => accepted.has(k));
+  };
+  return () => {
+    asked ??= ask().catch((err: unknown) => {
+      asked = undefined;
+      throw err;
+    });
+    return asked;
+  };
 }

@@ -125,8 +125,19 @@ export function formRequestRoutes(
   }
 
   if (forms.quotaRequest) {
-    const quotaKeys = REQUESTABLE_QUOTAS;
-    router.get('/quota-request', limitClient, (ctx) => {
+    /** What the services accept; all of the sheet's keys while they cannot be asked. */
+    const offered = async (): Promise<readonly string[]> => {
+      try {
+        return await forms.quotaKeys();
+      } catch (err) {
+        deps.log('live quota keys unknown: the form offers every key', {
+          error: (err as Error).message,
+        });
+        return REQUESTABLE_QUOTAS;
+      }
+    };
+    router.get('/quota-request', limitClient, async (ctx) => {
+      const quotaKeys = await offered();
       ctx.type = 'text/html';
       ctx.body = quotaRequestPage(deps.branding, { csrf: csrfCookie(ctx), quotaKeys });
     });
@@ -134,10 +145,14 @@ export function formRequestRoutes(
       const body = await readBody(ctx, BODY_LIMIT);
       const fields = fieldsOf(body);
       const values = quotaValues(fields);
+      const quotaKeys = await offered();
       const page = (problems: FieldProblems) => (csrf: string) =>
         quotaRequestPage(deps.branding, { csrf, values, problems, quotaKeys });
       if (!csrfMatches(ctx, body)) return again(ctx, 403, page(expired), expired);
       const problems = quotaFormProblems(values, new Date(deps.now()));
+      for (const key of REQUESTABLE_QUOTAS)
+        if (values[key] !== '' && !quotaKeys.includes(key))
+          problems[key] = `${key} cannot be asked for here: the cloud's services do not offer it.`;
       if (Object.keys(problems).length > 0) return again(ctx, 400, page(problems), problems);
       accept(ctx, { kind: 'quota', values }, fields.website ?? '');
     });

@@ -17,6 +17,8 @@ import {
 } from '../../shared/sheet-columns';
 import type { pollRegistrations } from '../../workflows';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
+import { liveRequestableKeys } from '../../wiring/verify-quota-keys';
+import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
 import { setPasswordFromMail } from '../support/forms';
 import {
   confirmByLink,
@@ -73,6 +75,18 @@ describe('request forms: /register and /quota-request', () => {
     const found = rows.find((r) => r[header.indexOf('Email')] === email);
     return found && Object.fromEntries(header.map((h, i) => [h, found[i] ?? '']));
   };
+
+  test('the quota form offers only keys the live services accept', async () => {
+    const keystone = keystoneFromConfig(system.config);
+    // fixed_ips is a key the original tools set and today's Nova refuses.
+    const offered = liveRequestableKeys(system.config, keystone, [
+      ...REQUESTABLE_QUOTAS,
+      'fixed_ips',
+    ]);
+    assert.deepEqual(await offered(), [...REQUESTABLE_QUOTAS]);
+    const html = await (await fetch(url('quota-request'))).text();
+    for (const key of REQUESTABLE_QUOTAS) assert.match(html, new RegExp(`name="${key}"`));
+  });
 
   test('register: confirmed by mail, a row without PIN, approved, onboarded, password set with the PIN', async () => {
     const email = `${uniqueName('form')}@example.org`;
