@@ -12,6 +12,7 @@ import {
   NAME_RULE,
   PIN_RULE,
   PROJECT_NAME,
+  splitAddresses,
   TIMESTAMP_RULE,
 } from '../shared/text-rules';
 import type { NoticeRow } from '../shared/activities';
@@ -162,10 +163,7 @@ export function parseAccessRow(
   if (!isDescription(description))
     problem('projectDescription', `${named('projectDescription')} must be ${DESCRIPTION_RULE}`);
 
-  const additionalUsers = cell('additionalUsers')
-    .split(/[,;\s]+/)
-    .map((u) => u.trim().toLowerCase())
-    .filter((u) => u !== '');
+  const additionalUsers = splitAddresses(cell('additionalUsers'));
   const badUsers = additionalUsers.filter((u) => !isEmail(u));
   if (badUsers.length > 0) {
     problem(

@@ -65,3 +65,11 @@ export const TIMESTAMP_RULE = `at most ${TIMESTAMP_MAX} characters without contr
 export function isTimestamp(value: string): boolean {
   return value.length <= TIMESTAMP_MAX && !hasUnsafeCharacter(value);
 }
+
+/** A list of addresses as a person types it (commas, semicolons or spaces), lower case. */
+export function splitAddresses(text: string): string[] {
+  return text
+    .split(/[,;\s]+/)
+    .map((u) => u.trim().toLowerCase())
+    .filter((u) => u !== '');
+}

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
 import type { OnboardingActivities } from '../shared/activities';
+import { splitAddresses } from '../shared/text-rules';
 import {
   confirmRequestUpdate,
   requestStatusQuery,
@@ -19,7 +20,7 @@ import {
   type RegistrationRequestStatus,
 } from '../shared/form-requests';
 
-const { sendMail, keepRequestPin, isProjectMember } =
+const { sendMail, keepRequestPin, isProjectMember, findUser } =
   proxyActivities<OnboardingActivities>(SERVICE_CALL);
 const { recordFormRequest } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
 
@@ -32,7 +33,7 @@ export async function registrationRequest(
   input: RegistrationRequestInput,
 ): Promise<RegistrationRequestOutcome> {
   const { workflowId, runId } = workflowInfo();
-  const { request } = input;
+  let { request } = input;
   const status: RegistrationRequestStatus = { step: 'waiting-for-confirmation' };
   let confirmed = false;
   const setStep = (step: RegistrationRequestStatus['step']) => {
@@ -101,6 +102,7 @@ export async function registrationRequest(
     });
     return done('refused');
   }
+  if (request.kind === 'access') request = await withoutUnknownUsers(request);
   if (input.pinHash) await keepRequestPin({ requestId: input.requestId, pinHash: input.pinHash });
   // The workflow's clock: a retried write makes the same row (same key), not a second one.
   const at = new Date(Date.now()).toISOString();
@@ -118,6 +120,31 @@ export async function registrationRequest(
     });
   }
   return done('recorded');
+}
+
+/**
+ * An additional user without an account would fail the approved onboarding at its roles, after
+ * the requester's account exists: such addresses leave the column and are named in the comment,
+ * for the approvers. Looked up only now, after confirmation: the form itself tells nothing.
+ */
+async function withoutUnknownUsers(
+  request: Extract<FormRequest, { kind: 'access' }>,
+): Promise<FormRequest> {
+  const { values } = request;
+  const known: string[] = [];
+  const unknown: string[] = [];
+  for (const email of splitAddresses(values.additionalUsers))
+    ((await findUser({ name: email })) ? known : unknown).push(email);
+  if (unknown.length === 0) return request;
+  const note = `Not added, no account: ${unknown.join(', ')}`;
+  return {
+    kind: 'access',
+    values: {
+      ...values,
+      additionalUsers: known.join(', '),
+      comment: values.comment ? `${values.comment} (${note})` : note,
+    },
+  };
 }
 
 function requester(request: FormRequest): { email: string; fullName: string; project: string } {

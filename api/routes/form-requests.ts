@@ -50,7 +50,7 @@ export function formRequestRoutes(
     Object.fromEntries(Object.keys(body).map((k) => [k, optionalString(body, k)]));
 
   /** Starts the request's workflow without waiting: the answer must not tell anything. */
-  function startRequest(request: FormRequest, pin?: string): void {
+  const startRequest = (request: FormRequest, pin?: string): void => {
     const requestId = randomUUID();
     const confirmToken = `${requestId}.${newToken()}`;
     const input: RegistrationRequestInput = {
@@ -58,17 +58,17 @@ export function formRequestRoutes(
       request,
       confirmToken,
       confirmTokenHash: hashToken(confirmToken),
-      confirmWithinMs: forms!.confirmWithinMs,
-      mailApprovers: forms!.mailApprovers,
+      confirmWithinMs: forms.confirmWithinMs,
+      mailApprovers: forms.mailApprovers,
       ...(pin ? { pinHash: deps.secrets.pinHash(requestPinBinding(requestId), pin) } : {}),
     };
-    forms!.start(input).catch((err: unknown) => {
+    forms.start(input).catch((err: unknown) => {
       deps.log('form request could not be started', {
         kind: request.kind,
         error: (err as Error).message,
       });
     });
-  }
+  };
 
   /** Starts a valid request; a filled honeypot or an address over its limit: the same answer. */
   function accept(ctx: Context, request: FormRequest, trap: string, pin?: string): void {

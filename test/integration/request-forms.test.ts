@@ -91,7 +91,17 @@ describe('request forms: /register and /quota-request', () => {
   test('register: confirmed by mail, a row without PIN, approved, onboarded, password set with the PIN', async () => {
     const email = `${uniqueName('form')}@example.org`;
     const project = uniqueName('form-proj');
-    const answer = await sendForm(url('register'), registerFields(email, project));
+    // A colleague with an account joins the project; an address without one is set aside.
+    const colleague = `${uniqueName('colleague')}@example.org`;
+    const colleagueId = await createKeystoneUser(system.config, {
+      name: colleague,
+      password: `Pw-${randomUUID()}`,
+    });
+    const nobody = `${uniqueName('nobody')}@example.org`;
+    const answer = await sendForm(
+      url('register'),
+      registerFields(email, project, { additionalUsers: `${colleague}, ${nobody}` }),
+    );
     assert.equal(answer.status, 200, answer.text);
     assert.equal(answer.text, REQUEST_ANSWER);
 
@@ -108,6 +118,8 @@ describe('request forms: /register and /quota-request', () => {
     assert.equal(row[A.approved], '');
     assert.equal(row[A.newProjectName], project);
     assert.equal(row[A.organisation], 'Harvard Computation Lab');
+    assert.equal(row[A.additionalUsers], colleague);
+    assert.match(row[A.comment]!, new RegExp(`Not added, no account: ${nobody}`));
     assert.match(row[A.pin]!, new RegExp(`^${PIN_SET_ON_FORM} [0-9a-f-]{36}$`));
     assert.ok(!Object.values(row).some((v) => v.includes('2468')), 'the PIN is in no cell');
     const again = await confirmByLink(link);
@@ -133,7 +145,16 @@ describe('request forms: /register and /quota-request', () => {
     assert.equal(set.status, 200, set.text);
     assert.equal((await keystoneLogin(system.config, email, password)).status, 201);
     const keystone = keystoneFromConfig(system.config);
-    assert.ok(await keystone.findProjectByName(project), 'the project exists');
+    const created = await keystone.findProjectByName(project);
+    assert.ok(created, 'the project exists');
+    const assignments = new URLSearchParams({
+      'user.id': colleagueId,
+      'scope.project.id': created.id,
+    });
+    const { role_assignments } = (
+      await keystone.request('GET', `/role_assignments?${assignments}`)
+    ).json<{ role_assignments: unknown[] }>();
+    assert.equal(role_assignments.length, 1, 'the colleague is a member');
   });
 
   test('a bad form is answered field by field, nothing started; CSRF and honeypot hold', async () => {

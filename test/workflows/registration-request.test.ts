@@ -102,6 +102,10 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
       keepRequestPin: async () => undefined,
       recordFormRequest: async ({ at }) => ({ key: `ada@example.org|${at}` }),
       isProjectMember: async () => true,
+      findUser: async ({ name }) =>
+        name === 'known@example.org'
+          ? { id: 'u-known', name, email: name, fullName: 'Known Person' }
+          : null,
       ...overrides,
     });
 
@@ -156,6 +160,34 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
     assert.equal(row?.requestId, args.requestId);
     assert.deepEqual(row?.request, ACCOUNT);
     assert.ok(!JSON.stringify(row).includes('hmac-of-pin'), 'the row carries no PIN hash');
+  });
+
+  test('additional users without an account leave the row, named in its comment', async () => {
+    const rec = mocks();
+    const request: FormRequest = {
+      kind: 'access',
+      values: {
+        ...(ACCOUNT.values as Extract<FormRequest, { kind: 'access' }>['values']),
+        additionalUsers: 'Known@example.org, nobody@example.org',
+        comment: 'hello',
+      },
+    };
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input(request));
+      await waiting(handle);
+      assert.deepEqual(rec.inputs('findUser'), [], 'nothing looked up before confirmation');
+      await confirm(handle, 'right-hash');
+      assert.equal(await handle.result(), 'recorded');
+    });
+    assert.deepEqual(
+      rec.inputs('findUser').map((i) => i.name),
+      ['known@example.org', 'nobody@example.org'],
+    );
+    const row = rec.inputs('recordFormRequest')[0]!.request;
+    assert.equal(row.kind, 'access');
+    if (row.kind !== 'access') return;
+    assert.equal(row.values.additionalUsers, 'known@example.org');
+    assert.equal(row.values.comment, 'hello (Not added, no account: nobody@example.org)');
   });
 
   test('not confirmed within the day: ends, nothing written', async () => {
