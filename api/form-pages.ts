@@ -208,7 +208,7 @@ ${radios(form, { name: 'duration', label: L.duration }, [
   ['Permanent', 'Permanent'],
   ['Temporary', 'Temporary, until an end date'],
 ])}
-${input(form, { name: 'endDate', label: L.endDate, attrs: ' type="date"', hint: 'For a temporary change only: the day the quota goes back, as YYYY-MM-DD.' })}
+${input(form, { name: 'endDate', label: L.endDate, attrs: ' type="date"', hint: 'For a temporary change only: the day the quota goes back (typed as text: YYYY-MM-DD).' })}
 <fieldset>
 <legend>New quota values</legend>
 <p class="field-hint">Fill in only the values to change, leave the others empty.</p>
