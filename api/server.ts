@@ -69,7 +69,14 @@ export async function startSetpassServer(
   const temporal = lazyClient(config);
   const store = await openTokenStore(config.setpass.database);
   const outbox = new PasswordSetOutbox(store, () => temporal.get(), log);
+  // Workflow starts the forms' answers do not wait for; closing the API does.
   const startsInFlight = new Set<Promise<void>>();
+  const inFlight = (starting: Promise<void>): Promise<void> => {
+    startsInFlight.add(starting);
+    const forget = () => startsInFlight.delete(starting);
+    void starting.then(forget, forget);
+    return starting;
+  };
   async function startResetWorkflow({ name, email, pin }: ResetRequest): Promise<void> {
     const client = await temporal.get();
     const input: ResetPasswordInput = {
@@ -100,15 +107,7 @@ export async function startSetpassServer(
     requestsPerEmail: config.forms.requests_per_email,
     mailApprovers: config.approvers.mail_each_request,
     quotaKeys: liveRequestableKeys(config, keystone, REQUESTABLE_QUOTAS),
-    start(input) {
-      const starting = startRequestWorkflow(input);
-      startsInFlight.add(starting);
-      void starting.then(
-        () => startsInFlight.delete(starting),
-        () => startsInFlight.delete(starting),
-      );
-      return starting;
-    },
+    start: (input) => inFlight(startRequestWorkflow(input)),
     async confirm(requestId, tokenHash) {
       const handle = (await temporal.get()).workflow.getHandle(formRequestWorkflowId(requestId));
       try {
@@ -140,16 +139,7 @@ export async function startSetpassServer(
     secrets: new SecretBox(config.secrets.setpass_key),
     keystone,
     onPasswordSet: () => outbox.wake(),
-    startReset(request) {
-      // The form's answer does not wait for this; closing the API does.
-      const starting = startResetWorkflow(request);
-      startsInFlight.add(starting);
-      void starting.then(
-        () => startsInFlight.delete(starting),
-        () => startsInFlight.delete(starting),
-      );
-      return starting;
-    },
+    startReset: (request) => inFlight(startResetWorkflow(request)),
     branding: {
       operatorName: config.email_defaults.operator_name,
       supportEmail: config.email_defaults.support_email,

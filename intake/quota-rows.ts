@@ -1,6 +1,6 @@
 // The quota sheet: one approved row asks to change the quotas of one project. Pure: parsing and
 // validation only. A row is taken whole or not at all, so nothing is ever half-applied.
-import type { QuotaKey, QuotaValues } from '../shared/quota-keys';
+import type { QuotaValues } from '../shared/quota-keys';
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
 import {
   EMAIL_RULE,
@@ -13,20 +13,13 @@ import {
 } from '../shared/text-rules';
 import type { NoticeRow } from '../shared/activities';
 import { noticeRowsOf } from './notices';
-import type { QuotaColumn, QuotaColumnMapping } from '../shared/sheet-columns';
+import {
+  REQUESTABLE_QUOTAS,
+  type QuotaColumn,
+  type QuotaColumnMapping,
+} from '../shared/sheet-columns';
 
-/** The quota columns of the form, in the order the mail lists them. */
-export const REQUESTABLE_QUOTAS = [
-  'instances',
-  'cores',
-  'ram',
-  'floatingip',
-  'network',
-  'port',
-  'volumes',
-  'snapshots',
-  'gigabytes',
-] as const satisfies readonly (QuotaColumn & QuotaKey)[];
+export { REQUESTABLE_QUOTAS };
 
 const REQUIRED: QuotaColumn[] = ['approved', 'timestamp', 'email', 'project'];
 /** OpenStack stores quotas as 32-bit integers. */

@@ -2,7 +2,7 @@
 // public API that takes them, the registrationRequest workflow that has them confirmed by e-mail,
 // and the activities that write the confirmed ones into the request sheets.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { AccessColumn, QuotaColumn } from './sheet-columns';
+import { REQUESTABLE_QUOTAS, type AccessColumn, type QuotaColumn } from './sheet-columns';
 
 /** The access-sheet columns the /register form fills (the rest are the system's own). */
 export const REGISTER_FORM_COLUMNS = [
@@ -34,15 +34,7 @@ export const QUOTA_FORM_COLUMNS = [
   'project',
   'duration',
   'endDate',
-  'instances',
-  'cores',
-  'ram',
-  'floatingip',
-  'network',
-  'port',
-  'volumes',
-  'snapshots',
-  'gigabytes',
+  ...REQUESTABLE_QUOTAS,
   'comments',
 ] as const satisfies readonly QuotaColumn[];
 export type QuotaFormColumn = (typeof QUOTA_FORM_COLUMNS)[number];

@@ -1,5 +1,6 @@
 // The columns of the two request sheets: logical name → the header text of the original forms
 // (each configurable in [columns] and [quota_columns]).
+import type { QuotaKey } from './quota-keys';
 
 /** Logical column → header text in the sheet (the original form's headers; configurable). */
 export const DEFAULT_ACCESS_COLUMNS = {
@@ -57,3 +58,16 @@ export const DEFAULT_QUOTA_COLUMNS = {
 } as const;
 export type QuotaColumn = keyof typeof DEFAULT_QUOTA_COLUMNS;
 export type QuotaColumnMapping = Record<QuotaColumn, string>;
+
+/** The quota columns of the form, in the order the mail lists them. */
+export const REQUESTABLE_QUOTAS = [
+  'instances',
+  'cores',
+  'ram',
+  'floatingip',
+  'network',
+  'port',
+  'volumes',
+  'snapshots',
+  'gigabytes',
+] as const satisfies readonly (QuotaColumn & QuotaKey)[];
