@@ -34,10 +34,17 @@ export function payloadsFromBody(text: string): Payload[] {
   } catch {
     throw new PayloadBodyError('request body is not valid JSON');
   }
-  if (!isObject(body) || !Array.isArray(body.payloads)) {
+  // Protobuf's JSON leaves an empty list out: the temporal CLI sends `{}` for a workflow started
+  // without arguments. Any other key is a mistake worth naming.
+  if (
+    !isObject(body) ||
+    !Object.keys(body).every((key) => key === 'payloads') ||
+    (body.payloads !== undefined && !Array.isArray(body.payloads))
+  ) {
     throw new PayloadBodyError('request body must be a JSON object with a "payloads" array');
   }
-  return body.payloads.map((item: unknown, i): Payload => {
+  const payloads = (body.payloads ?? []) as unknown[];
+  return payloads.map((item: unknown, i): Payload => {
     if (!isObject(item)) throw new PayloadBodyError(`payloads[${i}] must be an object`);
     const { metadata = {}, data } = item;
     if (!isObject(metadata)) {

@@ -139,6 +139,8 @@ test('the protocol JSON: base64 metadata and data, both ways; bad bodies named',
         return true;
       },
     );
+  // What the temporal CLI sends for a workflow started without arguments (protobuf JSON).
+  assert.deepEqual(payloadsFromBody('{}'), []);
   refused('{"payloads": [', /not valid JSON/);
   refused('{"payload": []}', /"payloads" array/);
   refused('[]', /"payloads" array/);
