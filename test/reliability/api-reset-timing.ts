@@ -18,7 +18,7 @@ import {
   type ApiProcess,
   type Session,
 } from './api-support';
-import type { Figures, Scenario } from './scenario';
+import type { Figures, Mode, Scenario } from './scenario';
 
 // A difference counts when it is both real (rank test, p < 0.01) and large enough to matter:
 // over 2 ms and over 15% of the faster median. Network jitter hides less than that only to
@@ -119,10 +119,113 @@ function verdict({ known, unknown }: Series): Verdict {
   return { medians, delta, p, tells: large && p < SIGNIFICANCE };
 }
 
+/** Proves the comparison tells a systematic gap of a few ms, and not the same distribution. */
+export function timingSelfCheck(): void {
+  const noise = (i: number) => ((i * 7919) % 100) / 100;
+  const base = Array.from({ length: 30 }, (_, i) => 4 + noise(i));
+  const slower = base.map((v) => v + 3);
+  const shuffled = Array.from({ length: 30 }, (_, i) => 4 + noise(i * 13 + 5));
+  if (!verdict({ name: 'gap', known: slower, unknown: base }).tells)
+    throw new Error('self-check: a 3 ms gap between two series would go unnoticed');
+  if (verdict({ name: 'same', known: shuffled, unknown: base }).tells)
+    throw new Error('self-check: two series of the same values would count as telling');
+}
+
+export type Which = 'known' | 'unknown';
+
+/** What a series of interleaved probes gave: its verdicts and every visible answer. */
+export interface Timings {
+  series: { name: string; samples: Verdict[] }[];
+  answers: Record<Which, Set<string>>;
+}
+
+export const emptyTimings = (): Timings => ({
+  series: [],
+  answers: { known: new Set(), unknown: new Set() },
+});
+
+/**
+ * `pairs` interleaved probes of an existing and an unknown address, once back to back and once
+ * paced; a series that tells is measured again. Fills `into` as it goes (a failure keeps what
+ * was measured).
+ */
+export async function measureTimings(
+  pairs: number,
+  probe: (which: Which) => Promise<Answer>,
+  progress: (message: string) => void,
+  into: Timings,
+): Promise<void> {
+  const sample = async (name: string, pauseMs: number): Promise<Series> => {
+    const one: Series = { name, known: [], unknown: [] };
+    progress(`${pairs} interleaved pairs, ${name}`);
+    for (let i = -3; i < pairs; i++) {
+      // Alternating the order keeps "second in a pair" from favouring one side.
+      const order = i % 2 === 0 ? (['known', 'unknown'] as const) : (['unknown', 'known'] as const);
+      for (const which of order) {
+        const answer = await probe(which);
+        if (i < 0) continue; // warm-up
+        one[which].push(answer.ms);
+        into.answers[which].add(visible(answer));
+      }
+      if (pauseMs) await sleep(pauseMs);
+    }
+    return one;
+  };
+  const measure = async (name: string, pauseMs: number) => {
+    const samples = [verdict(await sample(name, pauseMs))];
+    while (samples.at(-1)!.tells && samples.length < SAMPLES_TO_CONFIRM) {
+      progress(`${name}: the timing told once; measuring again to confirm`);
+      samples.push(verdict(await sample(name, pauseMs)));
+    }
+    into.series.push({ name, samples });
+  };
+  await measure('back to back', 0);
+  await measure('paced', PACE_MS);
+}
+
+/** The checks on what was measured: one answer for both, and no series that tells; figures. */
+export function judgeTimings(checks: Checks, { series, answers }: Timings, pairs: number): Figures {
+  const same =
+    answers.known.size === 1 &&
+    answers.unknown.size === 1 &&
+    [...answers.known][0] === [...answers.unknown][0];
+  checks.check(
+    'identical status, headers and body',
+    same,
+    `${answers.known.size} distinct answer(s) for the existing account, ` +
+      `${answers.unknown.size} for the unknown one, equal: ${same}`,
+  );
+  const figures: Figures = { pairs };
+  for (const { name, samples } of series) {
+    // It tells only when every sample tells, the same way.
+    const tells =
+      samples.length === SAMPLES_TO_CONFIRM &&
+      samples.every((v) => v.tells && Math.sign(v.delta) === Math.sign(samples[0]!.delta));
+    const shown = samples
+      .map(
+        (v) =>
+          `medians ${v.medians.known.toFixed(2)} ms (existing) vs ${v.medians.unknown.toFixed(2)} ms (unknown), ` +
+          `difference ${v.delta.toFixed(2)} ms, p = ${v.p.toExponential(1)}`,
+      )
+      .join('; again: ');
+    checks.check(`timing does not tell (${name})`, !tells, shown);
+    const last = samples.at(-1)!;
+    figures[`${name}: median existing/unknown ms`] =
+      `${last.medians.known.toFixed(1)}/${last.medians.unknown.toFixed(1)}`;
+    figures[`${name}: delta ms`] = last.delta;
+    figures[`${name}: p`] = last.p.toExponential(1);
+    if (samples.length > 1) figures[`${name}: samples`] = samples.length;
+  }
+  return figures;
+}
+
+/** Pairs per series: the reset's and the register form's checks use the same. */
+export const timingPairs = (mode: Mode) => (mode === 'long' ? 200 : 30);
+
 export const resetTiming: Scenario = {
   name: 'reset-timing',
   async run(mode, progress) {
-    const pairs = mode === 'long' ? 200 : 30;
+    const pairs = timingPairs(mode);
     const checks = new Checks();
     const taskQueue = uniqueName('rel-reset');
     // The timing is the subject here, not the limits: no 429 in the way.
@@ -134,8 +237,7 @@ export const resetTiming: Scenario = {
     const unknown = `${uniqueName('rel-nobody')}@example.org`;
     const users: string[] = [];
     let worker: RunningProcess | undefined;
-    const series: { name: string; samples: Verdict[] }[] = [];
-    const answers = { known: new Set<string>(), unknown: new Set<string>() };
+    const timings = emptyTimings();
     let withoutWorker = 'no';
     try {
       users.push(
@@ -154,33 +256,12 @@ export const resetTiming: Scenario = {
 
       progress('starting a worker on a private task queue');
       worker = await startProcess('worker.ts', api.env, /worker polling task queue/);
-      const sample = async (name: string, pauseMs: number): Promise<Series> => {
-        const one: Series = { name, known: [], unknown: [] };
-        progress(`${pairs} interleaved pairs, ${name}`);
-        for (let i = -3; i < pairs; i++) {
-          // Alternating the order keeps "second in a pair" from favouring one side.
-          const order =
-            i % 2 === 0 ? (['known', 'unknown'] as const) : (['unknown', 'known'] as const);
-          for (const which of order) {
-            const answer = await reset(api, s, which === 'known' ? known : unknown);
-            if (i < 0) continue; // warm-up
-            one[which].push(answer.ms);
-            answers[which].add(visible(answer));
-          }
-          if (pauseMs) await sleep(pauseMs);
-        }
-        return one;
-      };
-      const measure = async (name: string, pauseMs: number) => {
-        const samples = [verdict(await sample(name, pauseMs))];
-        while (samples.at(-1)!.tells && samples.length < SAMPLES_TO_CONFIRM) {
-          progress(`${name}: the timing told once; measuring again to confirm`);
-          samples.push(verdict(await sample(name, pauseMs)));
-        }
-        series.push({ name, samples });
-      };
-      await measure('back to back', 0);
-      await measure('paced', PACE_MS);
+      await measureTimings(
+        pairs,
+        (which) => reset(api, s, which === 'known' ? known : unknown),
+        progress,
+        timings,
+      );
     } finally {
       await worker?.stop('SIGTERM');
       await api.stop();
@@ -188,37 +269,7 @@ export const resetTiming: Scenario = {
       await deleteUsers(api.config, users);
     }
 
-    const same =
-      answers.known.size === 1 &&
-      answers.unknown.size === 1 &&
-      [...answers.known][0] === [...answers.unknown][0];
-    checks.check(
-      'identical status, headers and body',
-      same,
-      `${answers.known.size} distinct answer(s) for the existing account, ` +
-        `${answers.unknown.size} for the unknown one, equal: ${same}`,
-    );
-    const figures: Figures = { pairs };
-    for (const { name, samples } of series) {
-      // It tells only when every sample tells, the same way.
-      const tells =
-        samples.length === SAMPLES_TO_CONFIRM &&
-        samples.every((v) => v.tells && Math.sign(v.delta) === Math.sign(samples[0]!.delta));
-      const shown = samples
-        .map(
-          (v) =>
-            `medians ${v.medians.known.toFixed(2)} ms (existing) vs ${v.medians.unknown.toFixed(2)} ms (unknown), ` +
-            `difference ${v.delta.toFixed(2)} ms, p = ${v.p.toExponential(1)}`,
-        )
-        .join('; again: ');
-      checks.check(`timing does not tell (${name})`, !tells, shown);
-      const last = samples.at(-1)!;
-      figures[`${name}: median existing/unknown ms`] =
-        `${last.medians.known.toFixed(1)}/${last.medians.unknown.toFixed(1)}`;
-      figures[`${name}: delta ms`] = last.delta;
-      figures[`${name}: p`] = last.p.toExponential(1);
-      if (samples.length > 1) figures[`${name}: samples`] = samples.length;
-    }
+    const figures = judgeTimings(checks, timings, pairs);
     figures['answers without worker'] = withoutWorker;
     return checks.result(figures);
   },

@@ -1,8 +1,10 @@
 // secrets-scan (issue 9): after a full run (onboardings, passwords set from the mailed links, one
-// reset through the /reset form), no temporary password, PIN, set-password token or chosen
-// password is readable in the workflow histories as the Temporal CLI exports them, in what the
-// codec endpoint answers the Web UI and the CLI about them, in the token store's files, or in any
-// log. The scan first proves on planted secrets that it can find them, and on the run's own
+// reset through the /reset form, one /register request confirmed by mail, approved in the sheet
+// and onboarded with the form's PIN, one /quota-request), no temporary password, PIN,
+// set-password or confirmation token or chosen password is readable in the workflow histories as
+// the Temporal CLI exports them, in what the codec endpoint answers the Web UI and the CLI about
+// them, in the token store's files, in any log, or in any cell of any tab of the access and quota
+// sheets. The scan first proves on planted secrets that it can find them, and on the run's own
 // payloads, decoded without redaction, that it would see a codec endpoint that failed to redact.
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -23,6 +25,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { hashToken, SecretBox } from '../../api/secrets';
+import { createSpreadsheet } from '../../intake/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { requestKey } from '../../intake/sheet-layout';
+import { loadWorkbook } from '../../intake/xlsx-workbook';
 import { ENCRYPTED_ENCODING, EncryptionCodec } from '../../lib/encryption-codec';
 import type { JsonPayload } from '../../codec/payload-json';
 import { createCodecServer, startCodecServer } from '../../codec/server';
@@ -33,15 +39,40 @@ import {
   statusQuery,
   type Registration,
 } from '../../shared/onboarding';
-import type { onboardUser, resetPassword } from '../../workflows';
+import { formRequestWorkflowId, requestIdOfToken } from '../../shared/form-requests';
+import {
+  DEFAULT_ACCESS_COLUMNS as A,
+  DEFAULT_QUOTA_COLUMNS as Q,
+} from '../../shared/sheet-columns';
+import type {
+  onboardUser,
+  pollRegistrations,
+  registrationRequest,
+  resetPassword,
+} from '../../workflows';
 import { formSession, postForm } from '../support/forms';
-import { eventually, keystoneLogin, mailsTo, mailText, temporalCli } from '../support/services';
+import {
+  confirmByLink,
+  confirmLinkFromMail,
+  quotaFields,
+  registerFields,
+  sendForm,
+} from '../support/request-forms';
+import {
+  eventually,
+  keystoneLogin,
+  mailsTo,
+  mailText,
+  temporalCli,
+  uniqueName,
+} from '../support/services';
 import { people, sleep, startAll, startStack, type Stack } from './fault-support';
 import type { Scenario, ScenarioResult } from './scenario';
 
 const execFileAsync = promisify(execFile);
 
-type Kind = 'temporary password' | 'set-password token' | 'new password' | 'PIN';
+type Kind =
+  'temporary password' | 'set-password token' | 'confirmation token' | 'new password' | 'PIN';
 
 interface Secret {
   kind: Kind;
@@ -191,6 +222,94 @@ function storeFiles(database: string, when: string): Haystack[] {
     .filter((h): h is Haystack => h !== undefined);
 }
 
+/** One tab of a request sheet, as the product reads it. */
+interface SheetTab {
+  sheet: string;
+  tab: string;
+  rows: string[][];
+}
+
+const ACCESS_TAB = 'Form Responses 1';
+const QUOTA_TAB = 'Form Responses 1';
+
+/** Every tab of a local .xlsx request sheet, each read with LocalSpreadsheetSource.readRows. */
+async function readSheet(sheet: string, file: string): Promise<SheetTab[]> {
+  const source = new LocalSpreadsheetSource(file);
+  const tabs: SheetTab[] = [];
+  for (const { name } of (await loadWorkbook(file)).worksheets)
+    tabs.push({ sheet, tab: name, rows: await source.readRows(name) });
+  return tabs;
+}
+
+/** A sheet's cells as JSON strings, one tab a line: a cell holding just a PIN reads "1234". */
+function sheetHaystack(sheet: string, tabs: SheetTab[]): Haystack {
+  const text = tabs.map((t) => `${JSON.stringify(t.tab)}: ${JSON.stringify(t.rows)}`).join('\n');
+  return textHaystack(`${sheet} sheet (every tab)`, text, true);
+}
+
+interface CellFind {
+  where: string;
+}
+
+/**
+ * A PIN in a cell, alone or in words ("PIN: 1234"), not part of a longer number, word or hex id
+ * (a request's UUID, a timestamp's digits). Reported by place, never by value.
+ */
+function pinsInCells(pins: string[], tabs: SheetTab[]): CellFind[] {
+  const patterns = pins.map((pin) => new RegExp(`(?<![0-9A-Za-z])${pin}(?![0-9A-Za-z])`));
+  const finds: CellFind[] = [];
+  for (const { sheet, tab, rows } of tabs) {
+    const header = rows[0] ?? [];
+    rows.forEach((cells, r) =>
+      cells.forEach((cell, c) => {
+        if (patterns.some((p) => p.test(cell)))
+          finds.push({
+            where: `${sheet} sheet, tab "${tab}", row ${r + 1}, column "${header[c] ?? c + 1}"`,
+          });
+      }),
+    );
+  }
+  return finds;
+}
+
+/** Proves the sheet part finds a PIN planted in a cell of any tab, and no PIN by chance. */
+async function sheetSelfCheck(): Promise<void> {
+  const file = join(mkdtempSync(join(tmpdir(), 'kaizen-secrets-sheet-')), 'planted.xlsx');
+  await createSpreadsheet(file, {
+    [ACCESS_TAB]: [
+      ['Timestamp', 'PIN', 'Comment'],
+      [
+        '2026-12-01T12:34:56.789Z',
+        'set on the form, request 0a1b2c3d-e5f6-4a7b-8c9d-ab5678cd0e1f',
+        'my PIN is 4321',
+      ],
+    ],
+    'Current Users': [['PIN'], ['4321'], ['x15678']],
+  });
+  const tabs = await readSheet('planted', file);
+  const found = pinsInCells(['4321'], tabs).length;
+  const chance = pinsInCells(['5678'], tabs).length;
+  const inHaystack = search([{ kind: 'PIN', value: '4321' }], [sheetHaystack('planted', tabs)]);
+  if (tabs.length !== 2 || found !== 2 || chance !== 0 || inHaystack.length === 0) {
+    throw new Error(
+      `self-check: the sheet scan is broken (${tabs.length} tabs read, planted PIN in ${found} ` +
+        `of 2 cells, ${chance} finds by chance, ${inHaystack.length} in the sheet's haystack)`,
+    );
+  }
+}
+
+/** Confirms a form request from its mailed link; its workflow must write it to its sheet. */
+async function confirmRequest(stack: Stack, link: string): Promise<void> {
+  const answer = await confirmByLink(link);
+  if (answer.status !== 200) throw new Error(`/confirm answered ${answer.status}: ${answer.text}`);
+  const requestId = requestIdOfToken(new URL(link).searchParams.get('token') ?? '');
+  if (!requestId) throw new Error(`the confirmation link carries no request id: ${link}`);
+  const outcome = await stack.client.workflow
+    .getHandle<typeof registrationRequest>(formRequestWorkflowId(requestId))
+    .result();
+  if (outcome !== 'recorded') throw new Error(`the form request ended ${outcome}`);
+}
+
 /** Proves the search finds planted secrets in every form it claims to cover, and no more. */
 function selfCheck(): void {
   const dir = mkdtempSync(join(tmpdir(), 'kaizen-secrets-check-'));
@@ -326,9 +445,13 @@ async function setPassword(
   return password;
 }
 
+/** Distinct PINs, none a year of this era: a sheet's timestamps hold those as bare digits. */
 function distinctPins(n: number): string[] {
   const pins = new Set<string>();
-  while (pins.size < n) pins.add(String(randomInt(1000, 10000)));
+  while (pins.size < n) {
+    const pin = randomInt(1000, 10000);
+    if (pin < 1900 || pin >= 2100) pins.add(String(pin));
+  }
   return [...pins];
 }
 
@@ -582,6 +705,8 @@ interface EndpointAnswers {
   webDecrypted: number;
   /** Encrypted payloads of the histories that the CLI showed decrypted. */
   cliDecrypted: number;
+  /** Histories the CLI could not show through the endpoint: why, per workflow. */
+  cliFailed: string[];
 }
 
 /**
@@ -596,9 +721,18 @@ async function endpointAnswers(
 ): Promise<EndpointAnswers> {
   const web = await webUiAnswers(endpoint, stack.config.temporal.namespace, histories);
   const cli: Haystack[] = [];
+  const cliFailed: string[] = [];
   let cliDecrypted = 0;
   for (const h of histories) {
-    const json = await showHistory(stack, h, ['--codec-endpoint', endpoint]);
+    let json: string;
+    try {
+      json = await showHistory(stack, h, ['--codec-endpoint', endpoint]);
+    } catch (err) {
+      // Reported with the endpoint's refusals; the other histories are still scanned.
+      const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+      cliFailed.push(`${h.workflowId}: ${why.split('\n')[0]!.slice(0, 200)}`);
+      continue;
+    }
     const before = payloadsIn(JSON.parse(h.json));
     const after = payloadsIn(JSON.parse(json));
     if (after.length !== before.length)
@@ -624,6 +758,7 @@ async function endpointAnswers(
     posted: web.posted,
     webDecrypted: web.decrypted,
     cliDecrypted,
+    cliFailed,
   };
 }
 
@@ -634,6 +769,9 @@ interface CodecScan {
   cliDecrypted: number;
   webRequests: number;
   cliRequests: number;
+  /** Requests the endpoint refused, and histories the CLI could not show through it. */
+  refused: string[];
+  cliFailed: string[];
 }
 
 /** What the codec endpoint, started with the stack's settings, answers about these histories. */
@@ -649,12 +787,9 @@ async function scanCodecEndpoint(stack: Stack, histories: History[]): Promise<Co
   } finally {
     await codec.close();
   }
+  // A refusal fails the scan, but the rest is still scanned: reported with its figures.
   const refused = log.filter((e) => e.status !== 200 && e.status !== 204);
-  if (refused.length > 0) {
-    throw new Error(
-      `the codec endpoint refused ${refused.length} requests: ${JSON.stringify(refused[0])}`,
-    );
-  }
+  const reasons = [...new Set(refused.map((e) => JSON.stringify({ ...e, ms: undefined })))];
   // The requests arrived as each client sends them: the UI's with its Origin, the CLI's without.
   const decodes = log.filter((e) => e.path === '/decode' && e.method === 'POST');
   const webRequests = decodes.filter((e) => e.origin === uiOrigin()).length;
@@ -673,6 +808,10 @@ async function scanCodecEndpoint(stack: Stack, histories: History[]): Promise<Co
     cliDecrypted: answers.cliDecrypted,
     webRequests,
     cliRequests,
+    refused: refused.length
+      ? [`the codec endpoint refused ${refused.length} requests: ${reasons.join('; ')}`]
+      : [],
+    cliFailed: answers.cliFailed,
   };
 }
 
@@ -686,7 +825,13 @@ async function codecSelfCheck(
   stack: Stack,
   histories: History[],
   secrets: Secret[],
-): Promise<{ pins: string; tokens: string; temporary: string; chosen: string }> {
+): Promise<{
+  pins: string;
+  tokens: string;
+  confirmations: string;
+  temporary: string;
+  chosen: string;
+}> {
   const endpoint = await unredactedEndpoint(stack.config);
   let answers: EndpointAnswers;
   try {
@@ -699,7 +844,7 @@ async function codecSelfCheck(
     const seen = all.filter((s) => search([s], haystacks).length > 0).length;
     return { all: all.length, seen, complete: all.length > 0 && seen === all.length };
   };
-  const missed = (['PIN', 'set-password token'] as const).flatMap((kind) =>
+  const missed = (['PIN', 'set-password token', 'confirmation token'] as const).flatMap((kind) =>
     (['web', 'cli'] as const).flatMap((way) => {
       const { all, seen, complete } = shown(kind, answers[way]);
       return complete ? [] : [`${way === 'web' ? 'Web UI' : 'CLI'}: ${kind}s ${seen}/${all}`];
@@ -719,6 +864,7 @@ async function codecSelfCheck(
   return {
     pins: ratio('PIN'),
     tokens: ratio('set-password token'),
+    confirmations: ratio('confirmation token'),
     temporary: ratio('temporary password'),
     chosen: ratio('new password'),
   };
@@ -755,7 +901,10 @@ export const secretsScan: Scenario = {
   async run(mode, progress): Promise<ScenarioResult> {
     const n = mode === 'long' ? 10 : 3;
     selfCheck();
-    progress('self-check passed: planted secrets are found in plain, URL, base64 and PIN forms');
+    await sheetSelfCheck();
+    progress(
+      'self-check passed: planted secrets are found in plain, URL, base64 and PIN forms, and a PIN in any cell of any tab of a sheet',
+    );
     const stateDir = process.env.KAIZEN_STATE_DIR;
     if (!stateDir) throw new Error('KAIZEN_STATE_DIR is not set: source .state/services.env');
     const temporalLog = join(stateDir, 'logs', 'temporal.log');
@@ -765,10 +914,30 @@ export const secretsScan: Scenario = {
     const haystacks: Haystack[] = [];
     let codec: CodecScan | undefined;
     let control: Awaited<ReturnType<typeof codecSelfCheck>> | undefined;
-    const stack = await startStack();
+    // The request sheets of this run: the forms write their requests there, the poll reads them.
+    const sheetDir = mkdtempSync(join(tmpdir(), 'kaizen-secrets-sheets-'));
+    const accessFile = join(sheetDir, 'registrations.xlsx');
+    const quotaFile = join(sheetDir, 'quota-requests.xlsx');
+    await createSpreadsheet(accessFile, {
+      [ACCESS_TAB]: [Object.values(A)],
+      'Current Users': [Object.values(A)],
+    });
+    await createSpreadsheet(quotaFile, {
+      [QUOTA_TAB]: [Object.values(Q)],
+      'Processed Requests': [Object.values(Q)],
+    });
+    const stack = await startStack({
+      KAIZEN_INTAKE__SOURCE: 'local',
+      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
+      KAIZEN_QUOTA_SHEET__LOCAL_FILE: quotaFile,
+    });
     const database = stack.env.KAIZEN_SETPASS__DATABASE!;
+    // The form's PIN never travels in a payload (only its HMAC): not for the codec self-check.
+    const formOnly: Secret[] = [];
+    const applicant = `${uniqueName('secrets-form')}@example.org`;
+    let member: string;
     try {
-      const pins = distinctPins(n + 1);
+      const pins = distinctPins(n + 2);
       const registrations: Registration[] = people(n, 'secrets').map((r, i) => ({
         ...r,
         pin: pins[i]!,
@@ -852,16 +1021,101 @@ export const secretsScan: Scenario = {
         .getHandle<typeof resetPassword>(resetWorkflowId(person.email))
         .result();
       if (resetOutcome !== 'password-set') throw new Error(`the reset ended ${resetOutcome}`);
-      progress('reset done by the form; exporting histories');
+      progress('reset done by the form');
+
+      // The request forms: a /register request with a PIN of its own, confirmed from its mail,
+      // approved in the sheet, polled and onboarded with that PIN; a /quota-request by a member.
+      const apiUrl = stack.env.KAIZEN_SETPASS__SETPASS_URL!;
+      const formPin = pins[n + 1]!;
+      const registered = await sendForm(
+        new URL('register', apiUrl).toString(),
+        registerFields(applicant, `Proj-${uniqueName('secrets-form')}`, {
+          pin: formPin,
+          pin_again: formPin,
+        }),
+      );
+      if (registered.status !== 200)
+        throw new Error(`/register answered ${registered.status}: ${registered.text}`);
+      const registerLink = await confirmLinkFromMail(applicant);
+      const formPinSecret: Secret = { kind: 'PIN', value: formPin };
+      formOnly.push(formPinSecret);
+      secrets.push(formPinSecret, {
+        kind: 'confirmation token',
+        value: new URL(registerLink).searchParams.get('token')!,
+      });
+      await confirmRequest(stack, registerLink);
+      const access = new LocalSpreadsheetSource(accessFile);
+      const rows = await access.readRows(ACCESS_TAB);
+      const header = rows[0]!;
+      const at = rows.findIndex((r) => r[header.indexOf(A.email)] === applicant);
+      if (at < 1) throw new Error('the confirmed /register request has no row in the access sheet');
+      await access.updateCells(ACCESS_TAB, at + 1, header.indexOf(A.approved) + 1, ['approved']);
+      const report = await stack.client.workflow.execute<typeof pollRegistrations>(
+        'pollRegistrations',
+        { workflowId: `secrets-poll-${randomUUID()}`, taskQueue: stack.config.temporal.task_queue },
+      );
+      if (report.started !== 1)
+        throw new Error(
+          `the poll started ${report.started} onboardings: ${JSON.stringify(report)}`,
+        );
+      const formOnboarding = onboardingWorkflowId({
+        email: '',
+        project: '',
+        sheetKey: requestKey(applicant, rows[at]![header.indexOf(A.timestamp)]!.trim()),
+      });
+      const formWaiting = await captureWaiting(
+        stack,
+        formOnboarding,
+        applicant,
+        SET_PASSWORD_SUBJECT,
+      );
+      secrets.push(
+        { kind: 'temporary password', value: formWaiting.temporary },
+        { kind: 'set-password token', value: formWaiting.token },
+      );
+      const formChosen = await setPassword(
+        stack,
+        applicant,
+        formWaiting.link,
+        formWaiting.token,
+        formPin,
+      );
+      secrets.push({ kind: 'new password', value: formChosen });
+      const formOutcome = await stack.client.workflow
+        .getHandle<typeof onboardUser>(formOnboarding)
+        .result();
+      if (formOutcome.outcome !== 'completed')
+        throw new Error(`the form's onboarding ended ${formOutcome.outcome}`);
+      member = registrations[0]!.email;
+      const quota = await sendForm(
+        new URL('quota-request', apiUrl).toString(),
+        quotaFields(member, registrations[0]!.project),
+      );
+      if (quota.status !== 200)
+        throw new Error(`/quota-request answered ${quota.status}: ${quota.text}`);
+      const quotaLink = await confirmLinkFromMail(member);
+      secrets.push({
+        kind: 'confirmation token',
+        value: new URL(quotaLink).searchParams.get('token')!,
+      });
+      await confirmRequest(stack, quotaLink);
+      progress(
+        '/register confirmed, approved and onboarded with its PIN; /quota-request confirmed; exporting histories',
+      );
 
       haystacks.push(...storeFiles(database, 'after the run'));
-      const histories = await exportHistories(stack, n + 1);
+      // Onboardings and the reset, two form requests, the poll and the form's onboarding.
+      const histories = await exportHistories(stack, n + 5);
       haystacks.push(...histories.flatMap(historyHaystacks));
-      control = await codecSelfCheck(stack, histories, secrets);
+      control = await codecSelfCheck(
+        stack,
+        histories,
+        secrets.filter((s) => !formOnly.includes(s)),
+      );
       progress(
         `codec self-check passed: without redaction its answers would show PINs ${control.pins}, ` +
-          `tokens ${control.tokens}, temporary passwords ${control.temporary}, ` +
-          `new passwords ${control.chosen}`,
+          `tokens ${control.tokens}, confirmation tokens ${control.confirmations}, ` +
+          `temporary passwords ${control.temporary}, new passwords ${control.chosen}`,
       );
       codec = await scanCodecEndpoint(stack, histories);
       haystacks.push(...codec.haystacks);
@@ -879,6 +1133,30 @@ export const secretsScan: Scenario = {
     haystacks.push(
       textHaystack('Temporal server log (this run)', logSince(temporalLog, logStart), true),
     );
+    // Every tab of the request sheets, as they are after the run: the forms' rows, the poll's
+    // marks, the rows of completed onboardings.
+    const sheets = [
+      ...(await readSheet('access', accessFile)),
+      ...(await readSheet('quota', quotaFile)),
+    ];
+    haystacks.push(
+      sheetHaystack(
+        'access',
+        sheets.filter((t) => t.sheet === 'access'),
+      ),
+      sheetHaystack(
+        'quota',
+        sheets.filter((t) => t.sheet === 'quota'),
+      ),
+    );
+    const holds = (sheet: string, email: string) =>
+      email !== '' &&
+      sheets.some((t) => t.sheet === sheet && t.rows.some((r) => r.includes(email)));
+    const pinCells = pinsInCells(
+      secrets.filter((s) => s.kind === 'PIN').map((s) => s.value),
+      sheets,
+    );
+    const cells = sheets.reduce((sum, t) => sum + t.rows.reduce((k, r) => k + r.length, 0), 0);
 
     // Where the bytes come from: an empty log or a missing store file shows up here.
     const groups = new Map<string, { files: number; bytes: number }>();
@@ -899,6 +1177,21 @@ export const secretsScan: Scenario = {
     const failures = finds.map(
       (f) => `${f.kind} found in ${f.haystack} (${f.form}): …${f.excerpt}…`,
     );
+    failures.push(...pinCells.map((f) => `a PIN of the run is in the ${f.where}`));
+    // A scan of sheets without the forms' rows proves nothing about them.
+    if (!holds('access', applicant) || !holds('quota', member)) {
+      failures.push(
+        `the sheets hold ${holds('access', applicant) ? 'the' : 'no'} /register row and ` +
+          `${holds('quota', member) ? 'the' : 'no'} /quota-request row: the sheet scan proves nothing`,
+      );
+    }
+    failures.push(...(codec?.refused ?? []));
+    if (codec?.cliFailed.length) {
+      failures.push(
+        `temporal workflow show --codec-endpoint failed for ${codec.cliFailed.length} ` +
+          `histor${codec.cliFailed.length === 1 ? 'y' : 'ies'}: ${codec.cliFailed.join('; ')}`,
+      );
+    }
     if (!codec?.webDecrypted || !codec.cliDecrypted) {
       failures.push(
         `the codec endpoint decrypted ${codec?.webDecrypted ?? 0} payloads for the Web UI and ` +
@@ -914,16 +1207,20 @@ export const secretsScan: Scenario = {
         'self-check': 'passed',
         'temporary passwords': count('temporary password'),
         tokens: count('set-password token'),
+        'confirmation tokens': count('confirmation token'),
         'new passwords': count('new password'),
         PINs: count('PIN'),
         haystacks: haystacks.length,
         MB: megabytes,
         found: finds.length,
+        'sheet tabs': sheets.length,
+        'sheet cells': cells,
+        'PINs in sheet cells': pinCells.length,
         'codec payloads decoded': decoded,
         'codec requests': `${codec?.webRequests ?? 0} Web UI + ${codec?.cliRequests ?? 0} CLI`,
         'found in codec answers': codecFinds.length,
         'codec self-check': control
-          ? `PINs ${control.pins} and tokens ${control.tokens} found unredacted`
+          ? `PINs ${control.pins}, tokens ${control.tokens} and confirmation tokens ${control.confirmations} found unredacted`
           : 'not run',
       },
       failures,

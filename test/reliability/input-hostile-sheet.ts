@@ -43,9 +43,9 @@ import {
 import { repeat, type Mode, type Scenario } from './scenario';
 
 /** What a kind of value does to each column, by the product's rules (see intake/*-rows.ts). */
-type Kind = 'injection' | 'html' | 'unicode' | 'control' | 'noncharacter' | 'long';
+export type Kind = 'injection' | 'html' | 'unicode' | 'control' | 'noncharacter' | 'long';
 
-interface Hostile {
+export interface Hostile {
   name: string;
   kind: Kind;
   text: string;
@@ -60,7 +60,8 @@ interface Hostile {
 
 const KEYS = ['email', 'timestamp'];
 
-function hostileValues(victim: string, mode: Mode): Hostile[] {
+/** The hostile values of a mode; also typed into the request forms (input-hostile-forms.ts). */
+export function hostileValues(victim: string, mode: Mode): Hostile[] {
   const short: Hostile[] = [
     {
       name: 'CRLF + Bcc header',
