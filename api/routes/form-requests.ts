@@ -12,6 +12,7 @@ import {
   registerValues,
   type FieldProblems,
 } from '../../intake/form-rules';
+import { formatDuration } from '../../config/duration';
 import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
 import {
   requestIdOfToken,
@@ -27,8 +28,10 @@ import { RateLimiter } from '../rate-limit';
 import { respond } from '../respond';
 import { hashToken, newToken } from '../secrets';
 
-export const REQUEST_ANSWER =
-  'If this address can receive mail, a confirmation link is on its way. Open it within a day to send your request on.';
+/** The answer to every valid form, whatever the address. */
+export function requestAnswer(confirmWithinMs: number): string {
+  return `If this address can receive mail, a confirmation link is on its way. Open it within ${formatDuration(confirmWithinMs)} to send your request on.`;
+}
 const CONFIRMED =
   'Thank you: your request is confirmed and goes to the approvers. You will hear from us by e-mail.';
 const LINK_NOT_VALID =
@@ -46,6 +49,7 @@ export function formRequestRoutes(
   const forms = deps.forms;
   if (!forms) return;
   const perEmail = new RateLimiter(forms.requestsPerEmail, HOUR_MS, deps.now);
+  const answer = requestAnswer(forms.confirmWithinMs);
   const fieldsOf = (body: Record<string, unknown>): Fields =>
     Object.fromEntries(Object.keys(body).map((k) => [k, optionalString(body, k)]));
 
@@ -80,7 +84,7 @@ export function formRequestRoutes(
     respond(ctx, deps.branding, {
       status: 200,
       title: 'Check your e-mail',
-      message: REQUEST_ANSWER,
+      message: answer,
     });
   }
 

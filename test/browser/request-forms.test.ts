@@ -5,15 +5,13 @@
 // Screenshots go to test-artifacts/screenshots/, and each filled form to docs/ for the README.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page, Response } from 'playwright-core';
 import type { KeystoneClient } from '../../activities/openstack/keystone';
-import { REQUEST_ANSWER } from '../../api/routes/form-requests';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { requestAnswer } from '../../api/routes/form-requests';
+import type { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
 import { requestKey } from '../../intake/sheet-layout';
 import { PIN_SET_ON_FORM } from '../../shared/form-requests';
 import { quotaWorkflowId } from '../../shared/quota-change';
@@ -23,7 +21,12 @@ import {
 } from '../../shared/sheet-columns';
 import type { pollRegistrations, updateQuota } from '../../workflows';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
-import { confirmLinkFromMail } from '../support/request-forms';
+import {
+  ACCESS_TAB,
+  confirmLinkFromMail,
+  QUOTA_TAB,
+  requestSheets,
+} from '../support/request-forms';
 import {
   createKeystoneUser,
   eventually,
@@ -41,8 +44,6 @@ import {
   submitSetPassword,
 } from './support';
 
-const ACCESS = 'Form Responses 1';
-const QUOTAS = 'Quota Requests';
 const TEST_TIMEOUT = 180_000;
 // Keystone revokes tokens issued in the same second as a password change.
 const KEYSTONE_SECOND = 1100;
@@ -54,11 +55,8 @@ const DOCS = resolve(__dirname, '../../docs');
 const tag = () => randomBytes(3).toString('hex');
 
 describe('request forms in Chromium: /register and /quota-request', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kaizen-browser-forms-'));
-  const accessFile = join(dir, 'registrations.xlsx');
-  const quotaFile = join(dir, 'quota-requests.xlsx');
-  const access = new LocalSpreadsheetSource(accessFile);
-  const quotas = new LocalSpreadsheetSource(quotaFile);
+  let access: LocalSpreadsheetSource;
+  let quotas: LocalSpreadsheetSource;
   let system: TestSystem;
   let keystone: KeystoneClient;
   let browser: Browser;
@@ -66,20 +64,9 @@ describe('request forms in Chromium: /register and /quota-request', () => {
   const made: { projects: string[]; users: string[] } = { projects: [], users: [] };
 
   before(async () => {
-    await createSpreadsheet(accessFile, {
-      [ACCESS]: [Object.values(A)],
-      'Current Users': [Object.values(A)],
-    });
-    await createSpreadsheet(quotaFile, {
-      [QUOTAS]: [Object.values(Q)],
-      'Processed Requests': [Object.values(Q)],
-    });
-    system = await startSystem({
-      KAIZEN_INTAKE__SOURCE: 'local',
-      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
-      KAIZEN_QUOTA_SHEET__LOCAL_FILE: quotaFile,
-      KAIZEN_QUOTA_SHEET__REQUESTS_TAB: QUOTAS,
-    });
+    const sheets = await requestSheets('kaizen-browser-forms');
+    ({ access, quotas } = sheets);
+    system = await startSystem(sheets.env);
     keystone = keystoneFromConfig(system.config);
     browser = await launchChromium();
   });
@@ -147,7 +134,11 @@ describe('request forms in Chromium: /register and /quota-request', () => {
   async function assertCheckMail(page: Page, response: Response, shot: string): Promise<void> {
     assert.equal(response.status(), 200, await page.locator('body').innerText());
     assert.equal(await heading(page), 'Check your e-mail');
-    assert.ok((await page.locator('main').innerText()).includes(REQUEST_ANSWER));
+    assert.ok(
+      (await page.locator('main').innerText()).includes(
+        requestAnswer(system.config.forms.confirm_within),
+      ),
+    );
     await screenshot(page, shot);
   }
 
@@ -254,9 +245,9 @@ describe('request forms in Chromium: /register and /quota-request', () => {
       await docsScreenshot(page, 'register');
 
       await assertCheckMail(page, await press(page, 'Send request'), 'register-sent');
-      await confirmInBrowser(page, email, () => rowOf(access, ACCESS, email), 'register');
+      await confirmInBrowser(page, email, () => rowOf(access, ACCESS_TAB, email), 'register');
 
-      const row = await eventually('the confirmed row', () => rowOf(access, ACCESS, email));
+      const row = await eventually('the confirmed row', () => rowOf(access, ACCESS_TAB, email));
       assert.equal(row.cells[A.approved], '', 'Approved is left to the approvers');
       assert.equal(row.cells[A.firstName], 'Tove');
       assert.equal(row.cells[A.existingAccount], 'No');
@@ -266,7 +257,7 @@ describe('request forms in Chromium: /register and /quota-request', () => {
       for (const [column, value] of Object.entries(row.cells))
         assert.ok(!value.includes(pin), `the PIN is in the ${column} cell`);
 
-      await approve(access, ACCESS, email);
+      await approve(access, ACCESS_TAB, email);
       const report = await poll();
       assert.equal(report.started, 1, JSON.stringify(report));
 
@@ -330,9 +321,11 @@ describe('request forms in Chromium: /register and /quota-request', () => {
       await docsScreenshot(page, 'quota-request');
 
       await assertCheckMail(page, await press(page, 'Send request'), 'quota-request-sent');
-      await confirmInBrowser(page, email, () => rowOf(quotas, QUOTAS, email), 'quota-request');
+      await confirmInBrowser(page, email, () => rowOf(quotas, QUOTA_TAB, email), 'quota-request');
 
-      const row = await eventually('the confirmed quota row', () => rowOf(quotas, QUOTAS, email));
+      const row = await eventually('the confirmed quota row', () =>
+        rowOf(quotas, QUOTA_TAB, email),
+      );
       assert.equal(row.cells[Q.approved], '', 'Approved is left to the approvers');
       assert.equal(row.cells[Q.project], project);
       assert.equal(row.cells[Q.duration], 'Permanent');
@@ -341,7 +334,7 @@ describe('request forms in Chromium: /register and /quota-request', () => {
       assert.equal(row.cells[Q.volumes], String(typed.volumes));
       assert.equal(row.cells[Q.instances], '', 'an empty field asks for no change');
 
-      await approve(quotas, QUOTAS, email);
+      await approve(quotas, QUOTA_TAB, email);
       const report = await poll();
       assert.equal(report.quotas?.started, 1, JSON.stringify(report));
       const sheetKey = requestKey(email, row.cells[Q.timestamp]!);

@@ -2,14 +2,10 @@
 // confirmation mail in Mailpit, the confirmation, the row in the local sheet (Approved empty, no
 // PIN), then the approval, the poll and the password set with the form's PIN.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
-import { REQUEST_ANSWER } from '../../api/routes/form-requests';
+import type { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { requestAnswer } from '../../api/routes/form-requests';
 import { PIN_SET_ON_FORM } from '../../shared/form-requests';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
@@ -21,10 +17,13 @@ import { liveRequestableKeys } from '../../wiring/verify-quota-keys';
 import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
 import { setPasswordFromMail } from '../support/forms';
 import {
+  ACCESS_TAB,
   confirmByLink,
   confirmLinkFromMail,
+  QUOTA_TAB,
   quotaFields,
   registerFields,
+  requestSheets,
   sendForm,
 } from '../support/request-forms';
 import {
@@ -37,31 +36,16 @@ import {
 } from '../support/services';
 import { startSystem, type TestSystem } from '../support/system';
 
-const ACCESS = 'Form Responses 1';
-const QUOTAS = 'Quota Requests';
-
 describe('request forms: /register and /quota-request', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kaizen-forms-'));
-  const accessFile = join(dir, 'registrations.xlsx');
-  const quotaFile = join(dir, 'quota-requests.xlsx');
-  const access = new LocalSpreadsheetSource(accessFile);
-  const quotas = new LocalSpreadsheetSource(quotaFile);
   let system: TestSystem;
+  let access: LocalSpreadsheetSource;
+  let quotas: LocalSpreadsheetSource;
 
   before(async () => {
-    await createSpreadsheet(accessFile, {
-      [ACCESS]: [Object.values(A)],
-      'Current Users': [Object.values(A)],
-    });
-    await createSpreadsheet(quotaFile, {
-      [QUOTAS]: [Object.values(Q)],
-      'Processed Requests': [Object.values(Q)],
-    });
+    const sheets = await requestSheets('kaizen-forms');
+    ({ access, quotas } = sheets);
     system = await startSystem({
-      KAIZEN_INTAKE__SOURCE: 'local',
-      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
-      KAIZEN_QUOTA_SHEET__LOCAL_FILE: quotaFile,
-      KAIZEN_QUOTA_SHEET__REQUESTS_TAB: QUOTAS,
+      ...sheets.env,
       KAIZEN_APPROVERS__EMAIL: `${uniqueName('approvers')}@example.org`,
       KAIZEN_APPROVERS__MAIL_EACH_REQUEST: 'yes',
     });
@@ -103,18 +87,18 @@ describe('request forms: /register and /quota-request', () => {
       registerFields(email, project, { additionalUsers: `${colleague}, ${nobody}` }),
     );
     assert.equal(answer.status, 200, answer.text);
-    assert.equal(answer.text, REQUEST_ANSWER);
+    assert.equal(answer.text, requestAnswer(system.config.forms.confirm_within));
 
     const link = await confirmLinkFromMail(email);
     // Opening the link (a mail scanner does too) shows the button and confirms nothing.
     const page = await fetch(link, { headers: { accept: 'text/html' } });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /Confirm my request/);
-    assert.equal(await rowOf(access, ACCESS, email), undefined, 'no row before confirmation');
+    assert.equal(await rowOf(access, ACCESS_TAB, email), undefined, 'no row before confirmation');
 
     const confirmed = await confirmByLink(link);
     assert.equal(confirmed.status, 200, confirmed.text);
-    const row = await eventually('the confirmed row', () => rowOf(access, ACCESS, email));
+    const row = await eventually('the confirmed row', () => rowOf(access, ACCESS_TAB, email));
     assert.equal(row[A.approved], '');
     assert.equal(row[A.newProjectName], project);
     assert.equal(row[A.organisation], 'Harvard Computation Lab');
@@ -131,9 +115,9 @@ describe('request forms: /register and /quota-request', () => {
     );
 
     // An approver approves the row where they approve every request; the poll starts it.
-    const rows = await access.readRows(ACCESS);
+    const rows = await access.readRows(ACCESS_TAB);
     const at = rows.findIndex((r) => r.includes(email)) + 1;
-    await access.updateCells(ACCESS, at, rows[0]!.indexOf(A.approved) + 1, ['approved']);
+    await access.updateCells(ACCESS_TAB, at, rows[0]!.indexOf(A.approved) + 1, ['approved']);
     const report = await system.client.workflow.execute<typeof pollRegistrations>(
       'pollRegistrations',
       { workflowId: `test-poll-${randomUUID()}`, taskQueue: system.taskQueue },
@@ -191,7 +175,11 @@ describe('request forms: /register and /quota-request', () => {
       url('register'),
       registerFields(trapped, 'ok', { website: 'http://spam' }),
     );
-    assert.equal(bot.text, REQUEST_ANSWER, 'a bot is told the same');
+    assert.equal(
+      bot.text,
+      requestAnswer(system.config.forms.confirm_within),
+      'a bot is told the same',
+    );
     await new Promise((r) => setTimeout(r, 2000));
     assert.deepEqual(await mailsTo(email), []);
     assert.deepEqual(await mailsTo(trapped), [], 'no mail for a filled honeypot');
@@ -204,7 +192,7 @@ describe('request forms: /register and /quota-request', () => {
       const answer = await sendForm(url('register'), registerFields(email, `many-${i}`), {
         from: `192.0.2.${i + 1}`,
       });
-      assert.equal(answer.text, REQUEST_ANSWER);
+      assert.equal(answer.text, requestAnswer(system.config.forms.confirm_within));
     }
     await eventually('the mails', async () =>
       (await mailsTo(email)).length >= limit ? true : undefined,
@@ -236,7 +224,7 @@ describe('request forms: /register and /quota-request', () => {
       const confirmed = await confirmByLink(await confirmLinkFromMail(email));
       assert.equal(confirmed.status, 200, 'the page says the same to both');
     }
-    const row = await eventually('the quota row', () => rowOf(quotas, QUOTAS, member));
+    const row = await eventually('the quota row', () => rowOf(quotas, QUOTA_TAB, member));
     assert.equal(row[Q.approved], '');
     assert.equal(row[Q.project], project);
     assert.equal(row[Q.cores], '32');
@@ -246,20 +234,14 @@ describe('request forms: /register and /quota-request', () => {
       (await mailsTo(stranger)).find((m) => /was not sent on/.test(m.Subject)),
     );
     assert.match(await mailText(refusal.ID), /not a member of a project named/);
-    assert.equal(await rowOf(quotas, QUOTAS, stranger), undefined, 'no row for a stranger');
+    assert.equal(await rowOf(quotas, QUOTA_TAB, stranger), undefined, 'no row for a stranger');
   });
 });
 
 describe('request forms: an unconfirmed request expires', () => {
   test('after confirm_within: the link is dead and nothing was written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kaizen-forms-expiry-'));
-    const accessFile = join(dir, 'registrations.xlsx');
-    await createSpreadsheet(accessFile, { [ACCESS]: [Object.values(A)] });
-    const system = await startSystem({
-      KAIZEN_INTAKE__SOURCE: 'local',
-      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
-      KAIZEN_FORMS__CONFIRM_WITHIN: '3s',
-    });
+    const sheets = await requestSheets('kaizen-forms-expiry');
+    const system = await startSystem({ ...sheets.env, KAIZEN_FORMS__CONFIRM_WITHIN: '3s' });
     try {
       const email = `${uniqueName('late')}@example.org`;
       const form = new URL('register', system.api.url).toString();
@@ -268,7 +250,7 @@ describe('request forms: an unconfirmed request expires', () => {
       await new Promise((r) => setTimeout(r, 5000));
       const late = await confirmByLink(link);
       assert.equal(late.status, 404, late.text);
-      const rows = await new LocalSpreadsheetSource(accessFile).readRows(ACCESS);
+      const rows = await sheets.access.readRows(ACCESS_TAB);
       assert.equal(rows.length, 1, 'only the header');
     } finally {
       await system.close();

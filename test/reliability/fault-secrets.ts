@@ -40,10 +40,7 @@ import {
   type Registration,
 } from '../../shared/onboarding';
 import { formRequestWorkflowId, requestIdOfToken } from '../../shared/form-requests';
-import {
-  DEFAULT_ACCESS_COLUMNS as A,
-  DEFAULT_QUOTA_COLUMNS as Q,
-} from '../../shared/sheet-columns';
+import { DEFAULT_ACCESS_COLUMNS as A } from '../../shared/sheet-columns';
 import type {
   onboardUser,
   pollRegistrations,
@@ -57,6 +54,8 @@ import {
   quotaFields,
   registerFields,
   sendForm,
+  ACCESS_TAB,
+  requestSheets,
 } from '../support/request-forms';
 import {
   eventually,
@@ -228,9 +227,6 @@ interface SheetTab {
   tab: string;
   rows: string[][];
 }
-
-const ACCESS_TAB = 'Form Responses 1';
-const QUOTA_TAB = 'Form Responses 1';
 
 /** Every tab of a local .xlsx request sheet, each read with LocalSpreadsheetSource.readRows. */
 async function readSheet(sheet: string, file: string): Promise<SheetTab[]> {
@@ -915,22 +911,9 @@ export const secretsScan: Scenario = {
     let codec: CodecScan | undefined;
     let control: Awaited<ReturnType<typeof codecSelfCheck>> | undefined;
     // The request sheets of this run: the forms write their requests there, the poll reads them.
-    const sheetDir = mkdtempSync(join(tmpdir(), 'kaizen-secrets-sheets-'));
-    const accessFile = join(sheetDir, 'registrations.xlsx');
-    const quotaFile = join(sheetDir, 'quota-requests.xlsx');
-    await createSpreadsheet(accessFile, {
-      [ACCESS_TAB]: [Object.values(A)],
-      'Current Users': [Object.values(A)],
-    });
-    await createSpreadsheet(quotaFile, {
-      [QUOTA_TAB]: [Object.values(Q)],
-      'Processed Requests': [Object.values(Q)],
-    });
-    const stack = await startStack({
-      KAIZEN_INTAKE__SOURCE: 'local',
-      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
-      KAIZEN_QUOTA_SHEET__LOCAL_FILE: quotaFile,
-    });
+    const requestSheetFiles = await requestSheets('kaizen-secrets-sheets');
+    const { accessFile, quotaFile } = requestSheetFiles;
+    const stack = await startStack(requestSheetFiles.env);
     const database = stack.env.KAIZEN_SETPASS__DATABASE!;
     // The form's PIN never travels in a payload (only its HMAC): not for the codec self-check.
     const formOnly: Secret[] = [];
@@ -1044,7 +1027,7 @@ export const secretsScan: Scenario = {
         value: new URL(registerLink).searchParams.get('token')!,
       });
       await confirmRequest(stack, registerLink);
-      const access = new LocalSpreadsheetSource(accessFile);
+      const { access } = requestSheetFiles;
       const rows = await access.readRows(ACCESS_TAB);
       const header = rows[0]!;
       const at = rows.findIndex((r) => r[header.indexOf(A.email)] === applicant);

@@ -10,13 +10,8 @@
 // the input in its text, Subject or HTML part, a line break in its Subject, an injected header,
 // or a recipient beyond the requester and the approvers.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { formatTable } from '../../bench/table';
-import { REQUEST_ANSWER } from '../../api/routes/form-requests';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { requestAnswer } from '../../api/routes/form-requests';
 import {
   formRequestWorkflowId,
   QUOTA_FORM_COLUMNS,
@@ -36,6 +31,10 @@ import {
   quotaFields,
   registerFields,
   sendForm,
+  ACCESS_TAB,
+  QUOTA_TAB,
+  requestSheets,
+  type RequestSheets,
 } from '../support/request-forms';
 import { createKeystoneUser, mailpitApi, uniqueName } from '../support/services';
 import { startSystem, type TestSystem } from '../support/system';
@@ -55,8 +54,6 @@ import { repeat, type Mode, type Scenario } from './scenario';
 type Form = 'register' | 'quota';
 
 /** The sheets' default tabs: requests land in "Form Responses 1" of each file. */
-const ACCESS_TAB = 'Form Responses 1';
-const QUOTA_TAB = 'Form Responses 1';
 /** The PIN every /register case chooses: it must be in no cell. */
 const PIN = '2468';
 
@@ -199,8 +196,7 @@ interface Line {
 
 interface Sys {
   system: TestSystem;
-  accessFile: string;
-  quotaFile: string;
+  sheets: RequestSheets;
   approvers: string;
   /** A project whose members may ask for quota; each accepted requester is made one. */
   project: string;
@@ -214,8 +210,8 @@ const url = (sys: Sys, form: Form) =>
 
 const tabOf = (sys: Sys, form: Form) =>
   form === 'register'
-    ? new LocalSpreadsheetSource(sys.accessFile).readRows(ACCESS_TAB)
-    : new LocalSpreadsheetSource(sys.quotaFile).readRows(QUOTA_TAB);
+    ? sys.sheets.access.readRows(ACCESS_TAB)
+    : sys.sheets.quotas.readRows(QUOTA_TAB);
 
 interface MailDetail {
   Subject: string;
@@ -282,7 +278,10 @@ async function runCase(
     }
     return;
   }
-  if (answer.status !== 200 || answer.text !== REQUEST_ANSWER) {
+  if (
+    answer.status !== 200 ||
+    answer.text !== requestAnswer(sys.system.config.forms.confirm_within)
+  ) {
     tally.wrong += 1;
     problems.push(`${what}: answered ${answer.status} ${show(answer.text, 160)}`);
     return;
@@ -530,22 +529,10 @@ export const hostileForms: Scenario = {
   async run(mode, progress) {
     const victim = `${uniqueName('victim')}@example.org`;
     selfCheck(victim);
-    const dir = mkdtempSync(join(tmpdir(), 'kaizen-hostile-forms-'));
-    const accessFile = join(dir, 'registrations.xlsx');
-    const quotaFile = join(dir, 'quota-requests.xlsx');
-    await createSpreadsheet(accessFile, {
-      [ACCESS_TAB]: [Object.values(A)],
-      'Current Users': [Object.values(A)],
-    });
-    await createSpreadsheet(quotaFile, {
-      [QUOTA_TAB]: [Object.values(Q)],
-      'Processed Requests': [Object.values(Q)],
-    });
+    const sheets = await requestSheets('kaizen-hostile-forms');
     const approvers = `${uniqueName('hf-approvers')}@example.org`;
     const system = await startSystem({
-      KAIZEN_INTAKE__SOURCE: 'local',
-      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
-      KAIZEN_QUOTA_SHEET__LOCAL_FILE: quotaFile,
+      ...sheets.env,
       KAIZEN_APPROVERS__EMAIL: approvers,
       KAIZEN_APPROVERS__MAIL_EACH_REQUEST: 'yes',
       // Every template gets an HTML part holding every variable (as hostile-sheet does).
@@ -565,8 +552,7 @@ export const hostileForms: Scenario = {
     if (!role) throw new Error(`no role ${system.config.auth.member_role} in Keystone`);
     const sys: Sys = {
       system,
-      accessFile,
-      quotaFile,
+      sheets,
       approvers,
       project,
       projectId,

@@ -1,8 +1,56 @@
-// What the tests of /register and /quota-request share: a valid form's fields, and the
-// confirmation link read from the mail a person receives.
+// What the tests of /register and /quota-request share: fresh request sheets, a valid form's
+// fields, and the confirmation link read from the mail a person receives.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSpreadsheet } from '../../intake/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import {
+  DEFAULT_ACCESS_COLUMNS as A,
+  DEFAULT_QUOTA_COLUMNS as Q,
+} from '../../shared/sheet-columns';
 import { formSession, postForm, type FormAnswer } from './forms';
 import { eventually, mailsTo, mailText } from './services';
+
+export const ACCESS_TAB = 'Form Responses 1';
+export const QUOTA_TAB = 'Quota Requests';
+
+export interface RequestSheets {
+  accessFile: string;
+  quotaFile: string;
+  access: LocalSpreadsheetSource;
+  quotas: LocalSpreadsheetSource;
+  /** The settings that point a system at these two files (startSystem's env). */
+  env: Record<string, string>;
+}
+
+/** A new access sheet and quota sheet (.xlsx, headers only) in a temporary folder. */
+export async function requestSheets(prefix: string): Promise<RequestSheets> {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const accessFile = join(dir, 'registrations.xlsx');
+  const quotaFile = join(dir, 'quota-requests.xlsx');
+  await createSpreadsheet(accessFile, {
+    [ACCESS_TAB]: [Object.values(A)],
+    'Current Users': [Object.values(A)],
+  });
+  await createSpreadsheet(quotaFile, {
+    [QUOTA_TAB]: [Object.values(Q)],
+    'Processed Requests': [Object.values(Q)],
+  });
+  return {
+    accessFile,
+    quotaFile,
+    access: new LocalSpreadsheetSource(accessFile),
+    quotas: new LocalSpreadsheetSource(quotaFile),
+    env: {
+      KAIZEN_INTAKE__SOURCE: 'local',
+      KAIZEN_INTAKE__LOCAL_FILE: accessFile,
+      KAIZEN_QUOTA_SHEET__LOCAL_FILE: quotaFile,
+      KAIZEN_QUOTA_SHEET__REQUESTS_TAB: QUOTA_TAB,
+    },
+  };
+}
 
 /** /register's fields for a new person asking for a new project, with the PIN twice. */
 export function registerFields(
