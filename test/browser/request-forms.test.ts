@@ -119,15 +119,30 @@ describe('request forms in Chromium: /register and /quota-request', () => {
       .getByRole('radio', { name: option, exact: true })
       .check();
 
-  /** The filled form, full page: in test-artifacts/screenshots/ and, for the README, in docs/. */
-  async function docsScreenshot(page: Page, name: string): Promise<void> {
-    // No focus ring on the last field typed into.
+  /**
+   * The filled form, full page: in test-artifacts/screenshots/ and, for the README, in docs/.
+   * The run's unique names (label → value shown) are swapped for plain ones for the picture and
+   * typed back after it: the same page gives the same PNG, and a test run leaves docs/ as it was.
+   */
+  async function docsScreenshot(
+    page: Page,
+    name: string,
+    shown: Record<string, string>,
+  ): Promise<void> {
+    const typed: [string, string][] = [];
+    for (const [label, value] of Object.entries(shown)) {
+      typed.push([label, await field(page, label).inputValue()]);
+      await field(page, label).fill(value);
+    }
+    // No focus ring on the last field typed into, no hover state under the pointer.
     await page.evaluate('document.activeElement?.blur()');
+    await page.mouse.move(0, 0);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     const shot = join(SCREENSHOT_DIR, `${name}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     mkdirSync(DOCS, { recursive: true });
     copyFileSync(shot, join(DOCS, `${name}.png`));
+    for (const [label, value] of typed) await field(page, label).fill(value);
   }
 
   /** The answer every valid form gets, in the browser. */
@@ -242,7 +257,11 @@ describe('request forms in Chromium: /register and /quota-request', () => {
         `jonas.eriksen.${tag()}@example.org`,
       );
       await field(page, 'Comment').fill('Mostly CPU work, no GPUs needed.');
-      await docsScreenshot(page, 'register');
+      await docsScreenshot(page, 'register', {
+        'E-mail address': 'tove.lindqvist@example.org',
+        'New project name': 'climate-postproc',
+        'Project contact e-mail address': 'jonas.eriksen@example.org',
+      });
 
       await assertCheckMail(page, await press(page, 'Send request'), 'register-sent');
       await confirmInBrowser(page, email, () => rowOf(access, ACCESS_TAB, email), 'register');
@@ -318,7 +337,10 @@ describe('request forms in Chromium: /register and /quota-request', () => {
       await field(page, 'Why do you need it?').fill(
         'The spring ensemble runs 12 members at once; each needs 4 cores, 8 GB and two volumes.',
       );
-      await docsScreenshot(page, 'quota-request');
+      await docsScreenshot(page, 'quota-request', {
+        'E-mail address': 'noor.haddad@example.org',
+        'Project name': 'ensemble-runs',
+      });
 
       await assertCheckMail(page, await press(page, 'Send request'), 'quota-request-sent');
       await confirmInBrowser(page, email, () => rowOf(quotas, QUOTA_TAB, email), 'quota-request');
