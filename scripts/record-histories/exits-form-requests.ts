@@ -14,7 +14,8 @@ import { uniqueName } from '../../test/support/services';
 import type { Context, Exit, History } from './context';
 import { existingPerson, expectOutcome, onboard } from './people';
 
-function accountRequest(email: string): FormRequest {
+/** An account request; `additionalUsers` are looked up once it is confirmed. */
+function accountRequest(email: string, additionalUsers = ''): FormRequest {
   return {
     kind: 'access',
     values: {
@@ -30,7 +31,7 @@ function accountRequest(email: string): FormRequest {
       newProjectName: uniqueName('replay-form'),
       projectDescription: 'recorded for the replay suite',
       existingProjectName: '',
-      additionalUsers: '',
+      additionalUsers,
       projectContactName: '',
       projectContactEmail: '',
       comment: '',
@@ -105,7 +106,11 @@ export const FORM_REQUEST_EXITS: Exit[] = [
     name: 'registrationRequest-recorded',
     async drive(ctx) {
       const email = `${uniqueName('replay-register')}@example.org`;
-      return run(ctx, accountRequest(email), { confirm: true }, 'recorded');
+      // One additional user with an account, one without: both looked up, one set aside.
+      const colleague = await existingPerson(ctx, 'replay-form-colleague');
+      const nobody = `${uniqueName('replay-nobody')}@example.org`;
+      const request = accountRequest(email, `${colleague.email}, ${nobody}`);
+      return run(ctx, request, { confirm: true }, 'recorded');
     },
   },
   {
