@@ -10,7 +10,7 @@ import {
   PIN_DIGITS,
   PIN_PATTERN,
 } from '../shared/text-rules';
-import { errorBox, escapeHtml, layout, type PageBranding } from './pages';
+import { escapeHtml, layout, type PageBranding } from './pages';
 
 /** A field's HTML name and id: the problems say pinAgain where the form posts pin_again. */
 const idOf = (field: string) => escapeHtml(field === 'pinAgain' ? 'pin_again' : field);
@@ -118,7 +118,6 @@ export function registerPage(
     csrf: string;
     values?: Partial<Record<RegisterFormColumn, string>>;
     problems?: FieldProblems;
-    error?: string;
   },
 ): string {
   const form: Form = { values: options.values ?? {}, problems: options.problems ?? {} };
@@ -126,7 +125,7 @@ export function registerPage(
   return layout(
     'Ask for an account',
     branding,
-    `${errorBox(options.error)}${summary(form, REGISTER_FIELDS)}
+    `${summary(form, REGISTER_FIELDS)}
 <p>Ask for an account, or for your account to join a project. What happens next:</p>
 <ol>
 <li>We send you an e-mail with a link: open it and confirm your request. Nothing goes further until you do.</li>
@@ -171,7 +170,6 @@ export function quotaRequestPage(
     csrf: string;
     values?: Partial<Record<QuotaFormColumn, string>>;
     problems?: FieldProblems;
-    error?: string;
     quotaKeys: readonly string[];
   },
 ): string {
@@ -193,7 +191,7 @@ export function quotaRequestPage(
   return layout(
     'Ask for more quota',
     branding,
-    `${errorBox(options.error)}${summary(form, fields)}
+    `${summary(form, fields)}
 <p>This form is for members of a project who need more resources for it. We send you an e-mail
 with a link to confirm the request; then the approvers look at it, and you hear from us by e-mail.</p>
 <form method="post" action="quota-request">

@@ -56,7 +56,7 @@ ${content}
 
 export const PASSWORD_RULES = 'At least 8 characters, and different from your PIN.';
 
-export function errorBox(error: string | undefined): string {
+function errorBox(error: string | undefined): string {
   return error ? `<div class="error" role="alert" id="form-error">${escapeHtml(error)}</div>` : '';
 }
 

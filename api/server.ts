@@ -5,12 +5,14 @@ import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { REQUESTABLE_QUOTAS } from '../intake/quota-rows';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
+import { hasQuotaSheet } from '../wiring/sheet-source-from-config';
 import { liveRequestableKeys } from '../wiring/verify-quota-keys';
 import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { connectClient } from '../lib/temporal';
 import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
 import {
   confirmRequestUpdate,
+  formRequestSummary,
   formRequestWorkflowId,
   type RegistrationRequestInput,
 } from '../shared/form-requests';
@@ -100,9 +102,7 @@ export async function startSetpassServer(
   const forms: FormRequestsDeps = {
     register: config.forms.register,
     // The quota form writes to the quota sheet: without one, it is not offered.
-    quotaRequest:
-      config.forms.quota_request &&
-      (config.quota_sheet.local_file !== '' || config.quota_sheet.spreadsheet_id !== ''),
+    quotaRequest: config.forms.quota_request && hasQuotaSheet(config),
     confirmWithinMs: config.forms.confirm_within,
     requestsPerEmail: config.forms.requests_per_email,
     mailApprovers: config.approvers.mail_each_request,
@@ -127,10 +127,7 @@ export async function startSetpassServer(
       workflowId: formRequestWorkflowId(input.requestId),
       taskQueue: config.temporal.task_queue,
       args: [input],
-      staticSummary:
-        input.request.kind === 'access'
-          ? `Request for an account from ${input.request.values.email}`
-          : `Request for more quota in ${input.request.values.project} from ${input.request.values.email}`,
+      staticSummary: formRequestSummary(input.request),
     });
   }
   const app = createApp({

@@ -15,15 +15,16 @@ import {
 } from '../shared/sheet-columns';
 import {
   DESCRIPTION_MAX,
-  hasUnsafeCharacter,
   isDescription,
   isEmail,
   isPin,
+  isPlainText,
   NAME_MAX,
   PIN_DIGITS,
 } from '../shared/text-rules';
 import { locateColumns, parseAccessRow } from './access-rows';
 import { locateQuotaColumns, parseQuotaRow, REQUESTABLE_QUOTAS } from './quota-rows';
+import { cellsAt } from './sheet-layout';
 
 /** Form field name (a logical column, or pin / pinAgain) → what is wrong with it. */
 export type FieldProblems = Partial<Record<string, string>>;
@@ -83,20 +84,6 @@ const QUOTA_AT = locateQuotaColumns(QUOTA_HEADER, DEFAULT_QUOTA_COLUMNS);
 const ACCESS_NAMES = { ...DEFAULT_ACCESS_COLUMNS, ...REGISTER_LABELS };
 const QUOTA_NAMES = { ...DEFAULT_QUOTA_COLUMNS, ...QUOTA_LABELS };
 
-/** A row of `width` cells holding `values` where `at` places each logical column. */
-function rowOf<C extends string>(
-  at: Partial<Record<C, number>>,
-  width: number,
-  values: Partial<Record<C, string>>,
-): string[] {
-  const cells: string[] = Array.from({ length: width }, () => '');
-  for (const [column, value] of Object.entries(values) as [C, string][]) {
-    const index = at[column];
-    if (index !== undefined) cells[index - 1] = value;
-  }
-  return cells;
-}
-
 /** Collects one message per field: the first one found is the most specific. */
 function collector() {
   const problems: FieldProblems = {};
@@ -116,7 +103,7 @@ function checkText(
   value: string,
   max: number,
 ) {
-  if (value.length > max || hasUnsafeCharacter(value))
+  if (!isPlainText(value, max))
     add(
       field,
       `${label} must be at most ${max} characters, without control or invisible characters`,
@@ -160,7 +147,7 @@ export function registerFormProblems(
       `${L.projectContactEmail} must be an address like name@example.org, or empty`,
     );
 
-  const cells = rowOf<AccessColumn>(ACCESS_AT, ACCESS_HEADER.length, {
+  const cells = cellsAt<AccessColumn>(ACCESS_AT, ACCESS_HEADER.length, {
     ...values,
     approved: 'approved',
     timestamp: PLACEHOLDER_TIMESTAMP,
@@ -202,7 +189,7 @@ export function quotaFormProblems(
       `Your reason must be at most ${DESCRIPTION_MAX} characters, without control or invisible characters`,
     );
 
-  const cells = rowOf<QuotaColumn>(QUOTA_AT, QUOTA_HEADER.length, {
+  const cells = cellsAt<QuotaColumn>(QUOTA_AT, QUOTA_HEADER.length, {
     ...values,
     approved: 'approved',
     timestamp: PLACEHOLDER_TIMESTAMP,

@@ -59,6 +59,20 @@ export function findRowByKey(
   return undefined;
 }
 
+/** A row of `width` cells holding each value in the column `columns` places it ('' elsewhere). */
+export function cellsAt<C extends string>(
+  columns: Columns<C>,
+  width: number,
+  values: Partial<Record<C, string>>,
+): string[] {
+  const cells: string[] = Array.from({ length: width }, () => '');
+  for (const [column, value] of Object.entries(values) as [C, string][]) {
+    const index = columns[column];
+    if (index !== undefined) cells[index - 1] = value;
+  }
+  return cells;
+}
+
 /** The trimmed text of a logical column in one row ('' when the column or cell is absent). */
 export function cellReader<C extends string>(cells: string[], columns: Columns<C>) {
   return (column: C): string => {

@@ -83,6 +83,13 @@ export const confirmRequestUpdate = defineUpdate<
 >('confirm-request');
 export const requestStatusQuery = defineQuery<RegistrationRequestStatus>('requestStatus');
 
+/** The summary the Web UI shows for a form request, in words. */
+export function formRequestSummary({ kind, values }: FormRequest): string {
+  return kind === 'access'
+    ? `Request for an account from ${values.email}`
+    : `Request for more quota in ${values.project} from ${values.email}`;
+}
+
 export function formRequestWorkflowId(requestId: string): string {
   return `request:${requestId}`;
 }

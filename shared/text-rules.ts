@@ -55,7 +55,12 @@ export const DESCRIPTION_MAX = 255;
 export const DESCRIPTION_RULE = `at most ${DESCRIPTION_MAX} characters, without control or invisible characters`;
 
 export function isDescription(value: string): boolean {
-  return value.length <= DESCRIPTION_MAX && !hasUnsafeCharacter(value);
+  return isPlainText(value, DESCRIPTION_MAX);
+}
+
+/** Free text of at most `max` characters that a mail, a cell and a Keystone field can hold. */
+export function isPlainText(value: string, max: number): boolean {
+  return value.length <= max && !hasUnsafeCharacter(value);
 }
 
 /** A form's timestamp is short; it becomes part of a workflow id (Temporal caps those). */

@@ -23,13 +23,18 @@ export function sheetSourceFromConfig(config: Config): SheetSource {
   return googleSheet(config, intake.spreadsheet_id, '[intake] spreadsheet_id');
 }
 
+/** Whether a quota sheet is set for the access sheet's kind of source (local file or Google). */
+export function hasQuotaSheet({ intake, quota_sheet }: Config): boolean {
+  return intake.source === 'local'
+    ? quota_sheet.local_file !== ''
+    : quota_sheet.spreadsheet_id !== '';
+}
+
 /** The quota sheet's source (same kind and key file as the access sheet), or none if not set. */
 export function quotaSheetSourceFromConfig(config: Config): SheetSource | undefined {
   const { intake, quota_sheet } = config;
-  if (intake.source === 'local') {
-    return quota_sheet.local_file ? new LocalSpreadsheetSource(quota_sheet.local_file) : undefined;
-  }
-  if (!quota_sheet.spreadsheet_id) return undefined;
+  if (!hasQuotaSheet(config)) return undefined;
+  if (intake.source === 'local') return new LocalSpreadsheetSource(quota_sheet.local_file);
   return googleSheet(config, quota_sheet.spreadsheet_id, '[quota_sheet] spreadsheet_id');
 }
 

@@ -55,11 +55,13 @@ export function createActivities(
     startMs: config.approvers.start,
     intervalMs: config.approvers.interval,
   };
+  // One source per sheet, so the poll's writes and a form's new row share one writer.
+  const accessSource = sheetSourceFromConfig(config);
   const quotaSource = quotaSheetSourceFromConfig(config);
   return {
     ...createFormRequestActivities({
       access: {
-        source: sheetSourceFromConfig(config),
+        source: accessSource,
         tab: config.intake.access_tab,
         mapping: config.columns,
       },
@@ -70,7 +72,7 @@ export function createActivities(
       },
     }),
     ...createIntakeActivities({
-      source: sheetSourceFromConfig(config),
+      source: accessSource,
       mapping: config.columns,
       accessTab: config.intake.access_tab,
       currentUsersTab: config.intake.current_users_tab,

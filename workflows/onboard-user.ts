@@ -85,11 +85,11 @@ export async function onboardUser({
       });
       result = { outcome: 'completed', userId, projectId: project.id, remindersSent: 0 };
     } else {
-      const pin = requirePin(registration);
+      const linkPin = requirePin(registration);
       let token = user.token;
       if (token === undefined) {
         setStep('issuing-setpass-token');
-        ({ token } = await issueSetpassToken({ userId, ...pin, workflowId }));
+        ({ token } = await issueSetpassToken({ userId, ...linkPin, workflowId }));
       }
 
       setStep('sending-mail');
@@ -109,7 +109,7 @@ export async function onboardUser({
         publish: progress.publish,
         async mailNewLink(template, messageKey) {
           // A new token kills the old one: only the latest mailed link works.
-          ({ token } = await issueSetpassToken({ userId, ...pin, workflowId }));
+          ({ token } = await issueSetpassToken({ userId, ...linkPin, workflowId }));
           await end.mailPerson({ ...mail, template, setpassToken: token, messageKey });
           setStep('waiting-for-password'); // back from mail-refused, if it was
         },

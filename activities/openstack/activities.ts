@@ -128,7 +128,6 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
       });
     },
 
-    /** An account that must already exist (existing users, additional users). */
     /** A quota request's check: any role on the project counts, directly or through a group. */
     async isProjectMember({ email, project }: { email: string; project: string }) {
       return classified(async () => {
@@ -149,6 +148,7 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
       });
     },
 
+    /** An account that must already exist (existing users, additional users). */
     async findExistingUser({ email }: { email: string }): Promise<string> {
       return classified(async () => {
         const user = await keystone.findUserByName(email);

@@ -37,7 +37,7 @@ export function createIntakeActivities({
   notices,
   sheetLink,
 }: IntakeDeps) {
-  const exclusive = serialized();
+  const exclusive = serialized(source);
 
   const tab = keyedTab(source, accessTab, {
     columns: (header) => locateColumns(header, mapping),

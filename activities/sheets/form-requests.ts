@@ -4,7 +4,7 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import { FailureType } from '../../shared/failures';
 import { locateColumns } from '../../intake/access-rows';
 import { locateQuotaColumns } from '../../intake/quota-rows';
-import { findRowByKey, requestKey, type Columns } from '../../intake/sheet-layout';
+import { cellsAt, findRowByKey, requestKey, type Columns } from '../../intake/sheet-layout';
 import type { SheetSource } from '../../intake/sheet-source';
 import type { RecordFormRequestInput } from '../../shared/activities';
 import { pinCellOfRequest } from '../../shared/form-requests';
@@ -32,10 +32,10 @@ export interface FormRequestDeps {
 export async function appendKeyedRow<C extends string>(
   sheet: RequestSheet<Record<C, string>>,
   columnsOf: (header: string[]) => Columns<C>,
-  values: Partial<Record<C, string>>,
+  values: Partial<Record<C, string>> & { email: string; timestamp: string },
 ): Promise<{ key: string; appended: boolean }> {
   const { source, tab, mapping } = sheet;
-  const key = requestKey(values['email' as C] ?? '', values['timestamp' as C] ?? '');
+  const key = requestKey(values.email, values.timestamp);
   const rows = await source.readRows(tab);
   const header = [...(rows[0] ?? [])];
   if (header.length === 0) {
@@ -56,13 +56,7 @@ export async function appendKeyedRow<C extends string>(
     );
     header.push(...missing.map((c) => mapping[c]));
   }
-  const columns = columnsOf(header);
-  const cells: string[] = Array.from({ length: header.length }, () => '');
-  for (const [column, value] of Object.entries(values) as [C, string][]) {
-    const at = columns[column];
-    if (at !== undefined) cells[at - 1] = value;
-  }
-  await source.appendRow(tab, cells);
+  await source.appendRow(tab, cellsAt(columnsOf(header), header.length, values));
   return { key, appended: true };
 }
 
@@ -75,39 +69,42 @@ function needed<T>(sheet: T | undefined): T {
 }
 
 export function createFormRequestActivities({ access, quota }: FormRequestDeps) {
-  const exclusive = serialized();
-  return {
-    async recordFormRequest({
-      requestId,
-      request,
-      at,
-    }: RecordFormRequestInput): Promise<{ key: string }> {
-      return classified(() =>
-        exclusive(async () => {
-          const { key, appended } =
-            request.kind === 'access'
-              ? await appendKeyedRow(access, (h) => locateColumns(h, access.mapping), {
-                  ...request.values,
-                  timestamp: at,
-                  approved: '',
-                  // A new user chose a PIN on the form: the sheet names the request, never the PIN.
-                  pin:
-                    request.values.existingAccount.toLowerCase() === 'no'
-                      ? pinCellOfRequest(requestId)
-                      : '',
-                })
-              : await appendKeyedRow(needed(quota), (h) => locateQuotaColumns(h, quota!.mapping), {
-                  ...request.values,
-                  timestamp: at,
-                  approved: '',
-                });
-          log.info(appended ? 'form request recorded' : 'form request was recorded before', {
-            sheet: request.kind,
-            requestId,
-          });
-          return { key };
+  /** The request's row in its sheet, under the writer the poll's activities use too. */
+  function append({ requestId, request, at }: RecordFormRequestInput) {
+    if (request.kind === 'access') {
+      return serialized(access.source)(() =>
+        appendKeyedRow(access, (h) => locateColumns(h, access.mapping), {
+          ...request.values,
+          timestamp: at,
+          approved: '',
+          // A new user chose a PIN on the form: the sheet names the request, never the PIN.
+          pin:
+            request.values.existingAccount.toLowerCase() === 'no'
+              ? pinCellOfRequest(requestId)
+              : '',
         }),
       );
+    }
+    const sheet = needed(quota);
+    return serialized(sheet.source)(() =>
+      appendKeyedRow(sheet, (h) => locateQuotaColumns(h, sheet.mapping), {
+        ...request.values,
+        timestamp: at,
+        approved: '',
+      }),
+    );
+  }
+
+  return {
+    async recordFormRequest(input: RecordFormRequestInput): Promise<{ key: string }> {
+      return classified(async () => {
+        const { key, appended } = await append(input);
+        log.info(appended ? 'form request recorded' : 'form request was recorded before', {
+          sheet: input.request.kind,
+          requestId: input.requestId,
+        });
+        return { key };
+      });
     },
   };
 }

@@ -14,14 +14,24 @@ export interface KeyedTabLayout {
   headers: Record<MarkColumn, string>;
 }
 
-/** One sheet writer per source and process: a row is found and changed with no write in between. */
-export function serialized() {
+type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
+const writers = new WeakMap<object, Exclusive>();
+
+/**
+ * One sheet writer per source and process: a row is found and changed with no write in between.
+ * Every activity given the same source (the poll's marks, moves, a form's new row) shares it.
+ */
+export function serialized(source: object): Exclusive {
+  const existing = writers.get(source);
+  if (existing) return existing;
   let last: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T>): Promise<T> => {
+  const exclusive: Exclusive = (work) => {
     const run = last.then(work, work);
     last = run.catch(() => undefined);
     return run;
   };
+  writers.set(source, exclusive);
+  return exclusive;
 }
 
 export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayout) {

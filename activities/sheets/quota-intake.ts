@@ -35,7 +35,8 @@ export function createQuotaIntakeActivities({
   notices,
   sheetLink,
 }: QuotaIntakeDeps) {
-  const exclusive = serialized();
+  // Without a quota sheet nothing is written: any object will do as the writer's key.
+  const exclusive = serialized(source ?? {});
   const tab = () => {
     if (!source)
       throw new Error('no quota sheet configured: set [quota_sheet] local_file or spreadsheet_id');

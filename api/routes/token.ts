@@ -2,14 +2,13 @@
 // Either may be left out to keep the one on record: a new link under the same PIN. Instead of a
 // PIN, `pin_request` names a /register request whose PIN (PUT /request-pin) the link takes.
 import type Router from '@koa/router';
-import { requestPinBinding } from '../../shared/form-requests';
+import { isRequestId, REQUEST_ID_RULE, requestPinBinding } from '../../shared/form-requests';
 import { isPin, PIN_RULE } from '../../shared/text-rules';
 import type { AdminGuard } from '../admin-check';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
 import type { RouteDeps } from '../deps';
 import { hashToken, newToken } from '../secrets';
 import type { TokenRecord } from '../token-store';
-import { isRequestId, REQUEST_ID_RULE } from '../../shared/form-requests';
 
 type PinOnRecord = Pick<TokenRecord, 'pinHash' | 'pinBinding'>;
 
