@@ -9,6 +9,7 @@ import {
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
 } from '../../shared/form-requests';
+import { quotaValues, registerValues } from '../../intake/form-rules';
 import type { registrationRequest } from '../../workflows';
 import { uniqueName } from '../../test/support/services';
 import type { Context, Exit, History } from './context';
@@ -18,49 +19,33 @@ import { existingPerson, expectOutcome, onboard } from './people';
 function accountRequest(email: string, additionalUsers = ''): FormRequest {
   return {
     kind: 'access',
-    values: {
+    values: registerValues({
       firstName: 'Replay',
       lastName: 'Fixture',
       email,
       organisation: 'Replay Lab',
       role: 'Researcher',
-      phone: '',
-      sponsor: '',
       existingAccount: 'No',
       newOrExisting: 'new',
       newProjectName: uniqueName('replay-form'),
       projectDescription: 'recorded for the replay suite',
-      existingProjectName: '',
       additionalUsers,
-      projectContactName: '',
-      projectContactEmail: '',
-      comment: '',
-    },
+    }),
   };
 }
 
 function quotaRequest(email: string, project: string): FormRequest {
   return {
     kind: 'quota',
-    values: {
+    values: quotaValues({
       firstName: 'Replay',
       lastName: 'Fixture',
       email,
-      organisation: '',
       project,
       duration: 'Permanent',
-      endDate: '',
-      instances: '',
       cores: '24',
-      ram: '',
-      floatingip: '',
-      network: '',
-      port: '',
-      volumes: '',
-      snapshots: '',
-      gigabytes: '',
       comments: 'recorded for the replay suite',
-    },
+    }),
   };
 }
 

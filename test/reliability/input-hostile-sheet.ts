@@ -8,7 +8,7 @@
 // onboardings are then cancelled: each must still find its row to mark it, as applied quota
 // rows must have moved to "Processed Requests".
 import { DEFAULT_ACCESS_COLUMNS as A } from '../../shared/sheet-columns';
-import { DEFAULT_QUOTA_COLUMNS as Q } from '../../shared/sheet-columns';
+import { DEFAULT_QUOTA_COLUMNS as Q, REQUESTABLE_QUOTAS } from '../../shared/sheet-columns';
 import { uniqueName } from '../support/services';
 import {
   ACCESS_FIELDS,
@@ -181,17 +181,7 @@ function accessRule(field: AccessField, kind: Kind): Rule {
   }
 }
 
-const QUOTA_NUMBERS: QuotaField[] = [
-  'instances',
-  'cores',
-  'ram',
-  'floatingip',
-  'network',
-  'port',
-  'volumes',
-  'snapshots',
-  'gigabytes',
-];
+const QUOTA_NUMBERS: readonly QuotaField[] = REQUESTABLE_QUOTAS;
 
 function quotaRule(field: QuotaField, kind: Kind): Rule {
   if (field === 'approved') return 'ignored';

@@ -16,6 +16,7 @@ import {
   type FormRequest,
   type RegistrationRequestInput,
 } from '../../shared/form-requests';
+import { quotaValues, registerValues } from '../../intake/form-rules';
 import { registrationRequest } from '../../workflows';
 import {
   DAY,
@@ -29,49 +30,33 @@ import {
   type Recorded,
 } from './support';
 
+// The form's own normalisers give every column, '' where nothing was typed.
 const ACCOUNT: FormRequest = {
   kind: 'access',
-  values: {
+  values: registerValues({
     firstName: 'Ada',
     lastName: 'Lovelace',
     email: 'ada@example.org',
     organisation: 'Analytical',
     role: 'Researcher',
-    phone: '',
-    sponsor: '',
     existingAccount: 'No',
     newOrExisting: 'new',
     newProjectName: 'engine',
     projectDescription: 'simulations',
-    existingProjectName: '',
-    additionalUsers: '',
-    projectContactName: '',
-    projectContactEmail: '',
-    comment: '',
-  },
+  }),
 };
 
 const QUOTA: FormRequest = {
   kind: 'quota',
-  values: {
+  values: quotaValues({
     firstName: 'Ada',
     lastName: 'Lovelace',
     email: 'ada@example.org',
-    organisation: '',
     project: 'engine',
     duration: 'Permanent',
-    endDate: '',
-    instances: '',
     cores: '40',
-    ram: '',
-    floatingip: '',
-    network: '',
-    port: '',
-    volumes: '',
-    snapshots: '',
-    gigabytes: '',
     comments: 'a bigger run',
-  },
+  }),
 };
 
 describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
