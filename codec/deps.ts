@@ -1,4 +1,5 @@
 // What the codec endpoint is built from; server.ts makes it from the settings, tests by hand.
+import type { RequiredClaim } from '../config/required-claim';
 import type { TokenVerifier } from './oidc';
 import type { PayloadTransformer } from './redacting-codec';
 
@@ -12,6 +13,8 @@ export interface CodecServerDeps {
   allowedOrigins: readonly string[];
   /** Checks bearer tokens; absent: no authentication ([codec] auth = none). */
   verifier?: TokenVerifier;
+  /** What a good token must also carry ([codec] required_claim); null or absent: nothing. */
+  requiredClaim?: RequiredClaim | null;
   log?: Log;
   maxBodyBytes?: number;
 }

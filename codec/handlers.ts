@@ -52,7 +52,7 @@ export async function transform(
   deps: CodecServerDeps,
   limit: number,
 ): Promise<void> {
-  if (deps.verifier) ctx.state.subject = await authenticate(ctx, deps.verifier);
+  if (deps.verifier) await authenticate(ctx, deps.verifier, deps.requiredClaim ?? null);
   const namespace = ctx.get('x-namespace');
   if (namespace && namespace !== deps.namespace) {
     throw new Refusal(

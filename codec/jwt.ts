@@ -129,8 +129,8 @@ export function signatureValid(token: ParsedToken, key: VerificationKey): boolea
 
 export interface ClaimRules {
   issuer: string;
-  /** When set, `aud` must be or contain it. */
-  audience?: string;
+  /** `aud` must be or contain it ([codec] oidc_audience). */
+  audience: string;
   /** Milliseconds since the epoch. */
   now: number;
 }
@@ -155,13 +155,11 @@ export function checkClaims(claims: TokenClaims, rules: ClaimRules): void {
       );
     }
   }
-  if (rules.audience) {
-    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!audiences.includes(rules.audience)) {
-      throw new TokenError(
-        `audience mismatch: the token is for ${JSON.stringify(claims.aud ?? null)}, expected ${JSON.stringify(rules.audience)}`,
-      );
-    }
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audiences.includes(rules.audience)) {
+    throw new TokenError(
+      `audience mismatch: the token is for ${JSON.stringify(claims.aud ?? null)}, expected ${JSON.stringify(rules.audience)}`,
+    );
   }
 }
 

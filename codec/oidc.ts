@@ -19,8 +19,8 @@ export class IssuerUnavailableError extends Error {
 export interface OidcVerifierOptions {
   /** Exactly as tokens carry it in `iss`. */
   issuer: string;
-  /** When set, a token's `aud` must contain it. */
-  audience?: string;
+  /** A token's `aud` must contain it ([codec] oidc_audience); without, any client's token would do. */
+  audience: string;
   fetch?: typeof fetch;
   now?: () => number;
   /** Least time between two fetches of the keys. */
@@ -37,6 +37,9 @@ export const REFETCH_INTERVAL_MS = 30_000;
 
 export function createOidcVerifier(options: OidcVerifierOptions): TokenVerifier {
   const { issuer, audience } = options;
+  if (!audience) {
+    throw new Error('no audience: [codec] oidc_audience is required with [codec] auth = bearer');
+  }
   const fetchFn = options.fetch ?? fetch;
   const now = options.now ?? Date.now;
   const interval = options.refetchIntervalMs ?? REFETCH_INTERVAL_MS;

@@ -4,6 +4,7 @@
 // This file is the process entry; the app is app.ts, its parts beside it.
 import type { Server } from 'node:http';
 import { loadConfig, parseHostPort } from '../config/load';
+import { parseRequiredClaim, type RequiredClaim } from '../config/required-claim';
 import type { Config } from '../config/schema';
 import { closeHttpServer, runEntry, stopOnSignals } from '../lib/process-entry';
 import { createCodecServer } from './app';
@@ -14,6 +15,13 @@ import { createRedactingCodec } from './redacting-codec';
 export { createCodecServer, MAX_BODY_BYTES } from './app';
 export type { CodecServerDeps } from './deps';
 export { readLimited } from './handlers';
+
+/** [codec] required_claim, which start-up has checked; null for none. */
+function requiredClaim(text: string): RequiredClaim | null {
+  const parsed = parseRequiredClaim(text);
+  if ('error' in parsed) throw new Error(`[codec] required_claim is not valid: ${parsed.error}`);
+  return parsed.rule;
+}
 
 /** The endpoint's dependencies as the settings describe them. */
 export function codecDepsFromConfig(
@@ -29,9 +37,10 @@ export function codecDepsFromConfig(
       ? {
           verifier: createOidcVerifier({
             issuer: codec.oidc_issuer,
-            ...(codec.oidc_audience ? { audience: codec.oidc_audience } : {}),
+            audience: codec.oidc_audience,
             ...(options.fetch ? { fetch: options.fetch } : {}),
           }),
+          requiredClaim: requiredClaim(codec.required_claim),
         }
       : {}),
     ...(options.log ? { log: options.log } : {}),
@@ -84,6 +93,9 @@ async function run(): Promise<void> {
     url: running.url,
     namespace: config.temporal.namespace,
     auth: config.codec.auth,
+    ...(config.codec.auth === 'bearer'
+      ? { audience: config.codec.oidc_audience, requiredClaim: config.codec.required_claim }
+      : {}),
     allowedOrigins: config.codec.allowed_origins,
   });
   stopOnSignals(() => running.close(), jsonLog);

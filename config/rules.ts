@@ -1,5 +1,6 @@
 // Rules between settings, checked once every value is valid on its own.
 import { isIP } from 'node:net';
+import { parseRequiredClaim } from './required-claim';
 
 /** Adds a problem for each rule `result` (the valid values) breaks; may normalise [codec]. */
 export function checkCrossKeys(
@@ -56,6 +57,8 @@ interface CodecSettings {
   allowed_origins?: string[];
   auth?: string;
   oidc_issuer?: string;
+  oidc_audience?: string;
+  required_claim?: string;
 }
 
 /** [codec] rules between keys; turns `allowed_origins = none` into no origin. */
@@ -87,13 +90,37 @@ function codecProblems(codec: CodecSettings): string[] {
     problems.push(
       `[codec] auth = none with listen = ${codec.listen}: anyone who can reach that address could read decrypted payloads. ` +
         'Set [codec] listen to a loopback address such as 127.0.0.1:8089 (KAIZEN_CODEC__LISTEN), ' +
-        'or set [codec] auth = bearer with oidc_issuer so that only holders of an access token can decode',
+        'or set [codec] auth = bearer with oidc_issuer, oidc_audience and required_claim so that only admins with an access token can decode',
     );
   }
   if (codec.auth === 'bearer' && !codec.oidc_issuer) {
     problems.push(
       '[codec] auth = bearer needs [codec] oidc_issuer (or KAIZEN_CODEC__OIDC_ISSUER): the OIDC issuer URL whose access tokens the Web UI passes, e.g. https://login.example.org/realms/kaizen',
     );
+  }
+  // Without an audience, a token the issuer made for any of its clients would do.
+  if (codec.auth === 'bearer' && !codec.oidc_audience) {
+    problems.push(
+      "[codec] auth = bearer needs [codec] oidc_audience (or KAIZEN_CODEC__OIDC_AUDIENCE): the audience in the aud claim of the Web UI's access tokens, e.g. temporal-ui (the UI's client id; Keycloak puts it there with an Audience mapper), " +
+        'or a token the issuer made for any client of the issuer would be accepted',
+    );
+  }
+  const claim = codec.required_claim ?? '';
+  // Empty is refused with bearer: an issuer serving a whole organisation gives its tokens to
+  // everyone who may log in to the UI, admins or not.
+  if (codec.auth === 'bearer' && !claim) {
+    problems.push(
+      "[codec] auth = bearer needs [codec] required_claim (or KAIZEN_CODEC__REQUIRED_CLAIM): claim=value that only the admins' access tokens carry, " +
+        'e.g. groups=kaizen-admins, or realm_access.roles=kaizen-admins for Keycloak; ' +
+        'or none to accept every token of oidc_issuer for oidc_audience (when the issuer gives that audience to admins only)',
+    );
+  } else if (claim) {
+    const parsed = parseRequiredClaim(claim);
+    if ('error' in parsed) {
+      problems.push(
+        `[codec] required_claim = ${JSON.stringify(claim)} is not valid: ${parsed.error}`,
+      );
+    }
   }
   return problems;
 }

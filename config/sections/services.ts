@@ -54,7 +54,12 @@ export const codec = {
   ),
   oidc_audience: s(
     'string',
-    'when set, an access token must name this audience in its aud claim (auth = bearer)',
+    "the audience an access token must name in its aud claim, e.g. the Web UI's client id (required with auth = bearer)",
+    { default: '', optional: true },
+  ),
+  required_claim: s(
+    'string',
+    'claim=value an access token must carry, e.g. groups=kaizen-admins or realm_access.roles=kaizen-admins (a dotted path; the claim a string or a list of strings); required with auth = bearer; none: any token of oidc_issuer for oidc_audience',
     { default: '', optional: true },
   ),
 } as const satisfies Section;

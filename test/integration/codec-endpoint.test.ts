@@ -1,5 +1,6 @@
 // The codec endpoint over real HTTP, as the Temporal Web UI and CLI call it; for auth = bearer, a
-// small OIDC provider in this test serves discovery and JWKS and signs tokens with its own keys.
+// small OIDC provider in this test serves discovery and JWKS and signs tokens with its own keys
+// (Keycloak-shaped: the roles in realm_access.roles).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import {
@@ -290,7 +291,14 @@ async function startProvider(): Promise<Provider> {
     fetches,
     token(claims = {}, key = keys.privateKey) {
       const now = Math.floor(Date.now() / 1000);
-      const body = { iss: issuer, sub: 'admin-7', aud: 'temporal-ui', exp: now + 300, ...claims };
+      const body = {
+        iss: issuer,
+        sub: 'admin-7',
+        aud: 'temporal-ui',
+        exp: now + 300,
+        realm_access: { roles: ['offline_access', 'kaizen-admins'] },
+        ...claims,
+      };
       const signed = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64(body)}`;
       return `${signed}.${createSign('sha256').update(signed).sign(key).toString('base64url')}`;
     },
@@ -314,6 +322,7 @@ describe('codec endpoint, auth = bearer', () => {
         KAIZEN_CODEC__AUTH: 'bearer',
         KAIZEN_CODEC__OIDC_ISSUER: provider.issuer,
         KAIZEN_CODEC__OIDC_AUDIENCE: 'temporal-ui',
+        KAIZEN_CODEC__REQUIRED_CLAIM: 'realm_access.roles=kaizen-admins',
       }),
       { port: 0, log: (message, fields) => lines.push({ message, ...fields }) },
     );
@@ -357,6 +366,7 @@ describe('codec endpoint, auth = bearer', () => {
       ['expired', provider.token({ exp: Math.floor(Date.now() / 1000) - 3600 }), /token expired/],
       ['other issuer', provider.token({ iss: 'https://elsewhere.example' }), /issuer mismatch/],
       ['other audience', provider.token({ aud: 'account' }), /audience mismatch/],
+      ['no audience', provider.token({ aud: undefined }), /audience mismatch/],
       ['not a JWT', 'abc', /malformed token/],
     ];
     for (const [what, token, reason] of cases) {
@@ -366,6 +376,44 @@ describe('codec endpoint, auth = bearer', () => {
       assert.match(answer.headers.get('www-authenticate') ?? '', /error="invalid_token"/, what);
       assert.equal(answer.body.payloads, undefined, what);
     }
+  });
+
+  test('a good token without the required role: 403 saying which, readable by the UI', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      [
+        'another role',
+        { realm_access: { roles: ['offline_access'] }, sub: 'user-3' },
+        /^the token's realm_access\.roles claim does not include kaizen-admins, which \[codec\] required_claim requires/,
+      ],
+      [
+        'no roles at all',
+        { realm_access: undefined, sub: 'user-4' },
+        /^the token has no realm_access\.roles claim, and \[codec\] required_claim requires it to include kaizen-admins/,
+      ],
+    ];
+    for (const [what, claims, reason] of cases) {
+      const answer = await decode({ authorization: `Bearer ${provider.token(claims)}` });
+      assert.equal(answer.status, 403, what);
+      assert.match(answer.body.error!, reason, what);
+      assert.equal(answer.body.payloads, undefined, what);
+      assert.equal(answer.headers.get('access-control-allow-origin'), UI, what);
+      const challenge = answer.headers.get('www-authenticate') ?? '';
+      assert.match(challenge, /^Bearer realm="kaizen-codec", error="insufficient_scope"/, what);
+      assert.match(challenge, /error_description="the token.*kaizen-admins/, what);
+    }
+    const encode = await call(codec, '/encode', {
+      body: { payloads: [toJson({ email: 'bob@example.org' })] },
+      headers: { authorization: `Bearer ${provider.token({ realm_access: undefined })}` },
+    });
+    assert.equal(encode.status, 403, '/encode is guarded the same way');
+    // The log says who was refused and why, so an admin can grant the role.
+    assert.ok(
+      lines.some(
+        (l) =>
+          l.status === 403 && l.subject === 'user-3' && /does not include/.test(String(l.reason)),
+      ),
+      JSON.stringify(lines.filter((l) => l.status === 403)),
+    );
   });
 });
 
@@ -385,25 +433,46 @@ describe('the codec process', () => {
     }
   });
 
+  /** Runs the endpoint's process; a start-up refusal exits at once, a start is killed after 20 s. */
+  const startUp = (extra: Record<string, string>) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'codec/server.ts'],
+        { env: { ...process.env, ...settings(extra) }, timeout: 20_000 },
+        (err, stdout, stderr) =>
+          resolve({
+            code: err ? ((err as { code?: number }).code ?? null) : 0,
+            output: stdout + stderr,
+          }),
+      );
+    });
+
   test('auth = none on 0.0.0.0 stops start-up and says why', async () => {
     const port = await freePort();
-    const { code, output } = await new Promise<{ code: number | null; output: string }>(
-      (resolve) => {
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', 'codec/server.ts'],
-          { env: { ...process.env, ...settings({ KAIZEN_CODEC__LISTEN: `0.0.0.0:${port}` }) } },
-          (err, stdout, stderr) =>
-            resolve({
-              code: err ? ((err as { code?: number }).code ?? null) : 0,
-              output: stdout + stderr,
-            }),
-        );
-      },
-    );
+    const { code, output } = await startUp({ KAIZEN_CODEC__LISTEN: `0.0.0.0:${port}` });
     assert.equal(code, 1, output);
     assert.match(output, new RegExp(`\\[codec\\] auth = none with listen = 0\\.0\\.0\\.0:${port}`));
     assert.match(output, /loopback address .*or set \[codec\] auth = bearer/);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing listens');
+  });
+
+  test('auth = bearer without an audience or a required claim stops start-up and says why', async () => {
+    const port = await freePort();
+    const { code, output } = await startUp({
+      KAIZEN_CODEC__LISTEN: `0.0.0.0:${port}`,
+      KAIZEN_CODEC__AUTH: 'bearer',
+      KAIZEN_CODEC__OIDC_ISSUER: 'https://login.example.org/realms/kaizen',
+    });
+    assert.equal(code, 1, output);
+    assert.match(
+      output,
+      /\[codec\] auth = bearer needs \[codec\] oidc_audience \(or KAIZEN_CODEC__OIDC_AUDIENCE\)/,
+    );
+    assert.match(
+      output,
+      /\[codec\] auth = bearer needs \[codec\] required_claim \(or KAIZEN_CODEC__REQUIRED_CLAIM\)/,
+    );
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing listens');
   });
 });

@@ -1,5 +1,5 @@
 // The codec endpoint's pure parts: decryption with current and former keys, redaction of secret
-// fields, the protocol's JSON form, and the checks of an OIDC access token.
+// fields, the protocol's JSON form, and the checks of an OIDC access token and its required claim.
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
@@ -13,6 +13,7 @@ import {
   TokenError,
   verificationKeys,
 } from '../../codec/jwt';
+import { checkRequiredClaim, InsufficientClaimError } from '../../codec/claims';
 import { createOidcVerifier, IssuerUnavailableError } from '../../codec/oidc';
 import { PayloadBodyError, payloadsFromBody, payloadToJson } from '../../codec/payload-json';
 import {
@@ -21,6 +22,7 @@ import {
   PayloadDecodeError,
   redactPayload,
 } from '../../codec/redacting-codec';
+import { parseRequiredClaim } from '../../config/required-claim';
 import { REDACTED } from '../../shared/secret-fields';
 
 const toPayload = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);
@@ -215,11 +217,10 @@ test('RS256 and ES256 tokens verify against the JWKS; other keys and algorithms 
   assert.throws(() => parseToken('not-a-jwt'), /malformed token/);
 });
 
-test('claims: issuer, expiry and not-before with 60 s leeway, audience when configured', () => {
+test('claims: issuer, expiry and not-before with 60 s leeway, and always the audience', () => {
   const rules = { issuer: ISSUER, audience: 'temporal-ui', now: NOW };
   checkClaims(good, rules);
   checkClaims({ ...good, aud: 'temporal-ui' }, rules);
-  checkClaims({ ...good, aud: undefined }, { issuer: ISSUER, now: NOW });
   checkClaims({ ...good, exp: NOW / 1000 - LEEWAY_SECONDS + 1 }, rules);
   checkClaims({ ...good, nbf: NOW / 1000 + LEEWAY_SECONDS - 1 }, rules);
   const refused = (claims: Record<string, unknown>, reason: RegExp) =>
@@ -236,6 +237,80 @@ test('claims: issuer, expiry and not-before with 60 s leeway, audience when conf
   refused({ ...good, nbf: NOW / 1000 + LEEWAY_SECONDS + 1 }, /not valid yet/);
   refused({ ...good, iss: `${ISSUER}/` }, /issuer mismatch/);
   refused({ ...good, aud: ['account'] }, /audience mismatch.*"account".*"temporal-ui"/);
+  refused({ ...good, aud: undefined }, /audience mismatch.*null.*"temporal-ui"/);
+  assert.throws(
+    () => createOidcVerifier({ issuer: ISSUER, audience: '' }),
+    /\[codec\] oidc_audience/,
+    'no verifier that accepts every audience',
+  );
+});
+
+test('the required claim: a string or a list of strings, found by a dotted path', () => {
+  const rule = (text: string) => {
+    const parsed = parseRequiredClaim(text);
+    assert.ok('rule' in parsed && parsed.rule, text);
+    return parsed.rule;
+  };
+  const groups = rule('groups=kaizen-admins');
+  checkRequiredClaim({ ...good, groups: ['staff', 'kaizen-admins'] }, groups);
+  checkRequiredClaim({ ...good, groups: 'kaizen-admins' }, groups);
+  const roles = rule('realm_access.roles=kaizen-admins');
+  checkRequiredClaim(
+    { ...good, realm_access: { roles: ['offline_access', 'kaizen-admins'] } },
+    roles,
+  );
+  // Keycloak client roles: the client id may hold dots, and so may a namespaced claim's name.
+  checkRequiredClaim(
+    { ...good, resource_access: { 'ui.kaizen': { roles: ['admin'] } } },
+    rule('resource_access.ui.kaizen.roles=admin'),
+  );
+  checkRequiredClaim(
+    { ...good, 'https://kaizen.example.org/roles': ['admin'] },
+    rule('https://kaizen.example.org/roles=admin'),
+  );
+  // scope is one space-separated string (RFC 8693); other strings must match whole.
+  checkRequiredClaim({ ...good, scope: 'openid kaizen-codec email' }, rule('scope=kaizen-codec'));
+
+  const refused = (claims: Record<string, unknown>, text: string, reason: RegExp) =>
+    assert.throws(
+      () => checkRequiredClaim(claims, rule(text)),
+      (err: unknown) => {
+        assert.ok(err instanceof InsufficientClaimError);
+        assert.match(err.message, reason);
+        return true;
+      },
+    );
+  refused(
+    { ...good, groups: ['staff'] },
+    'groups=kaizen-admins',
+    /^the token's groups claim does not include kaizen-admins, which \[codec\] required_claim requires/,
+  );
+  refused({ ...good, groups: 'kaizen-admins-readonly' }, 'groups=kaizen-admins', /not include/);
+  refused({ ...good, groups: 'staff kaizen-admins' }, 'groups=kaizen-admins', /not include/);
+  refused(
+    good,
+    'groups=kaizen-admins',
+    /^the token has no groups claim, and \[codec\] required_claim requires it to include kaizen-admins: .*access tokens/,
+  );
+  refused(
+    { ...good, realm_access: { roles: 'x' } },
+    'realm_access.roles=kaizen-admins',
+    /realm_access\.roles claim does not include kaizen-admins/,
+  );
+  refused(
+    { ...good, realm_access: ['kaizen-admins'] },
+    'realm_access.roles=kaizen-admins',
+    /no realm_access\.roles claim/,
+  );
+  refused(
+    { ...good, admin: true },
+    'admin=true',
+    /the token's admin claim is not a string or a list of strings/,
+  );
+  refused({ ...good, groups: [1, ['kaizen-admins']] }, 'groups=kaizen-admins', /not include/);
+  // Inherited properties are not claims.
+  refused(good, 'constructor=x', /no constructor claim/);
+  refused({ ...good, groups: [] }, 'groups.length=0', /no groups\.length claim/);
 });
 
 test("the issuer's keys: fetched once, again for an unknown kid, at most every 30 s", async () => {
@@ -255,7 +330,12 @@ test("the issuer's keys: fetched once, again for an unknown kid, at most every 3
     }
     return new Response('not found', { status: 404 });
   };
-  const verifier = createOidcVerifier({ issuer: ISSUER, fetch: serve, now: () => now });
+  const verifier = createOidcVerifier({
+    issuer: ISSUER,
+    audience: 'temporal-ui',
+    fetch: serve,
+    now: () => now,
+  });
   const rsaToken = () =>
     jwt({ ...good, exp: now / 1000 + 300 }, rsa.privateKey, { alg: 'RS256', kid: 'rsa-1' });
   const ecToken = () =>
@@ -285,7 +365,12 @@ test("the issuer's keys: fetched once, again for an unknown kid, at most every 3
     'known keys still work while the issuer is down',
   );
 
-  const wrongIssuer = createOidcVerifier({ issuer: `${ISSUER}/`, fetch: serve, now: () => now });
+  const wrongIssuer = createOidcVerifier({
+    issuer: `${ISSUER}/`,
+    audience: 'temporal-ui',
+    fetch: serve,
+    now: () => now,
+  });
   up = true;
   await assert.rejects(wrongIssuer.verify(rsaToken()), /names issuer .* set \[codec\] oidc_issuer/);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatDuration, parseDuration } from '../../config/duration';
 import { ConfigError, parseConfig } from '../../config/load';
+import { parseRequiredClaim } from '../../config/required-claim';
 import { connectionOptions } from '../../lib/temporal';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
@@ -208,6 +209,7 @@ test('[codec]: loopback and the local UI by default; listen and origins checked'
     auth: 'none',
     oidc_issuer: '',
     oidc_audience: '',
+    required_claim: '',
   });
   assert.deepEqual(
     parseConfig({ ...minimal(), codec: { allowed_origins: 'none' } }, {}).codec.allowed_origins,
@@ -262,10 +264,81 @@ test('[codec] start-up refusals: no auth off loopback, bearer without an issuer'
         auth: 'bearer',
         oidc_issuer: 'https://login.example.org/realms/kaizen',
         oidc_audience: 'temporal-ui',
+        required_claim: 'groups=kaizen-admins',
       },
     },
     {},
   ).codec;
   assert.equal(bearer.oidc_issuer, 'https://login.example.org/realms/kaizen');
   assert.equal(bearer.oidc_audience, 'temporal-ui');
+  assert.equal(bearer.required_claim, 'groups=kaizen-admins');
+});
+
+test('[codec] auth = bearer needs an audience and a required claim (or none), named with the fix', () => {
+  const bearer = (extra: Record<string, string> = {}) => ({
+    ...minimal(),
+    codec: {
+      auth: 'bearer',
+      oidc_issuer: 'https://login.example.org/realms/kaizen',
+      oidc_audience: 'temporal-ui',
+      required_claim: 'groups=kaizen-admins',
+      ...extra,
+    },
+  });
+  assert.deepEqual(problems(bearer()), []);
+  const noAudience = problems(bearer({ oidc_audience: '' })).join('\n');
+  assert.match(
+    noAudience,
+    /\[codec\] auth = bearer needs \[codec\] oidc_audience \(or KAIZEN_CODEC__OIDC_AUDIENCE\): .*e\.g\. temporal-ui/,
+  );
+  assert.match(noAudience, /any client of the issuer/);
+  assert.match(
+    problems(bearer(), { KAIZEN_CODEC__OIDC_AUDIENCE: '' }).join('\n'),
+    /needs \[codec\] oidc_audience/,
+    'emptied by the environment',
+  );
+  assert.match(
+    problems(bearer({ required_claim: '' })).join('\n'),
+    /\[codec\] auth = bearer needs \[codec\] required_claim \(or KAIZEN_CODEC__REQUIRED_CLAIM\): .*groups=kaizen-admins.*realm_access\.roles=kaizen-admins.*or none/,
+  );
+  // none is a choice written down, not a default: every token of the audience is accepted.
+  assert.deepEqual(problems(bearer({ required_claim: 'none' })), []);
+  assert.deepEqual(problems(bearer({}), { KAIZEN_CODEC__REQUIRED_CLAIM: 'NONE' }), []);
+  // A malformed claim is refused with auth = none too: it would bite when bearer is switched on.
+  for (const [value, reason] of [
+    ['groups', /expected claim=value/],
+    ['=kaizen-admins', /no claim name before =/],
+    ['groups=', /no value after =/],
+    ['realm_access..roles=a', /empty part in the claim path "realm_access\.\.roles"/],
+    ['.roles=a', /empty part in the claim path/],
+    ['my groups=a', /no spaces in the claim name/],
+  ] as const) {
+    const found = problems(bearer({ required_claim: value })).join('\n');
+    assert.match(found, /\[codec\] required_claim = ".*" is not valid: /, value);
+    assert.match(found, reason, value);
+    assert.match(found, /e\.g\. groups=kaizen-admins/, value);
+    assert.match(
+      problems({ ...minimal(), codec: { required_claim: value } }).join('\n'),
+      reason,
+      `${value} with auth = none`,
+    );
+  }
+});
+
+test('[codec] required_claim: claim=value, a dotted path, spaces around trimmed', () => {
+  assert.deepEqual(parseRequiredClaim('groups=kaizen-admins'), {
+    rule: { claim: 'groups', value: 'kaizen-admins' },
+  });
+  assert.deepEqual(parseRequiredClaim(' realm_access.roles = kaizen-admins '), {
+    rule: { claim: 'realm_access.roles', value: 'kaizen-admins' },
+  });
+  // Only the first = splits: a value may hold one (an LDAP group's DN).
+  assert.deepEqual(parseRequiredClaim('memberOf=cn=admins,ou=groups'), {
+    rule: { claim: 'memberOf', value: 'cn=admins,ou=groups' },
+  });
+  assert.deepEqual(parseRequiredClaim('https://kaizen.example.org/roles=admin'), {
+    rule: { claim: 'https://kaizen.example.org/roles', value: 'admin' },
+  });
+  assert.deepEqual(parseRequiredClaim('None'), { rule: null });
+  assert.ok('error' in parseRequiredClaim(''));
 });
