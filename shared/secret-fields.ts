@@ -10,6 +10,10 @@ export const SECRET_FIELDS: readonly string[] = [
   'token', // a setpass token (issueSetpassToken's result)
   'setpassToken', // the same token on its way into a mail
   'confirmToken', // a form request's confirmation token (registrationRequest, its mail)
+  'confirmTokenHash', // its SHA-256: enough to send the confirm Update without the mail
+  'tokenHash', // that hash as the confirm-request Update's argument
+  'SETPASS_TOKEN_URL', // a link with the setpass token in it, should one reach mail values
+  'CONFIRM_URL', // a link with the confirmation token in it, likewise
   'pinHash', // a form PIN's HMAC: not the PIN, but 10 000 guesses away from it with the key
   'password', // any password: temporary, chosen, admin
   'temporaryPassword',
