@@ -30,6 +30,15 @@ export const LOCKED: Outcome = {
   offerReset: true,
 };
 
+/** The link died while Keystone took the password: revoked by a cancel, or a second submit won. */
+export const WITHDRAWN: Outcome = {
+  status: 409,
+  title: 'Link no longer valid',
+  message:
+    'This link was used up or withdrawn while your password was being set. Try logging in with the new password; if it does not work, ask for a new link below.',
+  offerReset: true,
+};
+
 export function respond(ctx: Context, branding: PageBranding, outcome: Outcome): void {
   ctx.status = outcome.status;
   if (!ctx.accepts('html')) {

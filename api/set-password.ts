@@ -1,7 +1,7 @@
 // Setting a password from a link, without HTTP: the token, the PIN and the new password in, an
 // outcome out. The route around it checks the form (both passwords, length, CSRF) and renders.
 import type { RouteDeps } from './deps';
-import { EXPIRED, LOCKED, NOT_FOUND, type Outcome } from './respond';
+import { EXPIRED, LOCKED, NOT_FOUND, WITHDRAWN, type Outcome } from './respond';
 import { hashToken } from './secrets';
 import type { TokenRecord } from './token-store';
 
@@ -51,6 +51,7 @@ export async function setPassword(
   // A PIN chosen on the form was hashed before the user existed: bound to its request instead.
   if (!deps.secrets.pinMatches(record.pinBinding ?? record.userId, pin, record.pinHash)) {
     const attempts = await deps.store.countFailedAttempt(record.userId);
+    if (attempts === 0) return refused(NOT_FOUND); // revoked (or re-issued) meanwhile
     const left = deps.maxAttempts - attempts;
     deps.log('wrong pin', { userId: record.userId, attempts });
     if (left <= 0) return refused(LOCKED);
@@ -84,7 +85,8 @@ export async function setPassword(
   const event = record.workflowId
     ? { workflowId: record.workflowId, userId: record.userId, at: deps.now() }
     : undefined;
-  if (!(await deps.store.consume(tokenHash, event))) return refused(NOT_FOUND);
+  // Revoked (a cancel) or used by a second submit while Keystone changed the password.
+  if (!(await deps.store.consume(tokenHash, event))) return refused(WITHDRAWN);
   deps.log('password set', { userId: record.userId });
   if (event) deps.onPasswordSet();
   return { kind: 'set' };

@@ -167,6 +167,14 @@ export class PostgresTokenStore implements TokenStore {
     );
   }
 
+  async revoke(userId: string, workflowId: string | null): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM tokens WHERE user_id = $1 AND ($2::text IS NULL OR workflow_id = $2)',
+      [userId, workflowId],
+    );
+    return rowCount === 1;
+  }
+
   async countFailedAttempt(userId: string): Promise<number> {
     const { rows } = await this.pool.query<{ attempts: number }>(
       'UPDATE tokens SET attempts = attempts + 1 WHERE user_id = $1 RETURNING attempts',

@@ -103,6 +103,14 @@ export class SqliteTokenStore implements TokenStore {
     ).run({ ...record, pinBinding: record.pinBinding ?? null });
   }
 
+  async revoke(userId: string, workflowId: string | null): Promise<boolean> {
+    return (
+      this.sql(
+        'DELETE FROM tokens WHERE user_id = ? AND (? IS NULL OR workflow_id = ?)',
+      ).run(userId, workflowId, workflowId).changes === 1
+    );
+  }
+
   async countFailedAttempt(userId: string): Promise<number> {
     const row = this.sql(
       'UPDATE tokens SET attempts = attempts + 1 WHERE user_id = ? RETURNING attempts',

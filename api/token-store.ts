@@ -30,7 +30,12 @@ export interface TokenStore {
   byTokenHash(tokenHash: string): Promise<TokenRecord | undefined>;
   /** Issues (or re-issues) the user's token: the old token dies and the attempt counter restarts. */
   put(record: IssuedToken): Promise<void>;
-  /** Counts a wrong PIN atomically and returns the new count. */
+  /**
+   * Deletes the user's token if `workflowId` issued it (any issuer when null): the link then
+   * answers like any dead link. True if a token was deleted.
+   */
+  revoke(userId: string, workflowId: string | null): Promise<boolean>;
+  /** Counts a wrong PIN atomically and returns the new count (0: the token is gone). */
   countFailedAttempt(userId: string): Promise<number>;
   /**
    * Consumes a token and, in the same transaction, records the event for its workflow.

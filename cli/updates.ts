@@ -56,6 +56,7 @@ export function statusLine(workflowId: string, s: OnboardingStatus): string {
   if (s.linkExpiresAt && !s.passwordSetAt) parts.push(`link expires ${shortTime(s.linkExpiresAt)}`);
   if (s.abandonAt && s.step === 'waiting-for-password')
     parts.push(`abandoned if no password by ${shortTime(s.abandonAt)}`);
+  if (s.endNote) parts.push(s.endNote);
   return `${workflowId}: ${parts.join(', ')}`;
 }
 

@@ -153,6 +153,8 @@ export interface OnboardingActivities {
   findProject(input: { name: string }): Promise<string>;
   projectMembers(input: { projectId: string }): Promise<string[]>;
   findExistingUser(input: { email: string }): Promise<string>;
+  /** Fails (AccountExists) when the address names an account this onboarding did not make. */
+  refuseForeignAccount(input: { email: string; workflowId: string }): Promise<void>;
   ensureUser(input: EnsureUserInput): Promise<Ensured>;
   findUser(input: { name: string }): Promise<FoundUser | null>;
   userRoleNames(input: { userId: string }): Promise<string[]>;
@@ -162,6 +164,8 @@ export interface OnboardingActivities {
   readQuotas(input: { projectId: string; keys: string[] }): Promise<Record<string, number>>;
   issueSetpassToken(input: IssueSetpassTokenInput): Promise<{ token: string }>;
   ensureUserWithLink(input: EnsureUserWithLinkInput): Promise<EnsuredWithLink>;
+  /** Kills this onboarding's set-password link, if it still has one (cancel, abandon). */
+  revokeSetpassLink(input: { userId: string; workflowId: string }): Promise<{ revoked: boolean }>;
   sendMail(input: SendMailInput): Promise<{ messageId: string }>;
   markRequest(input: { key: string; status: string }): Promise<void>;
   moveToCurrentUsers(input: { key: string }): Promise<void>;

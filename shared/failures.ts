@@ -11,6 +11,8 @@ export const FailureType = {
   projectNameTaken: 'ProjectNameTaken',
   projectNotFound: 'ProjectNotFound',
   userNotFound: 'UserNotFound',
+  /** A new user's address names an account this onboarding did not make: never touched. */
+  accountExists: 'AccountExists',
   sheetRejected: 'SheetRejected',
   /** A quota read back after setting it differs from what was set. */
   quotaNotApplied: 'QuotaNotApplied',

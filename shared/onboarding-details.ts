@@ -4,6 +4,7 @@ import type { OnboardingStatus, OnboardingStep } from './onboarding';
 
 const STEP_WORDS: Record<OnboardingStep, string> = {
   started: 'started',
+  'checking-address': 'checking that the address has no account yet',
   'ensuring-project': 'creating or finding the project',
   'setting-quotas': 'setting the quotas of the new project',
   'ensuring-user': 'creating or finding the user',
@@ -37,6 +38,7 @@ export function onboardingDetails(status: OnboardingStatus, workflowId: string):
   }
   if (status.failure) lines.push(`**Why it failed:** ${status.failure}`);
   if (status.cancelled) lines.push(`**Cancelled:** ${status.cancelled}`);
+  if (status.endNote) lines.push(`**Undone and kept:** ${status.endNote}`);
   if (status.linksSent !== undefined) {
     lines.push(`**Reminders sent:** ${status.remindersSent}; links mailed: ${status.linksSent}`);
   }

@@ -55,6 +55,7 @@ export interface OnboardUserInput {
 
 export const ONBOARDING_STEPS = [
   'started',
+  'checking-address',
   'ensuring-project',
   'setting-quotas',
   'ensuring-user',
@@ -93,6 +94,11 @@ export interface OnboardingStatus {
   failure?: string;
   /** Who cancelled and why, once cancelled. */
   cancelled?: string;
+  /**
+   * Once cancelled or abandoned: what was undone and what was kept, e.g. "project p1 and user
+   * x kept; link revoked; row marked cancelled" (the cancel Update's answer says it).
+   */
+  endNote?: string;
 }
 
 export interface OnboardUserResult {

@@ -1,6 +1,7 @@
 // The validators of the admin Updates: each throws, with a reason an admin can act on, when the
 // onboarding cannot do what was asked right now. Refused updates leave no trace in history.
 import { shortTime } from '../shared/onboarding-details';
+import type { AdminActions } from './password-wait';
 import {
   MAX_EXTENSION_MS,
   type OnboardingStatus,
@@ -18,9 +19,10 @@ export function refusals(
   status: OnboardingStatus,
   registration: Pick<Registration, 'email' | 'existingUser'>,
   workflowId: string,
+  actions: Pick<AdminActions, 'legacyWait'> = {},
 ) {
   const ended = () => ENDED.includes(status.step);
-  /** Why no password is awaited, if none is. */
+  /** Why no password is awaited, if none is; or why this wait cannot act on an admin's action. */
   const notAwaiting = (): string | undefined => {
     if (status.passwordSetAt)
       return `no password is awaited: ${status.email} set it at ${shortTime(status.passwordSetAt)}`;
@@ -29,10 +31,16 @@ export function refusals(
       return `no password is awaited: ${registration.email} already has an account`;
     return undefined;
   };
+  /** The loop of onboardings older than reminder schedules would accept and ignore the action. */
+  const legacy = () =>
+    actions.legacyWait
+      ? `this onboarding started before reminder schedules: its wait cannot resend, extend or cancel; it ends by itself after its last reminder, or terminate it (temporal workflow terminate --workflow-id ${workflowId})`
+      : undefined;
   return {
     ended,
     resend(): void {
       refuse(notAwaiting());
+      refuse(legacy());
       if (status.step === 'mail-refused')
         refuse(
           `the mail server refuses ${status.email}: fix the address and retry-mail ${workflowId}, or cancel`,
@@ -48,10 +56,13 @@ export function refusals(
       if (!Number.isSafeInteger(ms) || ms <= 0 || ms > MAX_EXTENSION_MS)
         refuse(`an extension must be a duration between 1 s and 365 d, not ${ms} ms`);
       refuse(notAwaiting());
+      refuse(legacy());
     },
     cancel(reason: string): void {
       if (reason.trim() === '') refuse('give a reason: it is written into the sheet row');
       refuse(notAwaiting());
+      // A refused mail's wait takes a cancel, in the old loop too.
+      if (status.step !== 'mail-refused') refuse(legacy());
     },
   };
 }

@@ -3,6 +3,7 @@
 // status shows, what reaches the workflow and how it ends live beside it (onboarding-*.ts).
 import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../shared/failures';
+import { CANCEL_STOPS_STEPS_PATCH, FOREIGN_ACCOUNT_PATCH } from './onboarding-patches';
 import type { OnboardUserInput, OnboardUserResult, ReminderPolicy } from '../shared/onboarding';
 import { handleRequests } from './onboarding-handlers';
 import { onboardingOutcomes } from './onboarding-outcomes';
@@ -37,7 +38,16 @@ export async function onboardUser({
     findExistingUser,
     grantMemberRole,
     issueSetpassToken,
+    refuseForeignAccount,
   } = onboardingSteps(patched(LOCAL_STEPS_PATCH));
+  /** An admin's cancel stops the onboarding before its next step (recorded histories replay on). */
+  const stopIfCancelled = () => {
+    if (actions.cancel && patched(CANCEL_STOPS_STEPS_PATCH))
+      throw ApplicationFailure.nonRetryable(
+        'cancelled by an admin',
+        FailureType.onboardingCancelled,
+      );
+  };
   let result: OnboardUserResult;
   try {
     if (schedulesOnly && !('afterMs' in reminders))
@@ -45,6 +55,13 @@ export async function onboardUser({
         'reminders is { intervalMs, maxReminders }, a shape only onboardings started before reminder schedules had: start it with { afterMs, abandonAfterMs, linkLifetimeMs } ([reminder] schedule and abandon_after)',
         FailureType.invalidInput,
       );
+    // Someone else's account under the address is refused before anything is made: never given
+    // a new password, and the row can be corrected and approved again as an existing user.
+    if (!registration.existingUser && patched(FOREIGN_ACCOUNT_PATCH)) {
+      setStep('checking-address');
+      await refuseForeignAccount({ email: registration.email, workflowId });
+    }
+    stopIfCancelled();
     setStep('ensuring-project');
     const project = await ensureProject({
       name: registration.project,
@@ -52,9 +69,11 @@ export async function onboardUser({
       mode: registration.projectMode ?? 'find-or-create',
     });
     status.projectId = project.id;
+    stopIfCancelled();
     if (project.ours) {
       setStep('setting-quotas');
       await applyQuotas({ projectId: project.id });
+      stopIfCancelled();
     }
 
     setStep('ensuring-user');
@@ -67,12 +86,14 @@ export async function onboardUser({
         );
     const userId = user.id;
     status.userId = userId;
+    stopIfCancelled();
 
     setStep('granting-role');
     await grantMemberRole({ userId, projectId: project.id });
     for (const email of registration.additionalUsers ?? []) {
       await grantMemberRole({ userId: await findExistingUser({ email }), projectId: project.id });
     }
+    stopIfCancelled();
 
     const mail = { to: registration.email, fullName, project: registration.project };
     if (registration.existingUser) {
@@ -90,6 +111,7 @@ export async function onboardUser({
       if (token === undefined) {
         setStep('issuing-setpass-token');
         ({ token } = await issueSetpassToken({ userId, ...linkPin, workflowId }));
+        stopIfCancelled();
       }
 
       setStep('sending-mail');

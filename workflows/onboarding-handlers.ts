@@ -50,7 +50,7 @@ export function handleRequests(
     })();
   setHandler(extendDeadlineSignal, extend);
 
-  const refuse = refusals(status, registration, workflowId);
+  const refuse = refusals(status, registration, workflowId, actions);
   const answerWhen = async (done: () => boolean): Promise<OnboardingStatus> => {
     await condition(done, UPDATE_ANSWER_WITHIN_MS);
     return { ...status };
@@ -88,7 +88,11 @@ export function handleRequests(
     cancelOnboardingUpdate,
     (cancel) => {
       act(() => (actions.cancel = cancel))();
-      return answerWhen(() => refuse.ended());
+      // Answered once the end's clean-up is done and said (endNote), or the onboarding ended
+      // otherwise (password set, failed).
+      return answerWhen(
+        () => refuse.ended() && (status.step !== 'cancelled' || status.endNote !== undefined),
+      );
     },
     { validator: ({ reason }) => refuse.cancel(reason) },
   );

@@ -6,6 +6,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -13,11 +14,12 @@ import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
 import type { OnboardingActivities, SendMailInput } from '../shared/activities';
 import { FailureType } from '../shared/failures';
 import type { TemplateName } from '../shared/mail-templates';
-import type { OnboardUserResult, Registration } from '../shared/onboarding';
+import type { OnboardingStatus, OnboardUserResult, Registration } from '../shared/onboarding';
+import { REVOKE_ON_END_PATCH } from './onboarding-patches';
 import type { Progress } from './onboarding-progress';
 import { withRefusalWait, type AdminActions } from './password-wait';
 
-const { sendMail } = proxyActivities<OnboardingActivities>(SERVICE_CALL);
+const { sendMail, revokeSetpassLink } = proxyActivities<OnboardingActivities>(SERVICE_CALL);
 const { markRequest, moveToCurrentUsers } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
 
 export interface Outcomes {
@@ -34,7 +36,7 @@ export interface Outcomes {
 export function onboardingOutcomes(
   registration: Registration,
   { workflowId, fullName }: { workflowId: string; fullName: string },
-  { status, setStep }: Progress,
+  { status, setStep, publish: progressShown }: Progress,
   actions: AdminActions,
 ): Outcomes {
   const adminMail = (template: TemplateName, reason: string, messageKey: string) =>
@@ -80,9 +82,27 @@ export function onboardingOutcomes(
           : `cancelled by ${actions.cancel?.by ?? 'an admin'}: ${actions.cancel?.reason ?? ''}`;
       if (outcome === 'cancelled') status.cancelled = reason.replace(/^cancelled /, '');
       status.nextReminderAt = undefined;
+      const revokes = patched(REVOKE_ON_END_PATCH);
+      // Histories from before the patch answered a cancel as soon as the step changed.
+      if (!revokes) status.endNote = 'link not revoked (an onboarding started before revocation)';
       setStep(outcome);
       log.warn(`onboarding ${outcome}`, { user: registration.email });
-      if (registration.sheetKey) await markRequest({ key: registration.sheetKey, status: reason });
+      let rowStatus = reason;
+      if (revokes) {
+        const link =
+          status.userId === undefined || registration.existingUser
+            ? 'no link was issued'
+            : (await revokeSetpassLink({ userId: status.userId, workflowId })).revoked
+              ? 'link revoked'
+              : 'no live link left to revoke';
+        const note = [keptNote(registration, status), link];
+        rowStatus = `${reason} (${note.join('; ')})`;
+        if (registration.sheetKey) note.push(`row marked ${outcome}`);
+        status.endNote = note.join('; ');
+      }
+      if (registration.sheetKey)
+        await markRequest({ key: registration.sheetKey, status: rowStatus });
+      progressShown();
       if (outcome === 'abandoned') await adminMail('abandoned', reason, `${workflowId}.abandoned`);
       await condition(allHandlersFinished);
       return {
@@ -107,6 +127,8 @@ export function onboardingOutcomes(
         await markRequest({ key: registration.sheetKey, status: `failed: ${reason}` });
         await adminMail('request-failed', reason, `${workflowId}.${workflowInfo().runId}.failed`);
       }
+      // Like the other exits: an Update being answered gets its answer before the run closes.
+      await condition(allHandlersFinished);
       if (err instanceof ApplicationFailure) throw err;
       // Wrapped so the workflow fails (a plain Error would only retry the workflow task).
       throw ApplicationFailure.create({
@@ -117,4 +139,13 @@ export function onboardingOutcomes(
       });
     },
   };
+}
+
+/** "project p1 and user x kept", or what of them exists: an end undoes no account and no project. */
+function keptNote(registration: Registration, status: OnboardingStatus): string {
+  const kept = [
+    ...(status.projectId ? [`project ${registration.project}`] : []),
+    ...(status.userId ? [`user ${registration.email}`] : []),
+  ];
+  return kept.length === 0 ? 'nothing was created' : `${kept.join(' and ')} kept`;
 }

@@ -27,11 +27,17 @@ type StepName =
   | 'ensureUserWithLink'
   | 'findExistingUser'
   | 'grantMemberRole'
-  | 'issueSetpassToken';
+  | 'issueSetpassToken'
+  | 'refuseForeignAccount';
 
 export interface Steps extends Pick<
   OnboardingActivities,
-  'applyQuotas' | 'ensureProject' | 'findExistingUser' | 'grantMemberRole' | 'issueSetpassToken'
+  | 'applyQuotas'
+  | 'ensureProject'
+  | 'findExistingUser'
+  | 'grantMemberRole'
+  | 'issueSetpassToken'
+  | 'refuseForeignAccount'
 > {
   /** A new person's account: with its link (LOCAL_STEPS_PATCH), or without (replayed). */
   ensureNewUser(
@@ -85,6 +91,7 @@ const localSteps: Steps = {
   findExistingUser: wrapped('findExistingUser'),
   grantMemberRole: wrapped('grantMemberRole'),
   issueSetpassToken: wrapped('issueSetpassToken'),
+  refuseForeignAccount: wrapped('refuseForeignAccount'),
   ensureNewUser: (input, registration, workflowId) =>
     wrapped('ensureUserWithLink')({ ...input, ...requirePin(registration), workflowId }),
 };
@@ -95,6 +102,7 @@ const stepsAsActivities: Steps = {
   findExistingUser: asActivities.findExistingUser,
   grantMemberRole: asActivities.grantMemberRole,
   issueSetpassToken: asActivities.issueSetpassToken,
+  refuseForeignAccount: asActivities.refuseForeignAccount,
   ensureNewUser: (input) => asActivities.ensureUser(input),
 };
 

@@ -13,6 +13,8 @@ export interface AdminActions {
   cancel?: { by: string; reason: string };
   extendMs: number;
   seen: number;
+  /** Set while the loop of onboardings older than reminder schedules waits: it acts on none. */
+  legacyWait?: boolean;
 }
 
 export interface WaitContext {
@@ -110,8 +112,9 @@ export function waitByInputShape(
 /** Onboardings started before reminder schedules existed replay this, their original loop. */
 async function legacyWaitForPassword(
   policy: LegacyReminderPolicy,
-  { workflowId, status, mailSameLink }: WaitContext,
+  { workflowId, status, actions, mailSameLink }: WaitContext,
 ): Promise<'completed' | 'abandoned'> {
+  actions.legacyWait = true; // the validators refuse what this loop would ignore
   while (!(await condition(() => status.passwordSetAt !== undefined, policy.intervalMs))) {
     if (status.remindersSent >= policy.maxReminders) return 'abandoned';
     status.remindersSent += 1;

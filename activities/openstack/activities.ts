@@ -11,7 +11,7 @@ import type {
   GrantRoleInput,
 } from '../../shared/activities';
 import type { KeystoneClient } from './keystone';
-import { findOrCreateUser } from './users';
+import { accountExists, findOrCreateUser, madeBy } from './users';
 
 /** Keystone tag marking a project as created by one onboarding (tags allow no "/" or ","). */
 export function claimTag(workflowId: string): string {
@@ -88,6 +88,23 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
         const id = response.json<{ project: { id: string } }>().project.id;
         log.info('project created', { project: name, projectId: id });
         return { id, created: true, ours: true };
+      });
+    },
+
+    /**
+     * A new person's address must not name an account this onboarding did not make: checked
+     * before anything is created, so a refused row leaves Keystone as it was.
+     */
+    async refuseForeignAccount({
+      email,
+      workflowId,
+    }: {
+      email: string;
+      workflowId: string;
+    }): Promise<void> {
+      return classified(async () => {
+        const user = await keystone.findUserByName(email);
+        if (user && !madeBy(user, claimTag(workflowId))) throw accountExists(email);
       });
     },
 
@@ -168,7 +185,10 @@ export function createOpenStackActivities({ keystone, domainId, memberRole }: Op
      * LOCAL_STEPS_PATCH use ensureUserWithLink, which does both in one request.)
      */
     async ensureUser(input: EnsureUserInput): Promise<Ensured> {
-      return classified(() => findOrCreateUser(keystone, domainId, input));
+      return classified(async () => {
+        const { id, created } = await findOrCreateUser(keystone, domainId, input);
+        return { id, created };
+      });
     },
 
     /** The account a reset form names, or null: the caller must not reveal which. */

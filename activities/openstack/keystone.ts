@@ -24,6 +24,8 @@ export interface KeystoneUser {
   domain_id: string;
   email?: string;
   description?: string;
+  /** The claim tag of the onboarding that made the account (users.ts, MADE_BY_ATTRIBUTE). */
+  kaizen_onboarding?: string;
 }
 
 const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;

@@ -10,7 +10,8 @@ import type {
   PinSource,
 } from '../../shared/activities';
 import type { KeystoneClient } from '../openstack/keystone';
-import { findOrCreateUser } from '../openstack/users';
+import { claimTag } from '../openstack/activities';
+import { accountExists, findOrCreateUser, madeBy } from '../openstack/users';
 
 export interface SetpassDeps {
   keystone: KeystoneClient;
@@ -38,16 +39,18 @@ export function createSetpassActivities({
     keystone.request('PATCH', `/users/${encodeURIComponent(userId)}`, { user: { password } });
 
   /** An admin call to the setpass API. */
-  async function putToSetpass(path: string, body: Record<string, unknown>) {
+  async function callSetpass(method: 'PUT' | 'DELETE', path: string, body?: object) {
     return httpRequest({
       service: 'setpass',
-      method: 'PUT',
+      method,
       url: new URL(path, setpassUrl).toString(),
       headers: { 'x-auth-token': await keystone.token() },
       body,
       timeoutMs,
     });
   }
+  const putToSetpass = (path: string, body: Record<string, unknown>) =>
+    callSetpass('PUT', path, body);
 
   /** Registers the password with setpass under the PIN; setpass answers with the link's token. */
   async function registerLink(
@@ -84,6 +87,27 @@ export function createSetpassActivities({
       });
     },
 
+    /**
+     * Kills the user's set-password link if this onboarding issued it (a reset's link is left
+     * alone); idempotent: a link already used, revoked or never issued answers the same.
+     */
+    async revokeSetpassLink({
+      userId,
+      workflowId,
+    }: {
+      userId: string;
+      workflowId: string;
+    }): Promise<{ revoked: boolean }> {
+      return classified(async () => {
+        const query = new URLSearchParams({ workflow_id: workflowId });
+        const response = await callSetpass(
+          'DELETE',
+          `token/${encodeURIComponent(userId)}?${query}`,
+        );
+        return { revoked: response.json<{ revoked: boolean }>().revoked };
+      });
+    },
+
     /** A /register PIN's HMAC, kept by setpass until the onboarding's link uses it. */
     async keepRequestPin({ requestId, pinHash }: { requestId: string; pinHash: string }) {
       await classified(async () => {
@@ -92,17 +116,26 @@ export function createSetpassActivities({
     },
 
     /**
-     * A new user created with its random temporary password in one request (an existing one is
-     * given a fresh password), and the link to replace it: ensureUser and issueSetpassToken in
-     * one step, one Keystone request fewer.
+     * A new user created with its random temporary password in one request, marked as made by
+     * this onboarding, and the link to replace it: ensureUser and issueSetpassToken in one step.
+     * An account found under the address gets a fresh password only if this onboarding made it
+     * (an earlier attempt of this step); anyone else's account is refused, untouched.
      */
     async ensureUserWithLink(input: EnsureUserWithLinkInput): Promise<EnsuredWithLink> {
       const { email, fullName, defaultProjectId, ...link } = input;
       return classified(async () => {
         const password = temporaryPassword();
-        const user = { email, fullName, defaultProjectId };
-        const { id, created } = await findOrCreateUser(keystone, domainId, user, password);
-        if (!created) await setPassword(id, password);
+        const claim = claimTag(link.workflowId);
+        const { id, created, user } = await findOrCreateUser(
+          keystone,
+          domainId,
+          { email, fullName, defaultProjectId },
+          { password, claim },
+        );
+        if (!created) {
+          if (!user || !madeBy(user, claim)) throw accountExists(email);
+          await setPassword(id, password);
+        }
         return { id, created, token: await registerLink(id, password, link) };
       });
     },

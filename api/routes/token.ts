@@ -1,6 +1,7 @@
 // PUT /token/<user_id> (admins): register a temporary password and PIN for a user, get a token.
 // Either may be left out to keep the one on record: a new link under the same PIN. Instead of a
 // PIN, `pin_request` names a /register request whose PIN (PUT /request-pin) the link takes.
+// DELETE /token/<user_id>[?workflow_id=…] (admins): revoke the link (only the named workflow's).
 import type Router from '@koa/router';
 import { isRequestId, REQUEST_ID_RULE, requestPinBinding } from '../../shared/form-requests';
 import { isPin, PIN_RULE } from '../../shared/text-rules';
@@ -68,5 +69,15 @@ export function tokenRoute(router: Router, deps: RouteDeps, adminOnly: AdminGuar
     deps.log('token issued', { userId });
     ctx.type = 'text/plain';
     ctx.body = token;
+  });
+
+  // Idempotent: revoking a link that is gone (used, revoked, never issued) answers the same 200.
+  router.delete('/token/:userId', async (ctx) => {
+    await adminOnly(ctx);
+    const userId = ctx.params.userId!;
+    const workflowId = typeof ctx.query.workflow_id === 'string' ? ctx.query.workflow_id : null;
+    const revoked = await deps.store.revoke(userId, workflowId);
+    if (revoked) deps.log('token revoked', { userId, workflowId });
+    ctx.body = { revoked };
   });
 }

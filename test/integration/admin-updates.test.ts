@@ -30,7 +30,15 @@ import {
 import { REDACTED } from '../../shared/secret-fields';
 import type { onboardUser, resetPassword } from '../../workflows';
 import { startSystem, type TestSystem } from '../support/system';
-import { createKeystoneUser, eventually, mailsTo, uniqueName } from '../support/services';
+import { formSession, postForm } from '../support/forms';
+import {
+  createKeystoneUser,
+  eventually,
+  keystoneLogin,
+  mailsTo,
+  mailText,
+  uniqueName,
+} from '../support/services';
 
 const PIN = '5083';
 const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
@@ -139,6 +147,36 @@ describe('admin actions as Updates', () => {
         'cancelled',
       );
     }
+  });
+
+  test('cancel revokes the link: it answers 404, no password can be set with it', async () => {
+    const { handle } = await waiting();
+    const { email, project } = await handle.query(statusQuery);
+    const mail = await eventually('the set-password mail', async () =>
+      (await mailsTo(email)).find((m) => /choose your .* password/i.test(m.Subject)),
+    );
+    const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))?.[1];
+    assert.ok(link, 'the mail carries a link');
+    assert.equal((await fetch(link)).status, 200, 'the link works before the cancel');
+    // The person opened the page before the cancel: their form is posted after it.
+    const session = await formSession(link);
+
+    const answer = await handle.executeUpdate(cancelOnboardingUpdate, {
+      args: [{ by: 'ops', reason: 'left' }],
+    });
+    assert.equal(answer.step, 'cancelled');
+    assert.equal(answer.endNote, `project ${project} and user ${email} kept; link revoked`);
+    assert.equal((await fetch(link)).status, 404, 'the link is dead');
+    const password = `Cancelled-${uniqueName('pw')}`;
+    const token = new URL(link).searchParams.get('token')!;
+    const posted = await postForm(
+      new URL('./', link).toString(),
+      { token, pin: PIN, password, confirm_password: password },
+      session,
+    );
+    assert.equal(posted.status, 404, posted.text);
+    assert.match(posted.text, /this link is unknown or was already used/);
+    assert.equal((await keystoneLogin(config, email, password)).status, 401);
   });
 
   test('a refused Update says why and changes nothing, not even the history', async () => {

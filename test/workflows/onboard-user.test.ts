@@ -81,6 +81,8 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       sendMail: async ({ messageKey }) => ({ messageId: `<${messageKey}>` }),
       markRequest: async () => undefined,
       moveToCurrentUsers: async () => undefined,
+      refuseForeignAccount: async () => undefined,
+      revokeSetpassLink: async () => ({ revoked: true }),
       ...overrides,
     });
   };
@@ -173,7 +175,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(done.nextReminderAt, undefined);
       assert.equal((await attributes(handle)).step, 'completed');
       // The Keystone steps ran as local activities (LOCAL_STEPS_PATCH): the server scheduled
-      // only the mails and the sheet move, and recorded the six steps as markers.
+      // only the mails and the sheet move, and recorded the seven steps as markers.
       const events = (await handle.fetchHistory()).events ?? [];
       assert.deepEqual(
         events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
@@ -182,10 +184,11 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       const markers = events.filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
       );
-      assert.equal(markers.length, 6);
+      assert.equal(markers.length, 7);
     });
 
     assert.deepEqual(rec.names(), [
+      'refuseForeignAccount',
       'ensureProject',
       'applyQuotas',
       'ensureUserWithLink',
@@ -296,7 +299,10 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       isAfter(new Date(mailTimes[i + 2]!).toISOString(), waitStart, ms, `mail ${i + 3}`),
     );
     assert.deepEqual(rec.inputs('markRequest'), [
-      { key: reg.sheetKey, status: 'abandoned: no password set after 3 reminders' },
+      {
+        key: reg.sheetKey,
+        status: `abandoned: no password set after 3 reminders (project ${reg.project} and user ${reg.email} kept; link revoked)`,
+      },
     ]);
     assert.equal(sent[5]?.reason, 'abandoned: no password set after 3 reminders');
     assert.equal(rec.inputs('moveToCurrentUsers').length, 0);
@@ -345,13 +351,34 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal((await attributes(handle)).step, 'cancelled');
     });
     assert.deepEqual(rec.inputs('markRequest'), [
-      { key: reg.sheetKey, status: 'cancelled by ops: duplicate request' },
+      {
+        key: reg.sheetKey,
+        status: `cancelled by ops: duplicate request (project ${reg.project} and user ${reg.email} kept; link revoked)`,
+      },
+    ]);
+    assert.deepEqual(rec.inputs('revokeSetpassLink'), [
+      { userId: USER_ID, workflowId: rec.inputs('ensureUserWithLink')[0]!.workflowId },
     ]);
     assert.deepEqual(mails(rec), ['welcome', 'set-password']);
     assert.equal(rec.inputs('moveToCurrentUsers').length, 0);
   });
 
-  test('a cancel sent before the password wait ends it when the wait begins, not a day later', async () => {
+  test('abandoned: the link is revoked and the row says what was kept', async () => {
+    const reg = registration({ sheetKey: unique('row') });
+    const rec = mocks();
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      assert.equal((await handle.result()).outcome, 'abandoned');
+      assert.equal(
+        (await handle.query(statusQuery)).endNote,
+        `project ${reg.project} and user ${reg.email} kept; link revoked; row marked abandoned`,
+      );
+    });
+    assert.equal(rec.inputs('revokeSetpassLink').length, 1);
+    assert.match(rec.inputs('markRequest')[0]!.status, /^abandoned: .*\(.*; link revoked\)$/);
+  });
+
+  test('a cancel sent while the project is made stops before the user: nothing more made or mailed', async () => {
     const reg = registration({ sheetKey: unique('row') });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -369,16 +396,57 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         (s) => s.step === 'ensuring-project',
         'the project step',
       );
-      await handle.signal(cancelOnboardingSignal, { by: 'ops', reason: 'registered twice' });
+      const answer = handle.executeUpdate(cancelOnboardingUpdate, {
+        args: [{ by: 'ops', reason: 'registered twice' }],
+      });
+      // Accepted while the step runs; answered once it took effect.
+      await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the cancel');
       release();
+      assert.equal(
+        (await answer).endNote,
+        `project ${reg.project} kept; no link was issued; row marked cancelled`,
+      );
       assert.equal((await handle.result()).outcome, 'cancelled');
     });
-    const at = (name: string) => rec.calls.filter((c) => c.name === name).at(-1)!.atMs;
-    assert.ok(
-      at('markRequest') - at('sendMail') < HOUR,
-      `cancelled ${(at('markRequest') - at('sendMail')) / HOUR} h after the last mail`,
+    assert.deepEqual(mails(rec), []);
+    assert.equal(linksIssued(rec), 0, 'no user and no link after the cancel');
+    assert.equal(rec.inputs('applyQuotas').length, 0);
+    assert.equal(rec.inputs('revokeSetpassLink').length, 0, 'no user: no link to revoke');
+    assert.deepEqual(rec.inputs('markRequest'), [
+      {
+        key: reg.sheetKey,
+        status: `cancelled by ops: registered twice (project ${reg.project} kept; no link was issued)`,
+      },
+    ]);
+  });
+
+  test('an address with an account this onboarding did not make is refused before anything', async () => {
+    const reg = registration({ sheetKey: unique('row') });
+    const rec = mocks({
+      refuseForeignAccount: async ({ email }) => {
+        throw ApplicationFailure.nonRetryable(
+          `${email} has an account already: answer "Yes" to "Existing account?" (nothing was changed in Keystone)`,
+          FailureType.accountExists,
+        );
+      },
+    });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      const err = await workflowFailure(handle, 'the onboarding');
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.ok(err.cause.cause instanceof ActivityFailure);
+      assert.equal((err.cause.cause.cause as ApplicationFailure).type, FailureType.accountExists);
+      const status = await handle.query(statusQuery);
+      assert.match(status.failure ?? '', /^at checking-address: .* has an account already/);
+    });
+    assert.equal(rec.inputs('refuseForeignAccount')[0]!.email, reg.email);
+    assert.equal(rec.inputs('ensureProject').length, 0, 'no project made');
+    assert.equal(linksIssued(rec), 0);
+    assert.match(
+      rec.inputs('markRequest')[0]!.status,
+      /^failed: .* has an account already: answer "Yes"/,
     );
-    assert.deepEqual(mails(rec), ['welcome', 'set-password']);
+    assert.deepEqual(mails(rec), ['admins:request-failed']);
   });
 
   test('each refusal notice to the admins has its own key, across mails', async () => {
@@ -433,6 +501,10 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       });
       assert.equal(answer.step, 'cancelled');
       assert.equal(answer.cancelled, 'by ops: left the institute');
+      assert.equal(
+        answer.endNote,
+        `project ${reg.project} and user ${reg.email} kept; link revoked`,
+      );
       assert.equal((await handle.result()).outcome, 'cancelled');
     });
     // No sheet row: nothing to mark.
@@ -557,7 +629,12 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(status.failure, `at ensuring-project: ${message}`);
       assert.equal((await attributes(handle)).step, 'failed');
     });
-    assert.deepEqual(rec.names(), ['ensureProject', 'markRequest', 'sendMail']);
+    assert.deepEqual(rec.names(), [
+      'refuseForeignAccount',
+      'ensureProject',
+      'markRequest',
+      'sendMail',
+    ]);
     assert.deepEqual(rec.inputs('markRequest'), [
       { key: reg.sheetKey, status: `failed: ${message}` },
     ]);
@@ -581,7 +658,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       assert.equal(status.failure, 'at ensuring-user: a new user needs a PIN');
     });
     // No sheet row: no mark, no admin mail.
-    assert.deepEqual(rec.names(), ['ensureProject', 'applyQuotas']);
+    assert.deepEqual(rec.names(), ['refuseForeignAccount', 'ensureProject', 'applyQuotas']);
   });
 
   // The legacy loop itself is run only by replay now: test/replay/v0.1.0/onboardUser-legacy-*.
