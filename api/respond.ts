@@ -39,6 +39,15 @@ export const WITHDRAWN: Outcome = {
   offerReset: true,
 };
 
+/** Made under a setpass key the service no longer holds (rotated out too early). */
+export const RETIRED_KEY: Outcome = {
+  status: 410,
+  title: 'Link no longer valid',
+  message:
+    "This link was made before a change of the service's keys and can no longer be used. Ask for a new link below.",
+  offerReset: true,
+};
+
 export function respond(ctx: Context, branding: PageBranding, outcome: Outcome): void {
   ctx.status = outcome.status;
   if (!ctx.accepts('html')) {

@@ -133,7 +133,10 @@ export async function startSetpassServer(
   const app = createApp({
     forms,
     store,
-    secrets: new SecretBox(config.secrets.setpass_key),
+    secrets: new SecretBox(
+      config.secrets.setpass_key,
+      config.secrets.previous_setpass_keys.map((key) => Buffer.from(key, 'base64')),
+    ),
     keystone,
     onPasswordSet: () => outbox.wake(),
     startReset: (request) => inFlight(startResetWorkflow(request)),

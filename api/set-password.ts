@@ -1,8 +1,8 @@
 // Setting a password from a link, without HTTP: the token, the PIN and the new password in, an
 // outcome out. The route around it checks the form (both passwords, length, CSRF) and renders.
 import type { RouteDeps } from './deps';
-import { EXPIRED, LOCKED, NOT_FOUND, WITHDRAWN, type Outcome } from './respond';
-import { hashToken } from './secrets';
+import { EXPIRED, LOCKED, NOT_FOUND, RETIRED_KEY, WITHDRAWN, type Outcome } from './respond';
+import { hashToken, RetiredKeyError } from './secrets';
 import type { TokenRecord } from './token-store';
 
 export type SetPasswordOutcome =
@@ -49,7 +49,9 @@ export async function setPassword(
   const problem = tokenProblem(record, deps);
   if (problem) return refused(problem);
   // A PIN chosen on the form was hashed before the user existed: bound to its request instead.
-  if (!deps.secrets.pinMatches(record.pinBinding ?? record.userId, pin, record.pinHash)) {
+  const pinCheck = deps.secrets.checkPin(record.pinBinding ?? record.userId, pin, record.pinHash);
+  if (pinCheck === 'retired-key') return retired(deps, record.userId, 'PIN hash');
+  if (pinCheck === 'wrong') {
     const attempts = await deps.store.countFailedAttempt(record.userId);
     if (attempts === 0) return refused(NOT_FOUND); // revoked (or re-issued) meanwhile
     const left = deps.maxAttempts - attempts;
@@ -62,7 +64,13 @@ export async function setPassword(
   }
   if (password === pin) return again(400, 'Your password must be different from your PIN.');
 
-  const temporary = deps.secrets.decrypt(record.userId, record.passwordSealed);
+  let temporary: string;
+  try {
+    temporary = deps.secrets.decrypt(record.userId, record.passwordSealed);
+  } catch (err) {
+    if (err instanceof RetiredKeyError) return retired(deps, record.userId, 'temporary password');
+    throw err;
+  }
   let result = await deps.keystone.changePassword(record.userId, temporary, password);
   // The API stopped after Keystone took this very password but before the token was used
   // up: the person retrying with it finishes what they started.
@@ -90,6 +98,15 @@ export async function setPassword(
   deps.log('password set', { userId: record.userId });
   if (event) deps.onPasswordSet();
   return { kind: 'set' };
+}
+
+/**
+ * The link's secrets were made under a setpass key dropped from the settings: no PIN can open it.
+ * The person is offered the reset form; the log tells the admins (no attempt is counted).
+ */
+function retired(deps: Deps, userId: string, what: string): SetPasswordOutcome {
+  deps.log('link made under a retired setpass key', { userId, what });
+  return { kind: 'link-refused', outcome: RETIRED_KEY };
 }
 
 /** Keystone says "Password validation error: The password does not meet the requirements: <rule>". */

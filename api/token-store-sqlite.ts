@@ -105,9 +105,11 @@ export class SqliteTokenStore implements TokenStore {
 
   async revoke(userId: string, workflowId: string | null): Promise<boolean> {
     return (
-      this.sql(
-        'DELETE FROM tokens WHERE user_id = ? AND (? IS NULL OR workflow_id = ?)',
-      ).run(userId, workflowId, workflowId).changes === 1
+      this.sql('DELETE FROM tokens WHERE user_id = ? AND (? IS NULL OR workflow_id = ?)').run(
+        userId,
+        workflowId,
+        workflowId,
+      ).changes === 1
     );
   }
 

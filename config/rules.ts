@@ -14,15 +14,19 @@ export function checkCrossKeys(
       '[reminder] abandon_after must be later than the last time in [reminder] schedule, or that reminder is never sent',
     );
   }
-  const previous = (result.secrets as { previous_codec_keys?: string[] } | undefined)
-    ?.previous_codec_keys;
-  previous?.forEach((key, i) => {
-    if (Buffer.from(key, 'base64').length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
-      problems.push(
-        `[secrets] previous_codec_keys: key ${i + 1} is not base64 of 32 bytes (the former codec_key, as it was)`,
-      );
-    }
-  });
+  const secrets = result.secrets as Record<string, string[] | undefined> | undefined;
+  for (const [list, current] of [
+    ['previous_codec_keys', 'codec_key'],
+    ['previous_setpass_keys', 'setpass_key'],
+  ] as const) {
+    secrets?.[list]?.forEach((key, i) => {
+      if (Buffer.from(key, 'base64').length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) {
+        problems.push(
+          `[secrets] ${list}: key ${i + 1} is not base64 of 32 bytes (the former ${current}, as it was)`,
+        );
+      }
+    });
+  }
   const tls = result.temporal as Record<string, unknown> | undefined;
   if (tls && Boolean(tls.client_cert_file) !== Boolean(tls.client_key_file)) {
     problems.push(

@@ -5,11 +5,11 @@ import type Router from '@koa/router';
 import type { AdminGuard } from '../admin-check';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
 import type { RouteDeps } from '../deps';
+import { isPinHash } from '../secrets';
 import { isRequestId, REQUEST_ID_RULE } from '../../shared/form-requests';
 
-// What SecretBox.pinHash returns: a SHA-256 HMAC in hex.
-const PIN_HASH = /^[0-9a-f]{64}$/;
-const PIN_HASH_RULE = '64 lower-case hex digits (an HMAC-SHA-256)';
+const PIN_HASH_RULE =
+  "64 lower-case hex digits (an HMAC-SHA-256), after the 8-digit key id and ':' that SecretBox.pinHash puts first";
 
 export function requestPinRoute(router: Router, deps: RouteDeps, adminOnly: AdminGuard): void {
   router.put('/request-pin/:requestId', async (ctx) => {
@@ -20,7 +20,7 @@ export function requestPinRoute(router: Router, deps: RouteDeps, adminOnly: Admi
     }
     const body = await readBody(ctx, BODY_LIMIT);
     const pinHash = optionalString(body, 'pin_hash');
-    if (pinHash === undefined || !PIN_HASH.test(pinHash)) {
+    if (pinHash === undefined || !isPinHash(pinHash)) {
       throw new HttpError(400, `pin_hash must be ${PIN_HASH_RULE}`);
     }
     await deps.store.putRequestPin(requestId, pinHash, deps.now());

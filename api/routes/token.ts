@@ -56,6 +56,13 @@ export function tokenRoute(router: Router, deps: RouteDeps, adminOnly: AdminGuar
     }
     // A re-issued link keeps the PIN on record, and what that PIN's hash is bound to.
     const pin = givenPin ?? { pinHash: existing!.pinHash, pinBinding: existing!.pinBinding };
+    // No link that no PIN could open: the caller (an onboarding) fails and the admins hear why.
+    if (!deps.secrets.holdsKeyOf(pin.pinHash)) {
+      throw new HttpError(
+        409,
+        `the PIN on record for this ${givenPin ? 'request' : 'user'} was hashed under a setpass key no longer in [secrets] setpass_key or previous_setpass_keys: put that key back in previous_setpass_keys, or give a new pin (the person can choose one on the reset form)`,
+      );
+    }
     const token = newToken();
     await deps.store.put({
       userId,

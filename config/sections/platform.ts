@@ -90,6 +90,11 @@ export const secrets = {
     'comma-separated former codec keys, still decrypting histories written before a rotation',
     { default: '', optional: true, secret: true },
   ),
+  previous_setpass_keys: s(
+    'list',
+    'comma-separated former setpass keys, still opening the links and form PINs made before a rotation',
+    { default: '', optional: true, secret: true },
+  ),
 } as const satisfies Section;
 
 export const openstack = {

@@ -16,8 +16,12 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
-export async function startSystem(env: Record<string, string> = {}): Promise<TestSystem> {
-  const taskQueue = `test-${randomUUID()}`;
+/** `options.taskQueue`: a later system takes over the workflows of an earlier one (a restart). */
+export async function startSystem(
+  env: Record<string, string> = {},
+  options: { taskQueue?: string } = {},
+): Promise<TestSystem> {
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const base = testConfig({ KAIZEN_TEMPORAL__TASK_QUEUE: taskQueue, ...env });
   const api = await startSetpassServer(base, { port: 0, log: () => undefined });
   // The worker mails links to the API's real address and shares its token store.

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
-import { hashToken, newToken, SecretBox } from '../../api/secrets';
+import { hashToken, isPinHash, newToken, RetiredKeyError, SecretBox } from '../../api/secrets';
 import { EncryptionCodec } from '../../lib/encryption-codec';
 import { temporaryPassword } from '../../activities/setpass/activities';
 
@@ -49,6 +49,32 @@ test('PINs are keyed hashes bound to the user; passwords are sealed to the user'
   const sealed = box.encrypt('u1', 'temp-pass');
   assert.equal(box.decrypt('u1', sealed), 'temp-pass');
   assert.throws(() => box.decrypt('u2', sealed));
+});
+
+test('a rotated setpass key: the former key still opens what it made until it is dropped', () => {
+  const [k1, k2] = [randomBytes(32), randomBytes(32)];
+  const before = new SecretBox(k1);
+  const hash = before.pinHash('request-1', '1842');
+  const sealed = before.encrypt('u1', 'temp-pass');
+  assert.match(hash, /^[0-9a-f]{8}:[0-9a-f]{64}$/, 'the hash names its key');
+
+  const rotated = new SecretBox(k2, [k1]);
+  assert.equal(rotated.checkPin('request-1', '1842', hash), 'match');
+  assert.equal(rotated.checkPin('request-1', '1843', hash), 'wrong');
+  assert.equal(rotated.decrypt('u1', sealed), 'temp-pass');
+  assert.ok(rotated.holdsKeyOf(hash));
+  assert.notEqual(rotated.pinHash('request-1', '1842').slice(0, 8), hash.slice(0, 8));
+
+  const dropped = new SecretBox(k2);
+  assert.equal(dropped.checkPin('request-1', '1842', hash), 'retired-key', 'not a wrong PIN');
+  assert.ok(!dropped.holdsKeyOf(hash));
+  assert.throws(() => dropped.decrypt('u1', sealed), RetiredKeyError);
+
+  // Hashes written before key ids carry none: every key held is tried.
+  const bare = hash.slice(9);
+  assert.equal(rotated.checkPin('request-1', '1842', bare), 'match');
+  assert.equal(dropped.checkPin('request-1', '1842', bare), 'wrong');
+  assert.ok(isPinHash(bare) && isPinHash(hash) && !isPinHash(`${hash}0`));
 });
 
 test('the token store keeps one live token per user and counts attempts', async () => {
