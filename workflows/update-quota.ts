@@ -59,6 +59,8 @@ export async function updateQuota({
     : 'no end date (a permanent change)';
 
   let projectId: string;
+  // Set when putting back a refused change fails too: the failure names both, original first.
+  let rollbackFailure: unknown;
   try {
     setStep('finding-project');
     projectId = await findProject({ name: request.project });
@@ -72,12 +74,18 @@ export async function updateQuota({
       await setQuotas({ projectId, values: planValues(status.changes, 'forward') });
     } catch (err) {
       // A service refused part of it: put back what the others took, so nothing stays half-applied.
-      await setQuotas({ projectId, values: planValues(status.changes, 'revert') });
+      try {
+        await setQuotas({ projectId, values: planValues(status.changes, 'revert') });
+      } catch (rollbackErr) {
+        rollbackFailure = rollbackErr;
+      }
       throw err;
     }
   } catch (err) {
     setStep('failed');
-    const reason = failureReason(err);
+    let reason = failureReason(err);
+    if (rollbackFailure !== undefined)
+      reason += `; rolling back also failed: ${failureReason(rollbackFailure)}`;
     if (request.sheetKey) {
       await markQuotaRequest({ key: request.sheetKey, status: `failed: ${reason}` });
       await sendMail({

@@ -216,4 +216,44 @@ describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     assert.equal(mail?.template, 'quota-request-failed');
     assert.equal(mail?.reason, message);
   });
+
+  test('the rollback refused too: the original refusal first, the rollback failure beside it', async () => {
+    const req = request({ changes: { cores: 40, port: 500 }, sheetKey: unique('row') });
+    const refused = 'neutron answered 400: Quota limit 500 for port is too high';
+    const rollback = 'nova answered 403: Policy does not allow os_compute_api:os-quota-sets:update';
+    const rejected = (message: string) =>
+      ApplicationFailure.create({ message, type: FailureType.rejected, nonRetryable: true });
+    // Neutron refuses the new port quota; then Nova refuses to put the cores back.
+    const rec = mocks(
+      { cores: 20, port: 100 },
+      {
+        setQuotas: async ({ values }) => {
+          throw rejected(values.port === 500 ? refused : rollback);
+        },
+      },
+    );
+    const reason = `${refused}; rolling back also failed: ${rollback}`;
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { request: req, revertNoticeMs: DAY });
+      const err = await workflowFailure(handle, 'the change');
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'QuotaRequestFailed');
+      assert.equal(
+        err.cause.message,
+        `quota request of ${req.email} for ${req.project} failed: ${reason}`,
+      );
+      // The chain leads to the original refusal, not to the rollback's.
+      assert.ok(err.cause.cause instanceof ActivityFailure);
+      assert.ok(err.cause.cause.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.cause.cause.message, refused);
+    });
+    assert.deepEqual(setValues(rec), [
+      { cores: 40, port: 500 },
+      { cores: 20, port: 100 },
+    ]);
+    assert.deepEqual(rec.inputs('markQuotaRequest'), [
+      { key: req.sheetKey, status: `failed: ${reason}` },
+    ]);
+    assert.equal(rec.inputs('sendMail')[0]?.reason, reason);
+  });
 });
