@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { activityInfo, log } from '@temporalio/activity';
 import {
   accessNoticeRows,
   locateColumns,
@@ -10,6 +10,7 @@ import type { SheetSource } from '../../intake/sheet-source';
 import { classified } from '../errors';
 import { dueNotices, formatStamp, type NoticePolicy } from '../../intake/notices';
 import type { DueNotices, PollReport, StampInput } from '../../shared/activities';
+import { shortTime } from '../../shared/onboarding-details';
 import { keyedTab, pollTab, serialized, type StartResult } from './keyed-tab';
 
 export function stamps({ keys, at }: StampInput): { key: string; status: string }[] {
@@ -49,9 +50,15 @@ export function createIntakeActivities({
       await classified(() => exclusive(() => tab.writeStatuses([{ key, status }])));
     },
 
-    /** Appends the row to "Current Users" and removes it from the access tab, found by key both times. */
+    /**
+     * Appends the row to "Current Users", its Status `completed <time>`, and removes it from the
+     * access tab, found by key both times.
+     */
     async moveToCurrentUsers({ key }: { key: string }): Promise<void> {
-      await classified(() => exclusive(() => tab.moveRow(key, currentUsersTab)));
+      // When the workflow asked for the move (its completion), the same on every retry.
+      const at = new Date(activityInfo().scheduledTimestampMs).toISOString();
+      const status = `completed ${shortTime(at)}`;
+      await classified(() => exclusive(() => tab.moveRow(key, currentUsersTab, status)));
     },
 
     async pollAccessSheet(): Promise<PollReport> {

@@ -65,8 +65,11 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
     await source.updateCellsBatch(tab, updates);
   }
 
-  /** Appends the row to `to` and deletes it here, found by key both times; safe to repeat. */
-  async function moveRow(key: string, to: string): Promise<void> {
+  /**
+   * Appends the row to `to` and deletes it here, found by key both times; safe to repeat. With
+   * `status`, the copy's Status says that instead of what the row says here ("in progress").
+   */
+  async function moveRow(key: string, to: string, status?: string): Promise<void> {
     const rows = await source.readRows(tab);
     const columns = layout.columns(rows[0] ?? []);
     const row = findRowByKey(rows, columns, key);
@@ -79,7 +82,18 @@ export function keyedTab(source: SheetSource, tab: string, layout: KeyedTabLayou
     const targetColumns = target.length > 0 ? layout.columns(target[0]!) : columns;
     if (target.length === 0) await source.appendRow(to, rows[0] ?? []);
     if (findRowByKey(target, targetColumns, key) === undefined) {
-      await source.appendRow(to, rows[row - 1] ?? []);
+      const cells = [...(rows[row - 1] ?? [])];
+      if (status !== undefined) {
+        // Cells are copied by position: the Status goes in this tab's Status column, whose
+        // header the target gets if it has none and nothing else heads that column there.
+        const header = target[0] ?? rows[0] ?? [];
+        const at = columns.status ?? Math.max(header.length, cells.length) + 1;
+        if (layout.columns(header).status === undefined && !header[at - 1]?.trim())
+          await source.updateCells(to, 1, at, [layout.headers.status]);
+        while (cells.length < at) cells.push('');
+        cells[at - 1] = status.slice(0, 500);
+      }
+      await source.appendRow(to, cells);
     }
     // Look again right before deleting: a person may have edited the sheet meanwhile.
     const now = await source.readRows(tab);

@@ -55,6 +55,13 @@ const statusOf = (rows: string[][], email: string) => {
   const at = rows[0]!.indexOf(C.status);
   return rows.find((r) => emailOf(r) === email)?.[at] ?? '';
 };
+/** A moved row's Status: `completed 2026-12-07 17:03 UTC`, a minute between `fromMs` and now. */
+function assertCompleted(status: string, fromMs: number): void {
+  const at = /^completed (\d{4}-\d\d-\d\d) (\d\d:\d\d) UTC$/.exec(status);
+  assert.ok(at, `Status in "Current Users": ${JSON.stringify(status)}`);
+  const ms = Date.parse(`${at[1]}T${at[2]}:00Z`);
+  assert.ok(ms >= fromMs - (fromMs % 60_000) && ms <= Date.now(), `${status}: not in this test`);
+}
 
 describe('intake from the access sheet', () => {
   const sheets = (() => {
@@ -104,6 +111,7 @@ describe('intake from the access sheet', () => {
     currentEmails().includes(email) && !accessRows().slice(1).map(emailOf).includes(email);
 
   test('every kind of request, and every refusal marked on its row', async () => {
+    const startedMs = Date.now();
     const keystone = keystoneFromConfig(config);
     const joinable = uniqueName('shared');
     const created = await keystone.request('POST', '/projects', {
@@ -210,6 +218,11 @@ describe('intake from the access sheet', () => {
     );
     const left = accessRows().slice(1).map(emailOf).sort();
     assert.deepEqual(left, [p.missingUser, p.taken, p.noProject, p.invalid, p.unapproved].sort());
+    // In "Current Users" they say when they completed, under a Status header added there.
+    const current = sheets.server.getRows(SHEET, CURRENT);
+    assert.equal(current[0]![HEADER.length], C.status);
+    for (const email of [p.newNew, p.newJoin, p.oldNew])
+      assertCompleted(statusOf(current, email), startedMs);
 
     // The additional user got the member role on the new project.
     const project = await keystone.findProjectByName(newProject);
@@ -353,6 +366,7 @@ describe('intake from the access sheet', () => {
 
 describe('intake from the local spreadsheet file', () => {
   test('a row of the .xlsx is onboarded and moved to "Current Users"', async () => {
+    const startedMs = Date.now();
     const taskQueue = `test-${randomUUID()}`;
     const file = join(mkdtempSync(join(tmpdir(), 'kaizen-xlsx-')), 'registrations.xlsx');
     const config = testConfig({
@@ -401,7 +415,9 @@ describe('intake from the local spreadsheet file', () => {
       await eventually('the row moved', async () =>
         (await source.readRows(ACCESS)).every((r) => emailOf(r) !== email) ? true : undefined,
       );
-      assert.ok((await source.readRows(CURRENT)).some((r) => emailOf(r) === email));
+      const current = await source.readRows(CURRENT);
+      assert.equal(current[0]![HEADER.length], C.status, 'the Status column was added');
+      assertCompleted(statusOf(current, email), startedMs);
       assert.deepEqual((await source.readRows(ACCESS)).slice(1).map(emailOf), [
         other,
         badPin,
