@@ -16,6 +16,7 @@ import type { Config } from '../../config/schema';
 import { startOnboarding } from '../../wiring/start-onboarding';
 import {
   onboardingSummary,
+  searchAttributes,
   statusQuery,
   type Registration,
   type ReminderPolicy,
@@ -326,5 +327,20 @@ describe('Temporal Web UI through the codec endpoint', () => {
     );
     await screenshot(page, 'temporal-ui-list');
     await assertNoSecret(page, 'the workflows list');
+
+    // The search attributes as columns, the way docs/operations.md tells an admin to add them.
+    await page.getByRole('button', { name: 'Configure Columns' }).click();
+    const columns = Object.values(searchAttributes)
+      .map((key) => key.name)
+      .filter((name) => name !== searchAttributes.reminders.name);
+    for (const name of columns)
+      await page.getByRole('button', { name: `Add ${name} column`, exact: true }).click();
+    await page.getByTestId('drawer-close-button').click();
+    const headers = await page.locator('thead th').allInnerTexts();
+    assert.deepEqual(headers.slice(-columns.length), columns);
+    const cells = await row.first().innerText();
+    for (const value of ['waiting-for-password', registration.email, registration.project])
+      assert.ok(cells.includes(value), `${value} in ${cells}`);
+    await screenshot(page, 'temporal-ui-list-columns');
   });
 });
