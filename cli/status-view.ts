@@ -5,6 +5,7 @@ import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-wor
 import { onboardingDetails } from '../shared/onboarding-details';
 import { statusQuery, type OnboardingStatus } from '../shared/onboarding';
 import { quotaStatusQuery } from '../shared/quota-change';
+import { requestStatusQuery } from '../shared/form-requests';
 import { redactSecrets } from '../shared/secret-fields';
 
 /**
@@ -32,15 +33,22 @@ export async function statusView(client: Client, workflowId: string): Promise<ob
           ? handle.query(quotaStatusQuery)
           : workflowId.startsWith('onboard:')
             ? handle.query(statusQuery)
-            : Promise.resolve(undefined)
+            : workflowId.startsWith('request:')
+              ? handle.query(requestStatusQuery)
+              : Promise.resolve(undefined)
       ).catch(() => undefined)
     : undefined;
+  // A closed workflow is not queried here: a failed one's failure says where and why.
+  const failed = history.events?.at(-1)?.workflowExecutionFailedEventAttributes?.failure;
   return redactSecrets({
     workflowId,
     type: description.type,
     execution: description.status.name,
     started: description.startTime.toISOString(),
     closed: description.closeTime?.toISOString(),
+    failure: failed
+      ? { type: failed.applicationFailureInfo?.type ?? undefined, message: failed.message }
+      : undefined,
     summary: await description.staticSummary(),
     details:
       metadata?.currentDetails ??

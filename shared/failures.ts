@@ -23,5 +23,7 @@ export const FailureType = {
   /** Thrown out of a wait when an admin cancels; the onboarding ends as cancelled. */
   onboardingCancelled: 'OnboardingCancelled',
   quotaRequestFailed: 'QuotaRequestFailed',
+  /** A form request failed for good after its confirmation; the admins were mailed. */
+  formRequestFailed: 'FormRequestFailed',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

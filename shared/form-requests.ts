@@ -72,8 +72,11 @@ export type RegistrationRequestOutcome =
   | 'expired';
 
 export interface RegistrationRequestStatus {
-  step: 'waiting-for-confirmation' | 'recording' | 'done';
+  /** `failed`: a permanent failure after the confirmation; the admins were mailed. */
+  step: 'waiting-for-confirmation' | 'recording' | 'done' | 'failed';
   outcome?: RegistrationRequestOutcome;
+  /** Where and why it failed (step `failed`); the workflow then fails FormRequestFailed. */
+  failure?: string;
 }
 
 /** The POST of the confirmation page; refused (validator) unless it carries the mailed token. */

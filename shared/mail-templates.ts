@@ -23,6 +23,7 @@ export const TEMPLATE_NAMES = [
   'confirm-quota-request',
   'quota-request-refused',
   'new-request',
+  'form-request-failed',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

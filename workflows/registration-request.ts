@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -10,19 +11,30 @@ import {
 } from '@temporalio/workflow';
 import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
 import type { OnboardingActivities } from '../shared/activities';
+import { FailureType } from '../shared/failures';
 import { splitAddresses } from '../shared/text-rules';
 import {
   confirmRequestUpdate,
+  pinCellOfRequest,
+  QUOTA_FORM_COLUMNS,
+  REGISTER_FORM_COLUMNS,
   requestStatusQuery,
   type FormRequest,
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
   type RegistrationRequestStatus,
 } from '../shared/form-requests';
+import { DEFAULT_ACCESS_COLUMNS, DEFAULT_QUOTA_COLUMNS } from '../shared/sheet-columns';
 
 const { sendMail, keepRequestPin, isProjectMember, findUser } =
   proxyActivities<OnboardingActivities>(SERVICE_CALL);
 const { recordFormRequest } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
+
+/**
+ * A permanent failure after the confirmation mails the admins and fails FormRequestFailed
+ * (issue 26). Called only once a step has failed: histories without the marker failed bare.
+ */
+const FAILURE_MAILED_PATCH = 'form-request-failure-mailed';
 
 /**
  * A request from /register or /quota-request: mails the requester a one-time confirmation link
@@ -88,38 +100,176 @@ export async function registrationRequest(
   }
 
   setStep('recording');
-  if (
-    request.kind === 'quota' &&
-    !(await isProjectMember({ email: who.email, project: who.project }))
-  ) {
-    await sendMail({
-      template: 'quota-request-refused',
-      to: who.email,
-      fullName: who.fullName,
-      project: who.project,
-      reason: `${who.email} is not a member of a project named "${who.project}". Ask the project's contact to add you, or check the project's name.`,
-      messageKey: `${workflowId}.${runId}.refused`,
+  const confirmedAt = new Date(Date.now()).toISOString();
+  // How far it got: a later failure's mail tells the admins what is left to do.
+  let stage: Stage = 'membership';
+  let pinKept = false;
+  const recordConfirmed = async (): Promise<RegistrationRequestOutcome> => {
+    if (
+      request.kind === 'quota' &&
+      !(await isProjectMember({ email: who.email, project: who.project }))
+    ) {
+      stage = 'refusal-mail';
+      await sendMail({
+        template: 'quota-request-refused',
+        to: who.email,
+        fullName: who.fullName,
+        project: who.project,
+        reason: `${who.email} is not a member of a project named "${who.project}". Ask the project's contact to add you, or check the project's name.`,
+        messageKey: `${workflowId}.${runId}.refused`,
+      });
+      return 'refused';
+    }
+    stage = 'additional-users';
+    if (request.kind === 'access') request = await withoutUnknownUsers(request);
+    stage = 'pin';
+    if (input.pinHash) {
+      await keepRequestPin({ requestId: input.requestId, pinHash: input.pinHash });
+      pinKept = true;
+    }
+    stage = 'row';
+    // The workflow's clock: a retried write makes the same row (same key), not a second one.
+    const at = new Date(Date.now()).toISOString();
+    await recordFormRequest({ requestId: input.requestId, request, at });
+    stage = 'approvers-mail';
+    if (input.mailApprovers) {
+      await sendMail({
+        template: 'new-request',
+        to: '',
+        audience: 'approvers',
+        fullName: who.fullName,
+        username: who.email,
+        project: who.project,
+        reason: request.kind === 'access' ? 'a request for an account' : 'a request for more quota',
+        messageKey: `${workflowId}.${runId}.approvers`,
+      });
+    }
+    return 'recorded';
+  };
+
+  let outcome: RegistrationRequestOutcome;
+  try {
+    outcome = await recordConfirmed();
+  } catch (err) {
+    // Transient trouble never gets here (retried until done): this is a 4xx or a refusal.
+    if (!patched(FAILURE_MAILED_PATCH)) throw err;
+    const reason = withoutSecrets(input, failureReason(err));
+    const failure = `${DOING[stage]}: ${reason}`;
+    status.failure = failure;
+    setStep('failed');
+    log.warn('confirmed form request failed; mailing the admins', { stage, reason });
+    try {
+      await sendMail({
+        template: 'form-request-failed',
+        to: '',
+        audience: 'admins',
+        fullName: who.fullName,
+        username: who.email,
+        project: who.project,
+        reason: failure,
+        values: {
+          REQUEST_TYPE:
+            request.kind === 'access' ? 'a request for an account' : 'a request for more quota',
+          REQUEST_DETAILS: failureDetails(input, request, { stage, pinKept, confirmedAt }),
+        },
+        messageKey: `${workflowId}.${runId}.failed`,
+      });
+      status.failure = `${failure} (the admins were mailed)`;
+    } catch (mailErr) {
+      // The workflow's failure below still names the reason, in the Web UI and `cli status`.
+      const why = failureReason(mailErr);
+      status.failure = `${failure} (the admins could not be mailed: ${why})`;
+      log.error('the admins could not be mailed of a failed form request', { reason: why });
+    }
+    setStep('failed');
+    await condition(allHandlersFinished);
+    throw ApplicationFailure.create({
+      message: `request ${input.requestId} from ${who.email} failed ${DOING[stage]}: ${reason}`,
+      type: FailureType.formRequestFailed,
+      nonRetryable: true,
+      cause: err instanceof Error ? err : undefined,
     });
-    return done('refused');
   }
-  if (request.kind === 'access') request = await withoutUnknownUsers(request);
-  if (input.pinHash) await keepRequestPin({ requestId: input.requestId, pinHash: input.pinHash });
-  // The workflow's clock: a retried write makes the same row (same key), not a second one.
-  const at = new Date(Date.now()).toISOString();
-  await recordFormRequest({ requestId: input.requestId, request, at });
-  if (input.mailApprovers) {
-    await sendMail({
-      template: 'new-request',
-      to: '',
-      audience: 'approvers',
-      fullName: who.fullName,
-      username: who.email,
-      project: who.project,
-      reason: request.kind === 'access' ? 'a request for an account' : 'a request for more quota',
-      messageKey: `${workflowId}.${runId}.approvers`,
-    });
+  return done(outcome);
+}
+
+/** Where a confirmed request stopped, in words for the admins. */
+type Stage = 'membership' | 'refusal-mail' | 'additional-users' | 'pin' | 'row' | 'approvers-mail';
+const DOING: Record<Stage, string> = {
+  membership: 'while checking the project membership',
+  'refusal-mail': 'while mailing the requester that they are not a member of the project',
+  'additional-users': 'while looking up the additional users',
+  pin: "while handing the PIN's hash to setpass",
+  row: 'while writing the row to the request sheet',
+  'approvers-mail': 'while mailing the approvers',
+};
+
+/** What is left for the admins, by how far the request got. */
+function todo(stage: Stage, pinLost: boolean): string {
+  if (stage === 'approvers-mail') {
+    return 'The row is in the request sheet: nothing to add. Only the mail to the approvers failed; their digest lists the row.';
   }
-  return done('recorded');
+  if (stage === 'refusal-mail') {
+    return 'Nothing was written (the requester is not a member of the project), and they were not told why: tell them if you can.';
+  }
+  // Setpass holds no hash of the PIN: a row added by hand could never take it.
+  if (pinLost) {
+    return 'Nothing was written, and setpass does not hold the PIN, which only the person knows: once the cause is fixed, ask them to send the form again.';
+  }
+  const unchecked =
+    stage === 'additional-users'
+      ? ' The additional users were not checked: keep only those with an account.'
+      : '';
+  return `Nothing was written. Once the cause is fixed, add the row below to the request sheet by hand, Approved empty: it then goes the way of every row.${unchecked}`;
+}
+
+/** The message of the failure an activity raised (its ApplicationFailure), not the wrapper's. */
+function failureReason(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}
+
+/** An error text as the admins may read it: never the confirmation token or the PIN's hash. */
+function withoutSecrets(input: RegistrationRequestInput, text: string): string {
+  const secrets = [input.confirmToken, input.confirmTokenHash, input.pinHash];
+  secrets.push(input.confirmToken.slice(input.confirmToken.indexOf('.') + 1));
+  return secrets
+    .filter((s): s is string => !!s && s.length >= 16)
+    .reduce((t, s) => t.split(s).join('«redacted»'), text);
+}
+
+/**
+ * What to do, and the row as it would have been written (under the default headers), for the
+ * admins' mail: everything the person typed but the PIN, which the row never holds.
+ */
+function failureDetails(
+  input: RegistrationRequestInput,
+  request: FormRequest,
+  { stage, pinKept, confirmedAt }: { stage: Stage; pinKept: boolean; confirmedAt: string },
+): string {
+  const cells: [string, string][] = [['Timestamp', confirmedAt]];
+  if (request.kind === 'access') {
+    for (const c of REGISTER_FORM_COLUMNS)
+      cells.push([DEFAULT_ACCESS_COLUMNS[c], request.values[c]]);
+    if (input.pinHash) {
+      cells.push([
+        DEFAULT_ACCESS_COLUMNS.pin,
+        pinKept
+          ? pinCellOfRequest(input.requestId)
+          : '(not kept: the person must send the form again)',
+      ]);
+    }
+  } else {
+    for (const c of QUOTA_FORM_COLUMNS) cells.push([DEFAULT_QUOTA_COLUMNS[c], request.values[c]]);
+  }
+  return [
+    `What to do: ${todo(stage, !!input.pinHash && !pinKept)}`,
+    '',
+    `The row (${request.kind === 'access' ? 'access' : 'quota'} sheet, default headers; empty cells left out):`,
+    ...cells.filter(([, v]) => v !== '').map(([h, v]) => `  ${h}: ${v}`),
+    '',
+    `Request ${input.requestId}; workflow ${workflowInfo().workflowId}.`,
+  ].join('\n');
 }
 
 /**
@@ -170,5 +320,6 @@ function requestDetails(request: FormRequest, status: RegistrationRequestStatus)
   const what = request.kind === 'access' ? 'an account' : 'more quota';
   const lines = [`**Request:** ${what}`, `**Step:** ${status.step.replace(/-/g, ' ')}`];
   if (status.outcome) lines.push(`**Outcome:** ${OUTCOME_WORDS[status.outcome]}`);
+  if (status.failure) lines.push(`**Failed** ${status.failure}`);
   return lines.join('\n\n');
 }

@@ -27,6 +27,7 @@ export const EXITS = [
   'registrationRequest-quota-recorded',
   'registrationRequest-refused',
   'registrationRequest-expired',
+  'registrationRequest-failed',
 ] as const;
 
 export type ExitName = (typeof EXITS)[number];

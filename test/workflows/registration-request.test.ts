@@ -4,14 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  ActivityFailure,
   ApplicationFailure,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { FailureType } from '../../shared/failures';
 import {
   confirmRequestUpdate,
   formRequestWorkflowId,
+  pinCellOfRequest,
   requestStatusQuery,
   type FormRequest,
   type RegistrationRequestInput,
@@ -25,6 +28,7 @@ import {
   recorded,
   FILE_TIMEOUT_MS,
   withWorker,
+  workflowFailure,
   workflowTestEnv,
   type Activities,
   type Recorded,
@@ -219,5 +223,140 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
     assert.equal(refusal.template, 'quota-request-refused');
     assert.equal(refusal.to, 'ada@example.org');
     assert.match(refusal.reason ?? '', /not a member of a project named "engine"/);
+  });
+  // After "confirmed, it goes to the approvers" nothing may fail unheard (issue 26).
+  const PIN_HASH = 'a3'.repeat(32);
+  const SECRET = 'Zq7'.repeat(12);
+
+  /** A confirmed account request whose `activity` fails for good; the workflow's failure. */
+  async function failedAfterConfirmation(overrides: Partial<Activities>) {
+    const rec = mocks(overrides);
+    const args = input(ACCOUNT, { pinHash: PIN_HASH, mailApprovers: true });
+    args.confirmToken = `${args.requestId}.${SECRET}`;
+    const failed = await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, args);
+      await waiting(handle);
+      await confirm(handle, 'right-hash');
+      const err = await workflowFailure(handle, 'the request');
+      const status = await handle.query(requestStatusQuery);
+      const { currentDetails } = await handle.query<{ currentDetails: string }>(
+        '__temporal_workflow_metadata',
+      );
+      return { err, status, currentDetails };
+    });
+    const adminMails = rec.inputs('sendMail').filter((m) => m.audience === 'admins');
+    assert.equal(adminMails.length, 1, 'one mail to the admins');
+    const mail = adminMails[0]!;
+    assert.equal(mail.template, 'form-request-failed');
+    assert.equal(mail.username, 'ada@example.org');
+    assert.equal(mail.project, 'engine');
+    for (const secret of [PIN_HASH, SECRET, args.confirmToken, args.confirmTokenHash]) {
+      assert.ok(!JSON.stringify(mail).includes(secret), `no ${secret} in the admins' mail`);
+    }
+    // The workflow fails with a stable type, the activity's failure as its cause.
+    const { cause } = failed.err;
+    assert.ok(cause instanceof ApplicationFailure, String(cause));
+    assert.equal(cause.type, FailureType.formRequestFailed);
+    assert.ok(cause.cause instanceof ActivityFailure, String(cause.cause));
+    return { rec, args, mail, cause, ...failed };
+  }
+
+  test('the sheet refuses the confirmed row for good: the admins get the reason and the row', async () => {
+    const refusal =
+      'Google Sheets: cannot append to spreadsheet s1, tab "Form Responses 1": access denied';
+    const { rec, args, mail, cause, status, currentDetails } = await failedAfterConfirmation({
+      recordFormRequest: async () => {
+        throw ApplicationFailure.nonRetryable(refusal, FailureType.sheetRejected);
+      },
+    });
+    assert.deepEqual(rec.names(), ['sendMail', 'keepRequestPin', 'recordFormRequest', 'sendMail']);
+    assert.match(mail.reason ?? '', /writing the row to the request sheet: .*access denied/);
+    const details = mail.values?.REQUEST_DETAILS ?? '';
+    assert.match(details, /add the row below to the request sheet by hand, Approved empty/);
+    assert.match(details, /^ {2}First name: Ada$/m);
+    assert.match(details, /^ {2}Email: ada@example\.org$/m);
+    assert.match(details, /^ {2}New project name: engine$/m);
+    assert.match(details, /^ {2}Project description: simulations$/m);
+    // The cell the row would have had: it names the request, whose PIN hash setpass holds.
+    assert.ok(details.includes(`  PIN: ${pinCellOfRequest(args.requestId)}`), details);
+    assert.equal(mail.values?.REQUEST_TYPE, 'a request for an account');
+    assert.match(cause.message, /writing the row to the request sheet: .*access denied/);
+    assert.equal(status.step, 'failed');
+    assert.match(status.failure ?? '', /access denied \(the admins were mailed\)$/);
+    assert.match(currentDetails, /\*\*Failed\*\* while writing the row .*access denied/);
+  });
+
+  test('setpass refuses the PIN hash (4xx): the admins are told to ask for the form again', async () => {
+    const { rec, mail, cause, status } = await failedAfterConfirmation({
+      keepRequestPin: async ({ requestId, pinHash }) => {
+        // An answer that echoes what it was sent must not carry the hash into the mail.
+        throw ApplicationFailure.create({
+          message: `setpass refused PUT /request-pin/${requestId}: HTTP 400 pin_hash ${pinHash} is not valid`,
+          type: FailureType.rejected,
+          nonRetryable: true,
+        });
+      },
+    });
+    assert.deepEqual(rec.names(), ['sendMail', 'keepRequestPin', 'sendMail']);
+    assert.match(
+      mail.reason ?? '',
+      /handing the PIN's hash to setpass: .*HTTP 400 pin_hash «redacted»/,
+    );
+    const details = mail.values?.REQUEST_DETAILS ?? '';
+    assert.match(details, /setpass does not hold the PIN.*ask them to send the form again/);
+    assert.match(details, /^ {2}PIN: \(not kept: the person must send the form again\)$/m);
+    assert.match(cause.message, /HTTP 400/);
+    assert.ok(!cause.message.includes(PIN_HASH), 'no hash in the failure');
+    assert.equal(status.step, 'failed');
+  });
+
+  test('a transient sheet failure is retried, not reported', async () => {
+    let attempts = 0;
+    const rec = mocks({
+      recordFormRequest: async ({ at }) => {
+        if (++attempts < 3) throw new Error('Google Sheets (HTTP 503, retryable)');
+        return { key: `ada@example.org|${at}` };
+      },
+    });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input(ACCOUNT, { pinHash: PIN_HASH }));
+      await waiting(handle);
+      await confirm(handle, 'right-hash');
+      assert.equal(await handle.result(), 'recorded');
+    });
+    assert.equal(attempts, 3);
+    assert.ok(!rec.inputs('sendMail').some((m) => m.audience === 'admins'), 'no admin mail');
+  });
+
+  test("the admins' address refused too: the workflow still fails with the reason", async () => {
+    const rec = mocks({
+      isProjectMember: async () => {
+        throw ApplicationFailure.nonRetryable(
+          'keystone refused GET /users: HTTP 403',
+          'RequestRejected',
+        );
+      },
+      sendMail: async ({ audience, messageKey }) => {
+        if (audience === 'admins') {
+          throw ApplicationFailure.nonRetryable(
+            'mail server refused admins@example.org (SMTP 550)',
+            FailureType.recipientRefused,
+          );
+        }
+        return { messageId: `<${messageKey}>` };
+      },
+    });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input(QUOTA));
+      await waiting(handle);
+      await confirm(handle, 'right-hash');
+      const { cause } = await workflowFailure(handle, 'the request');
+      assert.ok(cause instanceof ApplicationFailure);
+      assert.equal(cause.type, FailureType.formRequestFailed);
+      assert.match(cause.message, /checking the project membership: .*HTTP 403/);
+      const status = await handle.query(requestStatusQuery);
+      assert.match(status.failure ?? '', /the admins could not be mailed: .*SMTP 550/);
+    });
+    assert.deepEqual(rec.names(), ['sendMail', 'isProjectMember', 'sendMail']);
   });
 });
