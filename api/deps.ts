@@ -1,5 +1,6 @@
 // What the setpass API is given: its stores, secrets and Keystone, the reset starter, its rules.
 import type { RegistrationRequestInput } from '../shared/form-requests';
+import type { RequestSubject } from './form-pages';
 import type { PageBranding } from './pages';
 import type { SecretBox } from './secrets';
 import type { TokenStore } from './token-store';
@@ -33,6 +34,11 @@ export interface FormRequestsDeps {
   start(input: RegistrationRequestInput): Promise<void>;
   /** Confirms a request by its mailed token; 'refused' for a used, wrong or expired one. */
   confirm(requestId: string, tokenHash: string): Promise<'confirmed' | 'refused'>;
+  /**
+   * What the request of a mailed token asks for, read without changing anything; undefined when
+   * no request has that token.
+   */
+  subject(requestId: string, tokenHash: string): Promise<RequestSubject | undefined>;
 }
 
 export interface SetpassDeps {

@@ -218,16 +218,21 @@ ${textarea(form, { name: 'comments', label: L.comments, attrs: `${LONG_TEXT} req
   );
 }
 
+/** What a request asks for, as its confirmation names it: nothing of it is secret. */
+export type RequestSubject = { kind: 'access'; email: string } | { kind: 'quota'; project: string };
+
+/** "an account for ada@example.org", "more quota in project p1". */
+export function requestSubjectText(subject: RequestSubject): string {
+  return subject.kind === 'access'
+    ? `an account for ${subject.email}`
+    : `more quota in project ${subject.project}`;
+}
+
 export function confirmPage(
   branding: PageBranding,
-  options: { token: string; csrf: string; what?: 'account' | 'quota' },
+  options: { token: string; csrf: string; subject?: RequestSubject },
 ): string {
-  const what =
-    options.what === 'account'
-      ? ' for an account'
-      : options.what === 'quota'
-        ? ' for more quota'
-        : '';
+  const what = options.subject ? ` for ${escapeHtml(requestSubjectText(options.subject))}` : '';
   return layout(
     'Confirm your request',
     branding,

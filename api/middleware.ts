@@ -2,7 +2,7 @@
 // log, never to the page), one access-log line without the query string, and rate limits.
 import type { Context, Middleware, Next } from 'koa';
 import { HttpError } from './body';
-import type { RateLimiter } from './rate-limit';
+import type { Limiter } from './rate-limit';
 
 export type Log = (message: string, fields?: Record<string, unknown>) => void;
 
@@ -45,9 +45,9 @@ export function headersErrorsAndLog(log: Log): Middleware {
 }
 
 /** Refuses a client (by address) over its limit with a 429 and Retry-After. */
-export function limitPerClient(limiter: RateLimiter) {
+export function limitPerClient(limiter: Limiter) {
   return async (ctx: Context, next: Next) => {
-    const wait = limiter.hit(ctx.ip);
+    const wait = await limiter.hit(ctx.ip);
     if (wait > 0)
       throw new HttpError(429, 'Too many requests. Please wait a minute and try again.', wait);
     await next();

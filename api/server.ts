@@ -1,6 +1,13 @@
 // The setpass API process. Run: npm run api
+import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { REQUESTABLE_QUOTAS } from '../intake/quota-rows';
@@ -55,6 +62,42 @@ function lazyClient(config: Config): { get(): Promise<Client>; close(): Promise<
       await c?.connection.close();
     },
   };
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * A form request's input, from the first event of its workflow's history (decoded with the
+ * client's codec): a read that changes nothing, unlike the Update. Undefined when there is none.
+ */
+async function requestInput(
+  client: Client,
+  requestId: string,
+): Promise<RegistrationRequestInput | undefined> {
+  let started;
+  try {
+    const { history } = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId: formRequestWorkflowId(requestId) },
+      maximumPageSize: 1,
+    });
+    started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  } catch (err) {
+    if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return undefined;
+    throw err;
+  }
+  if (started?.workflowType?.name !== 'registrationRequest') return undefined;
+  const [input] = await decodeArrayFromPayloads(
+    client.options.loadedDataConverter,
+    started.input?.payloads,
+  );
+  return input as RegistrationRequestInput | undefined;
+}
+
+/** Two SHA-256 hex digests compared in constant time. */
+function sameHash(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export interface RunningSetpass {
@@ -119,6 +162,15 @@ export async function startSetpassServer(
           return 'refused';
         throw err;
       }
+    },
+    async subject(requestId, tokenHash) {
+      const input = await requestInput(await temporal.get(), requestId);
+      // Only the holder of the mailed link learns whose request it is.
+      if (!input || !sameHash(input.confirmTokenHash, tokenHash)) return undefined;
+      const { request } = input;
+      return request.kind === 'access'
+        ? { kind: 'access', email: request.values.email }
+        : { kind: 'quota', project: request.values.project };
     },
   };
   async function startRequestWorkflow(input: RegistrationRequestInput): Promise<void> {

@@ -1,5 +1,11 @@
 import { Pool, type PoolClient } from 'pg';
-import type { IssuedToken, PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
+import type {
+  HitWindow,
+  IssuedToken,
+  PasswordSetEvent,
+  TokenRecord,
+  TokenStore,
+} from './token-store';
 
 // BIGINT (int8) columns arrive as strings from pg (they may exceed 2^53); ours hold millisecond
 // times and counters, so they are mapped back to numbers per row instead of changing pg's
@@ -61,7 +67,14 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS tokens (
     request_id TEXT PRIMARY KEY,
     pin_hash TEXT NOT NULL,
     stored_at BIGINT NOT NULL
-  );`;
+  );
+  -- The request forms' rate-limit windows (added after v0.1.0, whose API never reads them).
+  CREATE TABLE IF NOT EXISTS rate_limits (
+    bucket TEXT PRIMARY KEY,
+    window_end BIGINT NOT NULL,
+    hits INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS rate_limits_window_end ON rate_limits (window_end);`;
 
 // Any constant works: it only serialises concurrent schema creation (two processes starting at
 // once), which CREATE TABLE IF NOT EXISTS alone does not (it can fail on pg_type's unique index).
@@ -238,6 +251,28 @@ export class PostgresTokenStore implements TokenStore {
       [requestId],
     );
     return rows[0]?.pin_hash;
+  }
+
+  async countHit(bucket: string, now: number, windowMs: number): Promise<HitWindow> {
+    // ON CONFLICT DO UPDATE locks the row: concurrent hits from other processes queue up.
+    const { rows } = await this.pool.query<{ hits: number; window_end: string }>(
+      `INSERT INTO rate_limits (bucket, window_end, hits) VALUES ($1, $2, 1)
+       ON CONFLICT (bucket) DO UPDATE SET
+         hits = CASE WHEN rate_limits.window_end <= $3 THEN 1 ELSE rate_limits.hits + 1 END,
+         window_end = CASE WHEN rate_limits.window_end <= $3 THEN excluded.window_end
+           ELSE rate_limits.window_end END
+       RETURNING hits, window_end`,
+      [bucket, now + windowMs, now],
+    );
+    const row = rows[0]!;
+    return { hits: row.hits, windowEnd: Number(row.window_end) };
+  }
+
+  async pruneHits(now: number): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM rate_limits WHERE window_end <= $1', [
+      now,
+    ]);
+    return rowCount ?? 0;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { IssuedToken, PasswordSetEvent, TokenRecord, TokenStore } from './token-store';
+import type {
+  HitWindow,
+  IssuedToken,
+  PasswordSetEvent,
+  TokenRecord,
+  TokenStore,
+} from './token-store';
 
 interface Row {
   user_id: string;
@@ -65,7 +71,14 @@ export class SqliteTokenStore implements TokenStore {
       request_id TEXT PRIMARY KEY,
       pin_hash TEXT NOT NULL,
       stored_at INTEGER NOT NULL
-    );`);
+    );
+    -- The request forms' rate-limit windows (added after v0.1.0, whose API never reads them).
+    CREATE TABLE IF NOT EXISTS rate_limits (
+      bucket TEXT PRIMARY KEY,
+      window_end INTEGER NOT NULL,
+      hits INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS rate_limits_window_end ON rate_limits (window_end);`);
     this.addPinBindingColumn();
   }
 
@@ -159,6 +172,22 @@ export class SqliteTokenStore implements TokenStore {
       requestId,
     ) as { pin_hash: string } | undefined;
     return row?.pin_hash;
+  }
+
+  async countHit(bucket: string, now: number, windowMs: number): Promise<HitWindow> {
+    const row = this.sql(
+      `INSERT INTO rate_limits (bucket, window_end, hits) VALUES (@bucket, @windowEnd, 1)
+         ON CONFLICT(bucket) DO UPDATE SET
+           hits = CASE WHEN rate_limits.window_end <= @now THEN 1 ELSE rate_limits.hits + 1 END,
+           window_end = CASE WHEN rate_limits.window_end <= @now THEN excluded.window_end
+             ELSE rate_limits.window_end END
+         RETURNING hits, window_end`,
+    ).get({ bucket, now, windowEnd: now + windowMs }) as { hits: number; window_end: number };
+    return { hits: row.hits, windowEnd: row.window_end };
+  }
+
+  async pruneHits(now: number): Promise<number> {
+    return this.sql('DELETE FROM rate_limits WHERE window_end <= ?').run(now).changes;
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 // The setpass token store: one row per user, at most one live token each, plus an outbox of
 // "password set" events that must reach their workflow even if Temporal is down at the time,
-// and the PIN hashes chosen on the /register form, kept by request until the user exists.
+// the PIN hashes chosen on the /register form, kept by request until the user exists, and the
+// request forms' rate-limit counters (shared by every API process on the database).
 export interface TokenRecord {
   userId: string;
   tokenHash: string;
@@ -25,6 +26,12 @@ export interface PasswordSetEvent {
   at: number;
 }
 
+/** A rate-limit window as counted in the store (api/rate-limit.ts). */
+export interface HitWindow {
+  hits: number;
+  windowEnd: number;
+}
+
 export interface TokenStore {
   byUser(userId: string): Promise<TokenRecord | undefined>;
   byTokenHash(tokenHash: string): Promise<TokenRecord | undefined>;
@@ -47,5 +54,12 @@ export interface TokenStore {
   /** Keeps the PIN hash chosen on a form request; again for the same request replaces it. */
   putRequestPin(requestId: string, pinHash: string, at: number): Promise<void>;
   requestPinHash(requestId: string): Promise<string | undefined>;
+  /**
+   * Counts one hit in `bucket`'s fixed window, atomically across every process on the database,
+   * and returns the window's count and end. A window ended by `now` restarts at `now`.
+   */
+  countHit(bucket: string, now: number, windowMs: number): Promise<HitWindow>;
+  /** Deletes the windows ended by `now`; returns how many. */
+  pruneHits(now: number): Promise<number>;
   close(): Promise<void>;
 }

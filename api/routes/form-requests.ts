@@ -1,7 +1,8 @@
 // GET/POST /register and /quota-request: the public request forms. A valid form starts the
 // registrationRequest workflow, which mails a one-time link; GET /confirm shows that link's
-// button and changes nothing (mail scanners open links), POST /confirm confirms. Every valid
-// form gets the same answer, at once, whatever the address: nothing here looks anything up.
+// button and what it confirms, read from the request's workflow, and changes nothing (mail
+// scanners open links), POST /confirm confirms. Every valid form gets the same answer, at once,
+// whatever the address: a form looks nothing up.
 import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
@@ -23,8 +24,15 @@ import {
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';
 import type { RouteDeps } from '../deps';
-import { confirmPage, quotaRequestPage, registerPage } from '../form-pages';
-import { RateLimiter } from '../rate-limit';
+import {
+  confirmPage,
+  quotaRequestPage,
+  registerPage,
+  requestSubjectText,
+  type RequestSubject,
+} from '../form-pages';
+import { limitPerClient } from '../middleware';
+import { StoredRateLimiter, type RateLimiter } from '../rate-limit';
 import { respond } from '../respond';
 import { hashToken, newToken } from '../secrets';
 
@@ -32,8 +40,9 @@ import { hashToken, newToken } from '../secrets';
 export function requestAnswer(confirmWithinMs: number): string {
   return `If this address can receive mail, a confirmation link is on its way. Open it within ${formatDuration(confirmWithinMs)} to send your request on.`;
 }
-const CONFIRMED =
-  'Thank you: your request is confirmed and goes to the approvers. You will hear from us by e-mail.';
+/** The answer to a confirmation, naming the request when it could be read. */
+const confirmed = (subject?: RequestSubject) =>
+  `Thank you: your request${subject ? ` for ${requestSubjectText(subject)}` : ''} is confirmed and goes to the approvers. You will hear from us by e-mail.`;
 const LINK_NOT_VALID =
   'This confirmation link is not valid: it was used already, or the request expired unconfirmed. Fill in the form again.';
 const HOUR_MS = 3_600_000;
@@ -48,7 +57,18 @@ export function formRequestRoutes(
 ): void {
   const forms = deps.forms;
   if (!forms) return;
-  const perEmail = new RateLimiter(forms.requestsPerEmail, HOUR_MS, deps.now);
+  // Sending a form starts a workflow that mails someone: these two limits are counted in the
+  // token store, so several API processes share them and a restart does not reset them.
+  const limitFormClient = limitPerClient(
+    new StoredRateLimiter(deps.store, 'form-client', deps.rateLimitPerMinute, 60_000, deps.now),
+  );
+  const perEmail = new StoredRateLimiter(
+    deps.store,
+    'form-email',
+    forms.requestsPerEmail,
+    HOUR_MS,
+    deps.now,
+  );
   const answer = requestAnswer(forms.confirmWithinMs);
   const fieldsOf = (body: Record<string, unknown>): Fields =>
     Object.fromEntries(Object.keys(body).map((k) => [k, optionalString(body, k)]));
@@ -75,10 +95,15 @@ export function formRequestRoutes(
   };
 
   /** Starts a valid request; a filled honeypot or an address over its limit: the same answer. */
-  function accept(ctx: Context, request: FormRequest, trap: string, pin?: string): void {
+  async function accept(
+    ctx: Context,
+    request: FormRequest,
+    trap: string,
+    pin?: string,
+  ): Promise<void> {
     const { kind } = request;
     if (trap) deps.log('form request dropped: honeypot filled', { kind });
-    else if (perEmail.hit(`${kind}:${request.values.email}`) > 0)
+    else if ((await perEmail.hit(`${kind}:${request.values.email}`)) > 0)
       deps.log('form request dropped: too many for one address', { kind });
     else startRequest(request, pin);
     respond(ctx, deps.branding, {
@@ -113,7 +138,7 @@ export function formRequestRoutes(
       ctx.type = 'text/html';
       ctx.body = registerPage(deps.branding, { csrf: csrfCookie(ctx) });
     });
-    router.post('/register', limitClient, async (ctx) => {
+    router.post('/register', limitClient, limitFormClient, async (ctx) => {
       const body = await readBody(ctx, BODY_LIMIT);
       const fields = fieldsOf(body);
       const values = registerValues(fields);
@@ -124,7 +149,12 @@ export function formRequestRoutes(
       const problems = registerFormProblems(values, pin, fields.pin_again ?? '');
       if (Object.keys(problems).length > 0) return again(ctx, 400, page(problems), problems);
       const newUser = values.existingAccount.toLowerCase() === 'no';
-      accept(ctx, { kind: 'access', values }, fields.website ?? '', newUser ? pin : undefined);
+      await accept(
+        ctx,
+        { kind: 'access', values },
+        fields.website ?? '',
+        newUser ? pin : undefined,
+      );
     });
   }
 
@@ -145,7 +175,7 @@ export function formRequestRoutes(
       ctx.type = 'text/html';
       ctx.body = quotaRequestPage(deps.branding, { csrf: csrfCookie(ctx), quotaKeys });
     });
-    router.post('/quota-request', limitClient, async (ctx) => {
+    router.post('/quota-request', limitClient, limitFormClient, async (ctx) => {
       const body = await readBody(ctx, BODY_LIMIT);
       const fields = fieldsOf(body);
       const values = quotaValues(fields);
@@ -158,15 +188,32 @@ export function formRequestRoutes(
         if (values[key] !== '' && !quotaKeys.includes(key))
           problems[key] = `${key} cannot be asked for here: the cloud's services do not offer it.`;
       if (Object.keys(problems).length > 0) return again(ctx, 400, page(problems), problems);
-      accept(ctx, { kind: 'quota', values }, fields.website ?? '');
+      await accept(ctx, { kind: 'quota', values }, fields.website ?? '');
     });
   }
 
-  router.get('/confirm', limitClient, (ctx) => {
+  /** What the link's request asks for; 'unknown' when no request has this token. */
+  const subjectOf = async (
+    requestId: string,
+    token: string,
+  ): Promise<RequestSubject | 'unknown' | undefined> => {
+    try {
+      return (await forms.subject(requestId, hashToken(token))) ?? 'unknown';
+    } catch (err) {
+      // Temporal unreachable: the page names nothing, its button still works once it is back.
+      deps.log('form request could not be read', { error: (err as Error).message });
+      return undefined;
+    }
+  };
+
+  router.get('/confirm', limitClient, async (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
-    if (!requestIdOfToken(token)) return notValid(ctx);
+    const requestId = requestIdOfToken(token);
+    if (!requestId) return notValid(ctx);
+    const subject = await subjectOf(requestId, token);
+    if (subject === 'unknown') return notValid(ctx);
     ctx.type = 'text/html';
-    ctx.body = confirmPage(deps.branding, { token, csrf: csrfCookie(ctx) });
+    ctx.body = confirmPage(deps.branding, { token, csrf: csrfCookie(ctx), subject });
   });
 
   router.post('/confirm', limitClient, async (ctx) => {
@@ -184,9 +231,14 @@ export function formRequestRoutes(
       });
     }
     if (!csrfMatches(ctx, body)) {
+      const subject = await subjectOf(requestId, token);
       ctx.status = 403;
       ctx.type = 'text/html';
-      ctx.body = confirmPage(deps.branding, { token, csrf: csrfCookie(ctx) });
+      ctx.body = confirmPage(deps.branding, {
+        token,
+        csrf: csrfCookie(ctx),
+        subject: subject === 'unknown' ? undefined : subject,
+      });
       return;
     }
     let result: 'confirmed' | 'refused';
@@ -204,7 +256,12 @@ export function formRequestRoutes(
       requestId,
     });
     if (result === 'refused') return notValid(ctx);
-    respond(ctx, deps.branding, { status: 200, title: 'Request confirmed', message: CONFIRMED });
+    const subject = await subjectOf(requestId, token);
+    respond(ctx, deps.branding, {
+      status: 200,
+      title: 'Request confirmed',
+      message: confirmed(subject === 'unknown' ? undefined : subject),
+    });
   });
 
   function notValid(ctx: Context): void {

@@ -167,12 +167,14 @@ describe('request forms in Chromium: /register and /quota-request', () => {
     const link = await confirmLinkFromMail(email);
     await open(page, link);
     assert.equal(await heading(page), 'Confirm your request');
+    assert.match(await page.locator('main').innerText(), /Confirm your request for .+:/);
     await screenshot(page, `${shot}-confirm`);
     assert.equal(await noRowYet(), undefined, 'opening the link alone writes no row');
     const confirmed = await press(page, 'Confirm my request');
     assert.equal(confirmed.status(), 200, await page.locator('body').innerText());
     assert.equal(await heading(page), 'Request confirmed');
-    assert.match(await page.locator('main').innerText(), /your request is confirmed/);
+    // Both pages name what is confirmed: an account for the address, or quota in a project.
+    assert.match(await page.locator('main').innerText(), /your request for .+ is confirmed/);
     await screenshot(page, `${shot}-confirmed`);
   }
 

@@ -282,6 +282,54 @@ function conformance(
       });
     });
 
+    // Rate-limit windows start an hour ahead: a real API's prune (now) never reaches them.
+    const hitTime = () => Date.now() + 3_600_000;
+    const newBucket = () => `test:${randomUUID()}`;
+
+    test('rate-limit hits are counted atomically across connections, in one window', async () => {
+      const other = await open(); // a second API process on the same database
+      const bucket = newBucket();
+      const t = hitTime();
+      const windows = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).countHit(bucket, t, 60_000)),
+      );
+      assert.deepEqual(
+        windows.map((w) => w.hits).sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(new Set(windows.map((w) => w.windowEnd)), new Set([t + 60_000]));
+      assert.deepEqual(await store.countHit(newBucket(), t, 60_000), {
+        hits: 1,
+        windowEnd: t + 60_000,
+      });
+    });
+
+    test('a rate-limit window restarts once it has ended; pruning drops only ended ones', async () => {
+      const bucket = newBucket();
+      const t = hitTime();
+      assert.deepEqual(await store.countHit(bucket, t, 1000), { hits: 1, windowEnd: t + 1000 });
+      assert.deepEqual(await store.countHit(bucket, t + 999, 1000), {
+        hits: 2,
+        windowEnd: t + 1000,
+      });
+      assert.deepEqual(await store.countHit(bucket, t + 1000, 1000), {
+        hits: 1,
+        windowEnd: t + 2000,
+      });
+
+      const ended = newBucket();
+      const live = newBucket();
+      await store.countHit(ended, t, 1000);
+      await store.countHit(live, t, 5000);
+      assert.ok((await store.pruneHits(t + 1000)) >= 1);
+      // Counted again before its old end: had the row stayed, this would be its second hit.
+      assert.deepEqual(await store.countHit(ended, t + 1, 1000), { hits: 1, windowEnd: t + 1001 });
+      assert.deepEqual(await store.countHit(live, t + 1001, 5000), {
+        hits: 2,
+        windowEnd: t + 5000,
+      });
+    });
+
     test('a v0.1.0 database is migrated on open: its tokens stay, bound to their user', async () => {
       const old = issued();
       const legacyDb = await legacy(old);
@@ -299,19 +347,25 @@ function conformance(
         const requestId = randomUUID();
         await first.putRequestPin(requestId, 'd'.repeat(64), 1);
         assert.equal(await first.requestPinHash(requestId), 'd'.repeat(64));
+        const bucket = newBucket();
+        assert.equal((await first.countHit(bucket, hitTime(), 60_000)).hits, 1);
 
         // Opening it again (another process, a restart) finds the column there already.
         migrated.push(await openTokenStore(legacyDb.database));
         assert.deepEqual(await migrated[1]?.byUser(bound.userId), { ...bound, attempts: 0 });
         assert.equal(await migrated[1]?.consume(old.tokenHash), true);
+        assert.equal((await migrated[1]?.countHit(bucket, hitTime(), 60_000))?.hits, 2);
       } finally {
         for (const s of migrated) await s.close().catch(() => undefined);
         await legacyDb.drop();
       }
     });
 
-    test('tokens, attempts, request PINs and pending events survive close and reopen', async () => {
+    test('tokens, attempts, request PINs, pending events and hits survive close and reopen', async () => {
       const first = await openTokenStore(database);
+      const bucket = newBucket();
+      const t = hitTime();
+      await first.countHit(bucket, t, 60_000);
       const kept = issued({ pinBinding: `request:${randomUUID()}` });
       const used = issued();
       const requestId = randomUUID();
@@ -332,6 +386,10 @@ function conformance(
       );
       assert.equal(await again.consume(used.tokenHash, eventFor(used)), false);
       assert.equal(await again.requestPinHash(requestId), 'e'.repeat(64));
+      assert.deepEqual(await again.countHit(bucket, t + 1, 60_000), {
+        hits: 2,
+        windowEnd: t + 60_000,
+      });
     });
   });
 }
@@ -385,7 +443,9 @@ conformance(
     // Fresh data: make sure the tables exist, then empty them.
     await (await PostgresTokenStore.open(url)).close();
     await withPostgres((client) =>
-      client.query('TRUNCATE tokens, password_set_outbox, request_pins RESTART IDENTITY'),
+      client.query(
+        'TRUNCATE tokens, password_set_outbox, request_pins, rate_limits RESTART IDENTITY',
+      ),
     );
     return url;
   },

@@ -1,7 +1,12 @@
 // The HTML of /register, /quota-request and /confirm: escaped, accessible, never a PIN.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { confirmPage, quotaRequestPage, registerPage } from '../../api/form-pages';
+import {
+  confirmPage,
+  quotaRequestPage,
+  registerPage,
+  requestSubjectText,
+} from '../../api/form-pages';
 import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
 import { REGISTER_FORM_COLUMNS, QUOTA_FORM_COLUMNS } from '../../shared/form-requests';
 
@@ -161,7 +166,11 @@ test('the register page says what happens next; the quota page whom it is for', 
 
 test('the confirm page holds the token and csrf, and one button that posts them', () => {
   const token = '0b0e4a2c-4f0e-4a7e-9d55-3f7e8a9b1c2d.secret"<x>';
-  const html = confirmPage(BRANDING, { token, csrf: 'c"srf', what: 'account' });
+  const html = confirmPage(BRANDING, {
+    token,
+    csrf: 'c"srf',
+    subject: { kind: 'access', email: 'ada@example.org' },
+  });
   assert.ok(html.includes('<form method="post" action="confirm">'));
   assert.ok(
     html.includes(
@@ -171,8 +180,21 @@ test('the confirm page holds the token and csrf, and one button that posts them'
   assert.ok(html.includes('<input type="hidden" name="csrf" value="c&#34;srf">'));
   assert.equal(html.match(/<button/g)?.length, 1);
   assert.match(html, /<button type="submit">Confirm my request<\/button>/);
-  assert.match(html, /Confirm your request for an account/);
-  assert.match(confirmPage(BRANDING, { token: 't', csrf: 'c', what: 'quota' }), /for more quota/);
-  assert.match(confirmPage(BRANDING, { token: 't', csrf: 'c' }), /Confirm your request:/);
+  assert.match(html, /Confirm your request for an account for ada@example\.org:/);
   assert.equal(html.match(/<input/g)?.length, 2);
+  const quota = confirmPage(BRANDING, {
+    token: 't',
+    csrf: 'c',
+    subject: { kind: 'quota', project: HOSTILE },
+  });
+  assert.ok(quota.includes(`Confirm your request for more quota in project ${ESCAPED}:`), quota);
+  assert.match(confirmPage(BRANDING, { token: 't', csrf: 'c' }), /Confirm your request:/);
+});
+
+test('what a request asks for, in words', () => {
+  assert.equal(
+    requestSubjectText({ kind: 'access', email: 'ada@example.org' }),
+    'an account for ada@example.org',
+  );
+  assert.equal(requestSubjectText({ kind: 'quota', project: 'p1' }), 'more quota in project p1');
 });
