@@ -3,11 +3,17 @@ import { WorkflowFailedError } from '@temporalio/client';
 import {
   cancelOnboardingSignal,
   cancelOnboardingUpdate,
+  onboardingWorkflowId,
+  resendLinkSignal,
   resendLinkUpdate,
   retryMailUpdate,
+  type OnboardUserInput,
+  type Registration,
 } from '../../shared/onboarding';
-import { eventually, uniqueName } from '../../test/support/services';
-import type { Exit } from './context';
+import type { onboardUser } from '../../workflows';
+import { reminderPolicy } from '../../wiring/start-onboarding';
+import { createKeystoneUser, eventually, uniqueName } from '../../test/support/services';
+import type { Context, Exit } from './context';
 import { EventType } from './context';
 import {
   existingPerson,
@@ -19,6 +25,28 @@ import {
   setPassword,
   waitForStep,
 } from './people';
+
+/** An onboarding started with an admin's signal already waiting: it is the first thing it sees. */
+async function onboardWithSignal(
+  ctx: Context,
+  registration: Registration,
+  signal: typeof cancelOnboardingSignal | typeof resendLinkSignal,
+  args: [{ by: string; reason: string }] | [{ by: string }],
+) {
+  const input: OnboardUserInput = { registration, reminders: reminderPolicy(ctx.config) };
+  const handle = await ctx.client.workflow.signalWithStart<typeof onboardUser, typeof args>(
+    'onboardUser',
+    {
+      workflowId: onboardingWorkflowId(registration),
+      taskQueue: ctx.taskQueue,
+      args: [input],
+      signal,
+      signalArgs: args,
+    },
+  );
+  ctx.say(`started ${handle.workflowId} with ${signal.name} pending`);
+  return handle;
+}
 
 /** The exits of onboardUser, each driven on the real local system. */
 export const ONBOARD_USER_EXITS: Exit[] = [
@@ -156,6 +184,52 @@ export const ONBOARD_USER_EXITS: Exit[] = [
         throw new Error(`${handle.workflowId} did not fail: ${String(failed)}`);
       ctx.say(`failed as it should: ${failed.cause?.message ?? ''}`);
       return handle.fetchHistory();
+    },
+  },
+  {
+    name: 'onboardUser-foreign-account',
+    async drive(ctx) {
+      // A "new user" whose address has an account made elsewhere: refused, nothing made.
+      const reg = person('replay-foreign');
+      await createKeystoneUser(ctx.config, {
+        name: reg.email,
+        password: `Own-${uniqueName('pw')}`,
+      });
+      const handle = await onboard(ctx, reg);
+      const failed = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      if (!(failed instanceof WorkflowFailedError))
+        throw new Error(`${handle.workflowId} did not fail: ${String(failed)}`);
+      ctx.say(`refused as it should: ${failed.cause?.message ?? ''}`);
+      return handle.fetchHistory();
+    },
+  },
+  {
+    name: 'onboardUser-cancelled-before-steps',
+    async drive(ctx) {
+      const handle = await onboardWithSignal(
+        ctx,
+        person('replay-cancel-early'),
+        cancelOnboardingSignal,
+        [{ by: 'record-histories', reason: 'replay fixture' }],
+      );
+      return expectOutcome(handle, 'cancelled');
+    },
+  },
+  {
+    name: 'onboardUser-resend-pending',
+    async drive(ctx) {
+      // A resend signalled before the wait began: acted on when it begins.
+      const reg = person('replay-resend-pending');
+      const handle = await onboardWithSignal(ctx, reg, resendLinkSignal, [
+        { by: 'record-histories' },
+      ]);
+      const first = await newLink(reg.email, /^Choose your/);
+      const resent = await newLink(reg.email, /^Choose your/, [first]);
+      await setPassword(resent, reg.pin);
+      return expectOutcome(handle, 'completed');
     },
   },
   {
