@@ -420,6 +420,38 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     ]);
   });
 
+  test('an Update accepted before a step fails gets its answer: the failed status', async () => {
+    const reg = registration(); // no sheet row: nothing to await between the failure and the end
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rec = mocks({
+      ensureProject: async () => {
+        await held;
+        throw ApplicationFailure.nonRetryable('Keystone refused: HTTP 400', FailureType.rejected);
+      },
+    });
+    await withWorker(env, rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the step');
+      const answer = handle.executeUpdate(cancelOnboardingUpdate, {
+        args: [{ by: 'ops', reason: 'registered twice' }],
+      });
+      const accepted = async () =>
+        ((await handle.fetchHistory()).events ?? []).some(
+          (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+        );
+      for (let i = 0; !(await accepted()); i++) {
+        assert.ok(i < 600, 'the cancel was not accepted within a minute');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      release();
+      const status = await answer;
+      assert.equal(status.step, 'failed');
+      assert.match(status.failure ?? '', /^at ensuring-project: Keystone refused: HTTP 400$/);
+      await workflowFailure(handle, 'the onboarding');
+    });
+  });
+
   test('an address with an account this onboarding did not make is refused before anything', async () => {
     const reg = registration({ sheetKey: unique('row') });
     const rec = mocks({
