@@ -29,6 +29,11 @@ APT_PACKAGES=(
   maven
   # validates docker-compose.yml (no engine needed for `config`)
   docker-compose
+  # the image tests: the project's own Docker engine (scripts/docker-engine.sh) and the Debian
+  # base image its stand-in images are built on (no image registry is reachable)
+  docker.io
+  mmdebstrap
+  unzip
 )
 
 POLICY_RC=/usr/sbin/policy-rc.d

@@ -128,7 +128,18 @@ services_for_this_run() {
   source "$STATE_DIR/services.env"
 }
 
+# engine_for_this_run: starts the project's Docker engine (scripts/docker-engine.sh) and exports
+# DOCKER_HOST; at exit (with the services), stops it unless it was running before.
+_engine_was_up=1
+engine_for_this_run() {
+  _engine_was_up=0
+  "$ROOT/scripts/docker-engine.sh" status >/dev/null 2>&1 && _engine_was_up=1
+  "$ROOT/scripts/docker-engine.sh" start
+  eval "$("$ROOT/scripts/docker-engine.sh" env | sed 's/^/export /')"
+}
+
 _stop_services_of_this_run() {
+  ((_engine_was_up)) || "$ROOT/scripts/docker-engine.sh" stop || true
   ((_full_temporal_was_up)) || "$ROOT/scripts/temporal-server.sh" stop || true
   if [[ $_services_already_up -eq 0 ]]; then "$ROOT/scripts/services.sh" stop; fi
 }

@@ -36,6 +36,10 @@ log "production-like tests (full Temporal server on PostgreSQL; workers and API 
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/production/*.test.ts
 log "browser tests (headless Chromium; screenshots in test-artifacts/screenshots)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/browser/*.test.ts
+log "image tests (the Dockerfile on a local stand-in base; worker and API as containers)"
+engine_for_this_run
+"$ROOT/scripts/images.sh" app
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/compose/*.test.ts
 log "reliability and security suite, short form (faults on the real services, hostile input)"
 node --import tsx test/reliability/run.ts
 log "all tests passed"
