@@ -1,5 +1,5 @@
 // How each exit of onboardUser is reached on the real local system (test/replay/exits.ts).
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import {
   cancelOnboardingSignal,
   cancelOnboardingUpdate,
@@ -46,6 +46,18 @@ async function onboardWithSignal(
   );
   ctx.say(`started ${handle.workflowId} with ${signal.name} pending`);
   return handle;
+}
+
+/** The history of an onboarding that must fail (and says why it did). */
+async function expectFailure(ctx: Context, handle: WorkflowHandle<typeof onboardUser>) {
+  const failed = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(failed instanceof WorkflowFailedError))
+    throw new Error(`${handle.workflowId} did not fail: ${String(failed)}`);
+  ctx.say(`failed as it should: ${failed.cause?.message ?? ''}`);
+  return handle.fetchHistory();
 }
 
 /** The exits of onboardUser, each driven on the real local system. */
@@ -175,15 +187,7 @@ export const ONBOARD_USER_EXITS: Exit[] = [
     async drive(ctx) {
       // Keystone refuses a project name over 64 characters with a 400: no retry helps.
       const reg = { ...person('replay-failed'), project: `Proj-${'x'.repeat(64)}` };
-      const handle = await onboard(ctx, reg);
-      const failed = await handle.result().then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      if (!(failed instanceof WorkflowFailedError))
-        throw new Error(`${handle.workflowId} did not fail: ${String(failed)}`);
-      ctx.say(`failed as it should: ${failed.cause?.message ?? ''}`);
-      return handle.fetchHistory();
+      return expectFailure(ctx, await onboard(ctx, reg));
     },
   },
   {
@@ -195,15 +199,7 @@ export const ONBOARD_USER_EXITS: Exit[] = [
         name: reg.email,
         password: `Own-${uniqueName('pw')}`,
       });
-      const handle = await onboard(ctx, reg);
-      const failed = await handle.result().then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      if (!(failed instanceof WorkflowFailedError))
-        throw new Error(`${handle.workflowId} did not fail: ${String(failed)}`);
-      ctx.say(`refused as it should: ${failed.cause?.message ?? ''}`);
-      return handle.fetchHistory();
+      return expectFailure(ctx, await onboard(ctx, reg));
     },
   },
   {
