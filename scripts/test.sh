@@ -38,8 +38,10 @@ log "browser tests (headless Chromium; screenshots in test-artifacts/screenshots
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/browser/*.test.ts
 log "image tests (the Dockerfile on a local stand-in base; worker and API as containers)"
 engine_for_this_run
-"$ROOT/scripts/images.sh" app
+"$ROOT/scripts/images.sh" stack
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/compose/*.test.ts
+log "compose stack (docker-compose.yml on the stand-ins, host network; an onboarding through it)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/stack/*.test.ts
 log "reliability and security suite, short form (faults on the real services, hostile input)"
 node --import tsx test/reliability/run.ts
 log "all tests passed"

@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../config/schema';
 import { connectClient } from '../../lib/temporal';
 import { startOnboarding } from '../../wiring/start-onboarding';
+import { dockerHost } from '../support/docker';
 import { setPasswordFromMail } from '../support/forms';
 import { freePort } from '../support/processes';
 import { eventually, keystoneLogin, testConfig, uniqueName } from '../support/services';
@@ -20,15 +21,6 @@ const run = promisify(execFile);
 const IMAGE = process.env.KAIZEN_APP_IMAGE ?? 'kaizen-onboarding:test';
 const PIN = '6204';
 const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
-
-function dockerHost(): string {
-  const host = process.env.DOCKER_HOST;
-  if (!host?.startsWith('unix:///run/kaizen-docker-'))
-    throw new Error(
-      "DOCKER_HOST does not name the project's engine: run the tests with npm test (it starts scripts/docker-engine.sh), never against the machine's default daemon",
-    );
-  return host;
-}
 
 const docker = (...args: string[]) =>
   run('docker', args, { env: { ...process.env, DOCKER_HOST: dockerHost() }, maxBuffer: 1 << 24 });
