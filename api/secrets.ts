@@ -100,10 +100,6 @@ export class SecretBox {
     return id === undefined || this.keys.some((k) => k.id === id);
   }
 
-  pinMatches(binding: string, pin: string, storedHash: string): boolean {
-    return this.checkPin(binding, pin, storedHash) === 'match';
-  }
-
   encrypt(userId: string, plaintext: string): Buffer {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.current.encryptionKey, iv);

@@ -102,6 +102,14 @@ node_context() {
   rm -rf "$dir/wheel"
 }
 
+# built_from TAG RECIPE: true (and says so) when TAG exists with the label kaizen.recipe=RECIPE.
+built_from() {
+  have_image "$1" &&
+    [[ "$(docker image inspect -f '{{index .Config.Labels "kaizen.recipe"}}' "$1")" == "$2" ]] ||
+    return 1
+  log "images: $1 already built (cached)"
+}
+
 # What the node stand-in is made of: rebuilt when its base, Dockerfile or Node changes.
 node_recipe() {
   printf '%s %s %s' "$(base_image)" "$NODE_WHEEL_SHA256" "$(sha256sum <"$STANDINS/node/Dockerfile")" |
@@ -110,11 +118,7 @@ node_recipe() {
 
 build_node() {
   build_base
-  if have_image "$NODE_IMAGE" &&
-    [[ "$(docker image inspect -f '{{index .Config.Labels "kaizen.recipe"}}' "$NODE_IMAGE")" == "$(node_recipe)" ]]; then
-    log "images: $NODE_IMAGE already built (cached)"
-    return 0
-  fi
+  built_from "$NODE_IMAGE" "$(node_recipe)" && return 0
   local dir started=$SECONDS
   dir="$(mktemp -d)"
   node_context "$dir"
@@ -170,11 +174,7 @@ build_standin() {
     sources+=("${pair%%=*}")
   done
   recipe="$(recipe_of "${sources[@]}")"
-  if have_image "$tag" &&
-    [[ "$(docker image inspect -f '{{index .Config.Labels "kaizen.recipe"}}' "$tag")" == "$recipe" ]]; then
-    log "images: $tag already built (cached)"
-    return 0
-  fi
+  built_from "$tag" "$recipe" && return 0
   dir="$(mktemp -d)"
   cp -r "$STANDINS/$name/." "$dir/"
   for pair in "$@"; do

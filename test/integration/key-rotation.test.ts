@@ -17,15 +17,8 @@ import {
   type ReminderPolicy,
 } from '../../shared/onboarding';
 import { startOnboarding } from '../../wiring/start-onboarding';
-import { formSession, postForm } from '../support/forms';
-import {
-  adminToken,
-  eventually,
-  keystoneLogin,
-  mailsTo,
-  mailText,
-  uniqueName,
-} from '../support/services';
+import { formSession, linkFromMail, postForm } from '../support/forms';
+import { adminToken, eventually, keystoneLogin, mailsTo, uniqueName } from '../support/services';
 import { startSystem, type TestSystem } from '../support/system';
 
 const PIN = '7305';
@@ -85,12 +78,7 @@ describe('key rotations with onboardings parked across them', () => {
 
   /** The newest link mailed to `email`, on the API that runs now (the first one's port is gone). */
   async function newestLink(email: string, system: TestSystem) {
-    const mail = await eventually('the set-password link', async () =>
-      (await mailsTo(email)).find((m) => /choose your .* password/i.test(m.Subject)),
-    );
-    const mailed = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))?.[1];
-    assert.ok(mailed, 'the mail carries a link');
-    const token = new URL(mailed).searchParams.get('token')!;
+    const token = new URL(await linkFromMail(email)).searchParams.get('token')!;
     return { link: `${system.api.url}?token=${token}`, token };
   }
 

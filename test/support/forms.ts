@@ -58,17 +58,23 @@ export async function postForm(
   };
 }
 
+/** The newest set-password link mailed to `email`. */
+export async function linkFromMail(email: string): Promise<string> {
+  const mail = await eventually(`the set-password mail to ${email}`, async () =>
+    (await mailsTo(email)).find((m) => /choose your .* password/i.test(m.Subject)),
+  );
+  const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))?.[1];
+  assert.ok(link, 'the mail carries a link');
+  return link;
+}
+
 /** Opens the set-password link mailed to `email` and sets `password` with `pin`, as a person would. */
 export async function setPasswordFromMail(
   email: string,
   pin: string,
   password: string,
 ): Promise<{ status: number; text: string }> {
-  const mail = await eventually(`the set-password mail to ${email}`, async () =>
-    (await mailsTo(email)).find((m) => /choose your .* password/i.test(m.Subject)),
-  );
-  const link = /(http:\/\/\S+\?token=[A-Za-z0-9_-]+)/.exec(await mailText(mail.ID))?.[1];
-  assert.ok(link, 'the mail carries a link');
+  const link = await linkFromMail(email);
   const session = await formSession(link);
   const token = new URL(link).searchParams.get('token')!;
   const pageUrl = new URL('./', link).toString();

@@ -42,9 +42,9 @@ test('PINs are keyed hashes bound to the user; passwords are sealed to the user'
   const box = new SecretBox(randomBytes(32));
   const hash = box.pinHash('u1', '1234');
   assert.ok(!hash.includes('1234'));
-  assert.ok(box.pinMatches('u1', '1234', hash));
-  assert.ok(!box.pinMatches('u1', '1235', hash));
-  assert.ok(!box.pinMatches('u2', '1234', hash));
+  assert.equal(box.checkPin('u1', '1234', hash), 'match');
+  assert.equal(box.checkPin('u1', '1235', hash), 'wrong');
+  assert.equal(box.checkPin('u2', '1234', hash), 'wrong');
   assert.notEqual(new SecretBox(randomBytes(32)).pinHash('u1', '1234'), hash);
   const sealed = box.encrypt('u1', 'temp-pass');
   assert.equal(box.decrypt('u1', sealed), 'temp-pass');
