@@ -11,7 +11,7 @@
 //   eval "export $(scripts/docker-engine.sh env)"
 //   scripts/services.sh start && . .state/services.env   # the host's Keystone, Nova, Cinder, Neutron
 //   node --import tsx --test test/stack/stack.test.ts
-// The stack's logs are left in test-artifacts/compose-stack.log.
+// The stack's logs are left in test-artifacts/kaizen-test.log (the project name).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';

@@ -13,7 +13,8 @@ import { distinctFreePorts, PORT_NAMES, writeStackFolder, type PortName } from '
 
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
-export const PROJECT = 'kaizen-test';
+/** KAIZEN_STACK_PROJECT: another name lets two stacks share the engine. */
+export const PROJECT = process.env.KAIZEN_STACK_PROJECT ?? 'kaizen-test';
 /** Jobs that run once: done when they exited 0. */
 export const ONE_SHOT = ['temporal-schema', 'temporal-init', 'schedules'];
 
@@ -218,7 +219,7 @@ export async function waitReady(stack: Stack, timeoutMs: number): Promise<Servic
 export async function downStack(stack: Stack): Promise<void> {
   const logs = await compose(stack, ['logs', '--no-color', '--timestamps']);
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  writeFileSync(join(ROOT, 'test-artifacts', 'compose-stack.log'), logs.stdout + logs.stderr);
+  writeFileSync(join(ROOT, 'test-artifacts', `${PROJECT}.log`), logs.stdout + logs.stderr);
   await composeOk(stack, ['down', '-v', '--remove-orphans']);
   rmSync(stack.dir, { recursive: true, force: true });
 }
