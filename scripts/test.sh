@@ -7,41 +7,47 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-"$ROOT/scripts/install.sh" --tests
+# shellcheck source=scripts/suite-times.sh
+source "$ROOT/scripts/suite-times.sh"
+trap print_suite_times EXIT
 
-log "type check"
-npx tsc -p tsconfig.json
-log "lint and format"
-npx eslint .
-npx prettier --check .
-log "docker-compose.yml is valid (docker-compose config; no engine needed)"
-docker-compose -f docker-compose.yml config -q
+suite "install what is missing" "$ROOT/scripts/install.sh" --tests
+suite "type check" npx tsc -p tsconfig.json
+lint_and_format() { npx eslint . && npx prettier --check .; }
+suite "lint and format" lint_and_format
+suite "docker-compose.yml is valid (docker-compose config; no engine needed)" \
+  docker-compose -f docker-compose.yml config -q
 
-log "unit tests"
-node --import tsx --test --test-reporter=spec test/unit/*.test.ts
-log "replay of recorded histories"
-node --import tsx --test --test-reporter=spec test/replay/*.test.ts
+node_tests() { node --import tsx --test --test-reporter=spec --test-concurrency=1 "$@"; }
+suite "unit tests" node --import tsx --test --test-reporter=spec test/unit/*.test.ts
+suite "replay of recorded histories" node --import tsx --test --test-reporter=spec test/replay/*.test.ts
 # No services: the activities are mocks; the Java test server came with install.sh --tests.
-log "workflow tests (mocked activities, time-skipping server; no OpenStack)"
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/workflows/*.test.ts
+suite "workflow tests (mocked activities, time-skipping server; no OpenStack)" \
+  node_tests test/workflows/*.test.ts
 
-services_for_this_run
+suite "start the local services" services_for_this_run
+# services_for_this_run set its own exit trap (stop what this run started): the table first.
+trap 'print_suite_times; _stop_services_of_this_run' EXIT
 
-log "integration tests (real Temporal, Keystone, Mailpit, PostgreSQL)"
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/integration/*.test.ts
-log "time-skipping tests (days of reminders in seconds; Temporal's Java test server)"
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/time-skipping/*.test.ts
-log "production-like tests (full Temporal server on PostgreSQL; workers and API as processes)"
-"$ROOT/scripts/temporal-server.sh" start >/dev/null
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/production/*.test.ts
-log "browser tests (headless Chromium; screenshots in test-artifacts/screenshots)"
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/browser/*.test.ts
-log "image tests (the Dockerfile on a local stand-in base; worker and API as containers)"
+suite "integration tests (real Temporal, Keystone, Mailpit, PostgreSQL)" \
+  node_tests test/integration/*.test.ts
+suite "time-skipping tests (days of reminders in seconds; Temporal's Java test server)" \
+  node_tests test/time-skipping/*.test.ts
+production_tests() {
+  "$ROOT/scripts/temporal-server.sh" start >/dev/null
+  node_tests test/production/*.test.ts
+}
+suite "production-like tests (full Temporal server on PostgreSQL; workers and API as processes)" \
+  production_tests
+suite "browser tests (headless Chromium; screenshots in test-artifacts/screenshots)" \
+  node_tests test/browser/*.test.ts
+# Not in a suite function: the engine must outlive it (stopped at the end of this run).
 engine_for_this_run
-"$ROOT/scripts/images.sh" stack
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/compose/*.test.ts
-log "compose stack (docker-compose.yml on the stand-ins, host network; an onboarding through it)"
-node --import tsx --test --test-reporter=spec --test-concurrency=1 test/stack/*.test.ts
-log "reliability and security suite, short form (faults on the real services, hostile input)"
-node --import tsx test/reliability/run.ts
+suite "images (the stand-ins and the app image; cached by recipe)" "$ROOT/scripts/images.sh" stack
+suite "image tests (the Dockerfile on a local stand-in base; worker and API as containers)" \
+  node_tests test/compose/*.test.ts
+suite "compose stack (docker-compose.yml on the stand-ins, host network; an onboarding through it)" \
+  node_tests test/stack/*.test.ts
+suite "reliability and security suite, short form (faults on the real services, hostile input)" \
+  node --import tsx test/reliability/run.ts
 log "all tests passed"
