@@ -30,6 +30,7 @@ import {
   waitReady,
   type Stack,
 } from '../support/compose-stack';
+import { faultTests } from './faults';
 import { overridePortNames, portNames } from '../support/stack-folder';
 import { setPasswordFromMail } from '../support/forms';
 import { adminToken, keystoneLogin, testConfig, uniqueName } from '../support/services';
@@ -174,4 +175,6 @@ describe('docker-compose.yml with the stand-ins, on the host network', () => {
       `after ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   });
+
+  faultTests(() => ({ stack: stack!, config, client: client! }));
 });

@@ -38,6 +38,7 @@ export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 60_000,
+  intervalMs = 250,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -45,7 +46,7 @@ export async function eventually<T>(
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
