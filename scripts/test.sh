@@ -43,7 +43,8 @@ suite "browser tests (headless Chromium; screenshots in test-artifacts/screensho
   node_tests test/browser/*.test.ts
 # Not in a suite function: the engine must outlive it (stopped at the end of this run).
 engine_for_this_run
-suite "images (the stand-ins and the app image; cached by recipe)" "$ROOT/scripts/images.sh" stack
+build_images() { "$ROOT/scripts/images.sh" stack && "$ROOT/scripts/release-image.sh"; }
+suite "images (the stand-ins, the app image, the last release's; cached by recipe)" build_images
 suite "image tests (the Dockerfile on a local stand-in base; worker and API as containers)" \
   node_tests test/compose/*.test.ts
 suite "compose stack (docker-compose.yml on the stand-ins, host network; an onboarding through it)" \

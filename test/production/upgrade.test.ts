@@ -2,7 +2,7 @@
 // git worktree of it) are finished by today's, after a rolling restart onto the same task queue
 // and setpass database. A history today's workflow code cannot replay fails a workflow task here.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,12 +16,11 @@ import { connectClient } from '../../lib/temporal';
 import { onboardingWorkflowId, statusQuery, type Registration } from '../../shared/onboarding';
 import type { onboardUser } from '../../workflows';
 import { setPasswordFromMail } from '../support/forms';
+import { git, RELEASE, releaseCommit } from '../support/release';
 import { fullTemporalAddress, startFullTemporal } from '../support/full-temporal';
 import { freePort, startProcess, type RunningProcess } from '../support/processes';
 import { eventually, keystoneLogin, testConfig, uniqueName } from '../support/services';
 
-/** The release whose waiting onboardings today's code must finish. */
-const RELEASE = 'v0.1.0';
 const ROOT = resolve(__dirname, '..', '..');
 const PIN = '4711';
 const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
@@ -29,26 +28,6 @@ const PARKED = 4;
 const WORKER_READY = /worker polling task queue/;
 const API_READY = /setpass API listening/;
 const TASK_FAILED = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED;
-
-const git = (...args: string[]) =>
-  execFileSync('git', ['-C', ROOT, ...args], { encoding: 'utf8', stdio: 'pipe' }).trim();
-
-/** KAIZEN_UPGRADE_FROM, else the release tag, else the commit that added it to CHANGELOG.md. */
-function releaseCommit(): { commit: string; from: string } {
-  const ref = process.env.KAIZEN_UPGRADE_FROM;
-  if (ref) return { commit: git('rev-parse', '--verify', `${ref}^{commit}`), from: ref };
-  try {
-    return { commit: git('rev-parse', '--verify', `${RELEASE}^{commit}`), from: `tag ${RELEASE}` };
-  } catch {
-    // A clone may lack tags; the changelog heading marks the release too.
-  }
-  const added = git('log', '--format=%H', `-S## ${RELEASE}`, '--', 'CHANGELOG.md').split('\n');
-  const commit = added.filter(Boolean).pop();
-  if (commit) return { commit, from: `CHANGELOG.md's "## ${RELEASE}"` };
-  throw new Error(
-    `no ${RELEASE} to upgrade from: no tag ${RELEASE} (git fetch --tags) and no commit adds "## ${RELEASE}" to CHANGELOG.md; set KAIZEN_UPGRADE_FROM to a git ref to try another version`,
-  );
-}
 
 describe(`production-like upgrade from ${RELEASE}: workers rolled while onboardings wait`, () => {
   const temp = mkdtempSync(join(tmpdir(), 'kaizen-upgrade-'));

@@ -30,7 +30,11 @@ interface ComposeFile {
 }
 
 export interface Stack {
+  /** docker-compose's project name: stacks of other names share the engine. */
+  project: string;
   dir: string;
+  /** The rendered compose file that `compose` runs (another is rendered for an upgrade). */
+  file: string;
   ports: Record<PortName, number>;
   codecKey: string;
   setpassKey: string;
@@ -93,10 +97,9 @@ export function compose(
   args: string[],
   options: Omit<RunOptions, 'env'> = {},
 ): Promise<CommandResult> {
-  const file = join(stack.dir, 'compose.json');
   return runCommand(
     'docker-compose',
-    ['-p', PROJECT, '-f', file, '--project-directory', ROOT, ...args],
+    ['-p', stack.project, '-f', stack.file, '--project-directory', ROOT, ...args],
     options,
   );
 }
@@ -117,8 +120,13 @@ export async function composeOk(
  * and cannot remove them), and temporal-schema's script given the database's address here
  * instead of postgresql:5432 (the rest of the script runs as written).
  */
-async function renderCompose(dir: string, ports: Record<PortName, number>): Promise<ComposeFile> {
+export async function renderCompose(
+  dir: string,
+  ports: Record<PortName, number>,
+  appImage?: string,
+): Promise<{ file: ComposeFile; path: string }> {
   const env: Record<string, string> = { KAIZEN_STACK_DIR: dir };
+  if (appImage) env.KAIZEN_APP_IMAGE = appImage;
   for (const name of PORT_NAMES) env[`KAIZEN_STACK_${name}_PORT`] = String(ports[name]);
   const merged = await runCommand(
     'docker-compose',
@@ -144,22 +152,31 @@ async function renderCompose(dir: string, ports: Record<PortName, number>): Prom
   const script = schema?.command?.[0] ?? '';
   assert.equal(script.split(database).length, 2, `temporal-schema's script names ${database}once`);
   schema!.command = [script.replace(database, `--ep 127.0.0.1 -u temporal -p ${ports.PG} `)];
-  writeFileSync(join(dir, 'compose.json'), JSON.stringify(file, null, 1));
-  return file;
+  const path = join(dir, `compose-${(appImage ?? 'default').replace(/[^\w.-]/g, '-')}.json`);
+  writeFileSync(path, JSON.stringify(file, null, 1));
+  return { file, path };
 }
 
-export async function prepareStack(): Promise<Stack> {
+export interface StackOptions {
+  project?: string;
+  /** The app services' image (default: KAIZEN_APP_IMAGE, else kaizen-onboarding:test). */
+  appImage?: string;
+  /** The text settings.ini is made from (default: today's example_settings.ini). */
+  exampleSettings?: string;
+}
+
+export async function prepareStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'kaizen-stack-'));
   const ports = await distinctFreePorts();
-  const keys = await writeStackFolder(dir, ports);
-  const file = await renderCompose(dir, ports);
+  const keys = await writeStackFolder(dir, ports, options.exampleSettings);
+  const { file, path } = await renderCompose(dir, ports, options.appImage);
   const services = Object.entries(file.services)
     .filter(([, s]) => !s.profiles?.length)
     .map(([name]) => name);
   const images = [
     ...new Set(services.map((name) => file.services[name]!.image).filter((i) => i !== undefined)),
   ];
-  return { dir, ports, ...keys, services, images };
+  return { project: options.project ?? PROJECT, dir, file: path, ports, ...keys, services, images };
 }
 
 export interface ServiceState {
@@ -219,7 +236,7 @@ export async function waitReady(stack: Stack, timeoutMs: number): Promise<Servic
 export async function downStack(stack: Stack): Promise<void> {
   const logs = await compose(stack, ['logs', '--no-color', '--timestamps']);
   mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
-  writeFileSync(join(ROOT, 'test-artifacts', `${PROJECT}.log`), logs.stdout + logs.stderr);
+  writeFileSync(join(ROOT, 'test-artifacts', `${stack.project}.log`), logs.stdout + logs.stderr);
   await composeOk(stack, ['down', '-v', '--remove-orphans']);
   rmSync(stack.dir, { recursive: true, force: true });
 }

@@ -55,6 +55,9 @@ export async function distinctFreePorts(): Promise<Record<PortName, number>> {
   return ports;
 }
 
+/** The admins' claim of the test's settings ([codec] required_claim). */
+export const REQUIRED_CLAIM = 'groups=kaizen-admins';
+
 /** Sets `key = value` in `[section]` of an INI text; each key must be there already. */
 function setIniKeys(text: string, values: Record<string, Record<string, string>>): string {
   let section = '';
@@ -84,10 +87,14 @@ function writeReadable(file: string, text: string): void {
  * The folder the override names (KAIZEN_STACK_DIR): settings.ini from example_settings.ini with
  * the host's Keystone (the sourced .state/services.env) and the stack's ports, and secrets/.
  */
-export async function writeStackFolder(dir: string, ports: Record<PortName, number>) {
+export async function writeStackFolder(
+  dir: string,
+  ports: Record<PortName, number>,
+  example = readFileSync(join(ROOT, 'example_settings.ini'), 'utf8'),
+) {
   const env = process.env;
   const api = `http://127.0.0.1:${ports.API}`;
-  const settings = setIniKeys(readFileSync(join(ROOT, 'example_settings.ini'), 'utf8'), {
+  const settings = setIniKeys(example, {
     auth: {
       auth_url: env.KAIZEN_AUTH__AUTH_URL!,
       admin_user: env.KAIZEN_AUTH__ADMIN_USER ?? 'admin',
@@ -99,7 +106,8 @@ export async function writeStackFolder(dir: string, ports: Record<PortName, numb
     codec: {
       oidc_issuer: 'http://127.0.0.1:9/no-issuer',
       oidc_audience: 'temporal-ui',
-      required_claim: 'groups=kaizen-admins',
+      // A release's example may predate it (v0.1.0): added on upgrade, as CHANGELOG.md says.
+      ...(/^required_claim\s*=/m.test(example) ? { required_claim: REQUIRED_CLAIM } : {}),
     },
     email_defaults: { password_reset_form_url: `${api}/reset` },
   });
