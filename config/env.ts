@@ -30,11 +30,30 @@ export function withSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Nod
     }
     try {
       out[target] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      problems.push(`environment: ${name} names ${path}, which cannot be read`);
+    } catch (err) {
+      const setting = `[${match[1]!.toLowerCase()}] ${key}`;
+      problems.push(
+        `environment: ${name} names ${path}, which cannot be read (${unreadable(err, setting)})`,
+      );
     }
   }
   return out;
+}
+
+/** Why a secret file cannot be read, and what mends it: the operator's next step. */
+export function unreadable(err: unknown, setting: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const uid = process.getuid?.();
+  switch (code) {
+    case 'ENOENT':
+      return `no such file: write ${setting} into it, or mount it there (docker compose: list the secret under the service's secrets:)`;
+    case 'EACCES':
+      return `permission denied: let this process's user${uid === undefined ? '' : ` (uid ${uid})`} read it, e.g. chmod a+r on the file`;
+    case 'EISDIR':
+      return `it is a directory: name the file that holds ${setting}`;
+    default:
+      return `${code ?? String(err)}: name a readable file that holds ${setting}`;
+  }
 }
 
 /** A misspelled override would otherwise be ignored without a word. */
