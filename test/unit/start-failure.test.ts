@@ -83,6 +83,7 @@ test('a secret file that cannot be read: why, and the fix, for the setting it ho
     }
     return '';
   };
+  assert.doesNotMatch(problems(join(dir, 'missing')), /codec_key .* is required/, 'said once');
   assert.match(
     problems(join(dir, 'missing')),
     /KAIZEN_SECRETS__CODEC_KEY_FILE names \S+missing, which cannot be read \(no such file: write \[secrets\] codec_key into it, or mount it there/,
