@@ -26,9 +26,14 @@ RUN rm -f .build-ca.pem \
 
 FROM ${BASE_IMAGE}
 # The workflow code bundled at build time: workers start faster and never load webpack.
+# Bad configuration (a ConfigError: a missing secret file, an unset setting, a refused database
+# login) leaves a process idle and unhealthy with one line on the fix, not in a restart loop; the
+# worker's health check looks for its ready file (docker-compose.yml).
 ENV NODE_ENV=production \
     KAIZEN_SETTINGS=/app/settings.ini \
-    KAIZEN_TEMPORAL__WORKFLOW_BUNDLE=/app/.build/workflows.js
+    KAIZEN_TEMPORAL__WORKFLOW_BUNDLE=/app/.build/workflows.js \
+    KAIZEN_ON_BAD_CONFIG=wait \
+    KAIZEN_READY_FILE=/tmp/kaizen-ready
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 # Runs as the image's unprivileged user; /app stays read-only to it.

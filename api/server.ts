@@ -238,4 +238,4 @@ async function run(): Promise<void> {
   stopOnSignals(() => running.close(), jsonLog, flushLog);
 }
 
-if (require.main === module) runEntry('setpass API', run);
+if (require.main === module) runEntry('setpass API', run, 'api');

@@ -1,4 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
+import { ConfigError } from '../config/load';
+import { databaseRefusal } from './database-refusal';
 import type {
   HitWindow,
   IssuedToken,
@@ -59,6 +61,9 @@ export class PostgresTokenStore implements TokenStore {
       client = await pool.connect();
     } catch (err) {
       await pool.end().catch(() => undefined);
+      // A refused login or a missing database: a restart cannot mend it, so it is bad config.
+      const refusal = databaseRefusal(err, where);
+      if (refusal) throw new ConfigError([refusal]);
       throw new Error(
         `[setpass] database: cannot connect to PostgreSQL at ${where}: ${errorMessage(err)}`,
         { cause: err },

@@ -101,4 +101,4 @@ async function run(): Promise<void> {
   stopOnSignals(() => running.close(), jsonLog);
 }
 
-if (require.main === module) runEntry('codec endpoint', run);
+if (require.main === module) runEntry('codec endpoint', run, 'codec');

@@ -10,6 +10,8 @@ export function resolveSettings(
   ini: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   problems: string[],
+  /** Variables whose _FILE could not be read: already reported, not "required" again. */
+  unread: ReadonlySet<string> = new Set(),
 ): Record<string, Record<string, unknown>> {
   const result: Record<string, Record<string, unknown>> = {};
   for (const [section, specs] of Object.entries(SCHEMA)) {
@@ -26,6 +28,7 @@ export function resolveSettings(
             : spec.default;
       const where = `[${section}] ${key} (or ${envName(section, key)})`;
       if (raw === undefined || (raw.trim() === '' && !spec.optional)) {
+        if (unread.has(envName(section, key))) continue;
         problems.push(`${where} is required: ${spec.help}`);
         continue;
       }

@@ -13,7 +13,12 @@ export function envName(section: string, key: string): string {
  * `KAIZEN_<SECTION>__<KEY>_FILE=/run/secrets/x` reads the value from that file (Docker and
  * Kubernetes secrets), so a secret never has to sit in the environment itself.
  */
-export function withSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): NodeJS.ProcessEnv {
+export function withSecretFiles(
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  /** Collects the variables whose file could not be read: one problem each is enough. */
+  unread = new Set<string>(),
+): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env };
   for (const [name, path] of Object.entries(env)) {
     const match = /^KAIZEN_([A-Z0-9_]+?)__([A-Z0-9_]+)_FILE$/.exec(name);
@@ -30,11 +35,31 @@ export function withSecretFiles(env: NodeJS.ProcessEnv, problems: string[]): Nod
     }
     try {
       out[target] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-    } catch {
-      problems.push(`environment: ${name} names ${path}, which cannot be read`);
+    } catch (err) {
+      const setting = `[${match[1]!.toLowerCase()}] ${key}`;
+      unread.add(target);
+      problems.push(
+        `environment: ${name} names ${path}, which cannot be read (${unreadable(err, setting)})`,
+      );
     }
   }
   return out;
+}
+
+/** Why a secret file cannot be read, and what mends it: the operator's next step. */
+export function unreadable(err: unknown, setting: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const uid = process.getuid?.();
+  switch (code) {
+    case 'ENOENT':
+      return `no such file: write ${setting} into it, or mount it there; with docker compose, list the secret under the service's secrets:`;
+    case 'EACCES':
+      return `permission denied: let this process's user${uid === undefined ? '' : ` (uid ${uid})`} read it, e.g. chmod a+r on the file`;
+    case 'EISDIR':
+      return `it is a directory: name the file that holds ${setting}`;
+    default:
+      return `${code ?? String(err)}: name a readable file that holds ${setting}`;
+  }
 }
 
 /** A misspelled override would otherwise be ignored without a word. */

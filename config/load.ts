@@ -48,10 +48,11 @@ export function parseConfig(
 ): Config {
   // One list for every problem, in this order, so the operator fixes them all in one go.
   const problems: string[] = [];
-  env = withSecretFiles(env, problems);
+  const unread = new Set<string>();
+  env = withSecretFiles(env, problems, unread);
   checkIniKeys(ini, source, problems);
   checkEnvNames(env, problems);
-  const result = resolveSettings(ini, env, problems);
+  const result = resolveSettings(ini, env, problems, unread);
   checkCrossKeys(result, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return result as Config;

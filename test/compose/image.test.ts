@@ -69,6 +69,8 @@ async function startContainer(
     `${entry} in a container to be ready`,
     async () => {
       if (child.exitCode !== null) throw new Error(`${entry} exited: ${output.slice(-2000)}`);
+      // Bad configuration: the image's process waits instead of exiting.
+      if (/ cannot start: /.test(output)) throw new Error(`${entry}: ${output.slice(-2000)}`);
       return ready.test(output) ? true : undefined;
     },
     120_000,
