@@ -237,7 +237,7 @@ describe("the admins' window: Web UI and codec endpoint behind TLS, OIDC login",
       )?.[1];
       assert.ok(token, 'the UI passed their access token');
       // The UI says so, and shows the input still encoded.
-      await page.getByText('Codec Server could not connect').waitFor();
+      await page.locator('#content').getByText('Codec Server could not connect').waitFor();
       await screenshot(page, 'admins-window-other');
       const input = page.getByTestId('input-and-result').getByRole('textbox', { name: 'Input' });
       assert.ok(!(await input.allInnerTexts()).join('').includes('"registration"'));
