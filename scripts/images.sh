@@ -11,10 +11,12 @@
 #   kaizen-standin/temporal-server:1.31.2         scripts/temporal-server.sh's server
 #   kaizen-standin/temporal-admin-tools:1.31.2    its sql tool and schema, the temporal CLI
 #   kaizen-standin/mailpit:v1.33.1                scripts/install.sh's mailpit
+#   kaizen-standin/temporal-ui:2.54.1             ui-server from the Go module proxy (built here)
+#   kaizen-standin/caddy:2                        Debian's caddy
 #
 #   scripts/images.sh [base|node|app|all]   (default all = app; each builds what it needs first)
-#   scripts/images.sh postgres|temporal-server|temporal-admin-tools|mailpit|standins
-#   scripts/images.sh stack                 the four stand-ins and the app
+#   scripts/images.sh postgres|temporal-server|temporal-admin-tools|mailpit|temporal-ui|caddy
+#   scripts/images.sh standins|stack        the six stand-ins (and the app)
 #
 # The base is cached by a hash of its recipe, the Node stand-in and the others by a label with
 # the hash of theirs: a second run builds nothing. The project's Dockerfile keeps naming
@@ -45,6 +47,13 @@ POSTGRES_IMAGE=kaizen-standin/postgres:15
 TEMPORAL_SERVER_IMAGE="kaizen-standin/temporal-server:${TEMPORAL_SERVER_VERSION#v}"
 TEMPORAL_ADMIN_TOOLS_IMAGE="kaizen-standin/temporal-admin-tools:${TEMPORAL_SERVER_VERSION#v}"
 MAILPIT_IMAGE="kaizen-standin/mailpit:$MAILPIT_VERSION"
+# The Web UI as docker-compose.yml's default TEMPORAL_UI_VERSION (the official image's tags follow
+# ui-server's releases): built once with `go install` into the cache, like the server.
+TEMPORAL_UI_VERSION=v2.54.1
+TEMPORAL_UI_DIR="$CACHE_DIR/temporal-ui-$TEMPORAL_UI_VERSION"
+TEMPORAL_UI_MODULE=github.com/temporalio/ui-server/v2
+TEMPORAL_UI_IMAGE="kaizen-standin/temporal-ui:${TEMPORAL_UI_VERSION#v}"
+CADDY_IMAGE=kaizen-standin/caddy:2
 
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -227,11 +236,41 @@ build_mailpit() {
   build_standin mailpit "$MAILPIT_IMAGE" "$MAILPIT_BIN=mailpit"
 }
 
+# ui-server's binary (its web assets are embedded), and its module's folder for the image's own
+# config template and start script. The module proxy serves it; the build takes about 40 s.
+temporal_ui_binary() {
+  [[ -x $TEMPORAL_UI_DIR/server ]] && return 0
+  command -v go >/dev/null || die "images: go missing (needed to build the Web UI's ui-server)"
+  local started=$SECONDS
+  log "images: building ui-server $TEMPORAL_UI_VERSION (go install)"
+  mkdir -p "$TEMPORAL_UI_DIR"
+  GOBIN="$TEMPORAL_UI_DIR" CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+    go install "$TEMPORAL_UI_MODULE/cmd/server@$TEMPORAL_UI_VERSION" ||
+    die "images: go install $TEMPORAL_UI_MODULE/cmd/server@$TEMPORAL_UI_VERSION failed"
+  log "images: ui-server $TEMPORAL_UI_VERSION built in $((SECONDS - started)) s"
+}
+
+build_temporal_ui() {
+  temporal_ui_binary
+  local module
+  module="$(go mod download -json "$TEMPORAL_UI_MODULE@$TEMPORAL_UI_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -f $module/config/docker.yaml ]] || die "images: no config/docker.yaml in $module"
+  build_standin temporal-ui "$TEMPORAL_UI_IMAGE" "$TEMPORAL_UI_DIR/server=ui-server" \
+    "$module/config/docker.yaml=docker.yaml" "$module/docker/start-ui-server.sh=start-ui-server.sh"
+}
+
+build_caddy() {
+  build_standin caddy "$CADDY_IMAGE"
+}
+
 build_standins() {
   build_postgres
   build_temporal_server
   build_temporal_admin_tools
   build_mailpit
+  build_temporal_ui
+  build_caddy
 }
 
 case "${1:-all}" in
@@ -242,13 +281,15 @@ case "${1:-all}" in
   temporal-server) build_temporal_server ;;
   temporal-admin-tools) build_temporal_admin_tools ;;
   mailpit) build_mailpit ;;
+  temporal-ui) build_temporal_ui ;;
+  caddy) build_caddy ;;
   standins) build_standins ;;
   stack)
     build_standins
     build_app
     ;;
   *)
-    echo "usage: scripts/images.sh [base|node|app|all|postgres|temporal-server|temporal-admin-tools|mailpit|standins|stack]" >&2
+    echo "usage: scripts/images.sh [base|node|app|all|postgres|temporal-server|temporal-admin-tools|mailpit|temporal-ui|caddy|standins|stack]" >&2
     exit 2
     ;;
 esac

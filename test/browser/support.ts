@@ -12,8 +12,11 @@ import { testConfig, uniqueName, adminToken } from '../support/services';
 
 export const SCREENSHOT_DIR = resolve(__dirname, '../../test-artifacts/screenshots');
 
-/** Headless Chromium from the system, with a fresh profile (chromium.launch uses a temp dir). */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Headless Chromium from the system, with a fresh profile (chromium.launch uses a temp dir);
+ * `extraArgs` e.g. trust one test certificate (--ignore-certificate-errors-spki-list).
+ */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -26,6 +29,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

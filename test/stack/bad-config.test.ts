@@ -9,7 +9,7 @@
 // compose itself speaks: a `secrets:` file that does not exist is refused before any container.
 //
 //   eval "export $(scripts/docker-engine.sh env)"; . .state/services.env
-//   KAIZEN_APP_IMAGE=kaizen-onboarding:badconfig KAIZEN_STACK_PROJECT=kaizen-badconfig \
+//   KAIZEN_APP_IMAGE=kaizen-onboarding:test \
 //     node --import tsx --test test/stack/bad-config.test.ts
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -49,9 +49,9 @@ function mountInstead(service: Service, name: string, source: string): void {
   );
 }
 
-/** The three faults and a fourth for compose itself, written into the rendered compose.json. */
+/** The three faults and a fourth for compose itself, written into the rendered compose file. */
 function breakServices(stack: Stack): { wrongPassword: string; missing: string } {
-  const file = join(stack.dir, 'compose.json');
+  const file = stack.file;
   const compose = JSON.parse(readFileSync(file, 'utf8')) as ComposeFile;
   const { worker, api, codec, schedules } = compose.services;
   assert.ok(worker && api && codec && schedules);
@@ -134,7 +134,7 @@ describe('bad configuration in the image: a sentence, not a crash loop', () => {
   const started = performance.now();
 
   before(async () => {
-    stack = await prepareStack();
+    stack = await prepareStack({ project: 'kaizen-badconfig' });
     for (const image of stack.images.filter((i) => /postgres|kaizen-onboarding/.test(i))) {
       const found = await docker('image', 'inspect', image);
       assert.equal(found.code, 0, `image ${image} missing: scripts/images.sh app and stack`);
@@ -214,7 +214,7 @@ describe('bad configuration in the image: a sentence, not a crash loop', () => {
   });
 
   test("the API's fix, applied as its log says, makes it healthy and creates its tables", async () => {
-    const file = join(stack!.dir, 'compose.json');
+    const file = stack!.file;
     const rendered = JSON.parse(readFileSync(file, 'utf8')) as ComposeFile;
     const wrong = rendered.secrets.setpass_database_url_wrong!.file;
     writeFileSync(wrong, readFileSync(rendered.secrets.setpass_database_url!.file));

@@ -115,7 +115,8 @@ describe(`docker-compose.yml upgraded from ${FROM}, service by service, onboardi
   test("rolled one service at a time to today's image: both complete", async (t) => {
     assert.equal(parked.length, 2, 'the release parked two onboardings');
     applyUpgradingNotes(join(stack!.dir, 'settings.ini'));
-    stack!.file = (await renderCompose(stack!.dir, stack!.ports, TODAY_IMAGE)).path;
+    const today = { KAIZEN_APP_IMAGE: TODAY_IMAGE };
+    stack!.file = (await renderCompose(stack!.dir, stack!.ports, today)).path;
     const finish = async ([r, handle]: [Registration, WorkflowHandle]) => {
       const password = `Upgrade-${randomUUID()}`;
       const answer = await setPasswordFromMail(r.email, r.pin!, password);

@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { makeTestCertificate } from './test-tls';
 
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..');
@@ -27,6 +28,9 @@ export const PORT_NAMES = [
   'MAIL_HTTP',
   'API',
   'CODEC',
+  'UI',
+  'UI_TLS',
+  'CODEC_TLS',
 ] as const;
 export type PortName = (typeof PORT_NAMES)[number];
 
@@ -55,9 +59,6 @@ export async function distinctFreePorts(): Promise<Record<PortName, number>> {
   return ports;
 }
 
-/** The admins' claim of the test's settings ([codec] required_claim). */
-export const REQUIRED_CLAIM = 'groups=kaizen-admins';
-
 /** Sets `key = value` in `[section]` of an INI text; each key must be there already. */
 function setIniKeys(text: string, values: Record<string, Record<string, string>>): string {
   let section = '';
@@ -83,17 +84,39 @@ function writeReadable(file: string, text: string): void {
   chmodSync(file, 0o644);
 }
 
+/** [codec] oidc_issuer, oidc_audience and required_claim of the stack's settings.ini. */
+export interface CodecAuthSettings {
+  oidc_issuer: string;
+  oidc_audience: string;
+  required_claim: string;
+}
+
+// Required with auth = bearer (compose's codec service). Nothing answers there: without an
+// issuer of its own a test only sees the endpoint up and refusing a call without a token.
+const NO_ISSUER: CodecAuthSettings = {
+  oidc_issuer: 'http://127.0.0.1:9/no-issuer',
+  oidc_audience: 'temporal-ui',
+  required_claim: 'groups=kaizen-admins',
+};
+
+/** The admins' claim of the test's settings ([codec] required_claim). */
+export const REQUIRED_CLAIM = NO_ISSUER.required_claim;
+
 /**
  * The folder the override names (KAIZEN_STACK_DIR): settings.ini from example_settings.ini with
- * the host's Keystone (the sourced .state/services.env) and the stack's ports, and secrets/.
+ * the host's Keystone (the sourced .state/services.env) and the stack's ports, and secrets/
+ * (with the `tls` service's certificate, made by the test's own CA).
  */
 export async function writeStackFolder(
   dir: string,
   ports: Record<PortName, number>,
+  codecAuth: CodecAuthSettings = NO_ISSUER,
   example = readFileSync(join(ROOT, 'example_settings.ini'), 'utf8'),
 ) {
   const env = process.env;
   const api = `http://127.0.0.1:${ports.API}`;
+  // A release's example may predate required_claim (v0.1.0): added on upgrade, as CHANGELOG.md says.
+  const { required_claim, ...codec } = codecAuth;
   const settings = setIniKeys(example, {
     auth: {
       auth_url: env.KAIZEN_AUTH__AUTH_URL!,
@@ -101,14 +124,7 @@ export async function writeStackFolder(
       admin_project: env.KAIZEN_AUTH__ADMIN_PROJECT ?? 'admin',
     },
     setpass: { setpass_url: `${api}/`, port: String(ports.API) },
-    // Required with auth = bearer (compose's codec service). Nothing answers there: the test
-    // only sees the endpoint up and refusing a call without a token.
-    codec: {
-      oidc_issuer: 'http://127.0.0.1:9/no-issuer',
-      oidc_audience: 'temporal-ui',
-      // A release's example may predate it (v0.1.0): added on upgrade, as CHANGELOG.md says.
-      ...(/^required_claim\s*=/m.test(example) ? { required_claim: REQUIRED_CLAIM } : {}),
-    },
+    codec: /^required_claim\s*=/m.test(example) ? { ...codec, required_claim } : codec,
     email_defaults: { password_reset_form_url: `${api}/reset` },
   });
   writeReadable(join(dir, 'settings.ini'), settings);
@@ -147,7 +163,12 @@ export async function writeStackFolder(
   ]);
   chmodSync(join(secrets, 'smtp_key.pem'), 0o644);
   chmodSync(join(secrets, 'smtp_cert.pem'), 0o644);
-  return { codecKey, setpassKey };
+  const tls = await makeTestCertificate(
+    dir,
+    join(secrets, 'tls_cert.pem'),
+    join(secrets, 'tls_key.pem'),
+  );
+  return { codecKey, setpassKey, tls };
 }
 
 /** The KAIZEN_STACK_*_PORT names the override reads (the test compares them with PORT_NAMES). */
