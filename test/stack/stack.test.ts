@@ -4,7 +4,9 @@
 // service comes up healthy, running or completed; the setpass API and the codec endpoint answer;
 // Temporal has the search attributes; an onboarding started with the image's CLI goes through
 // the stack's worker and Mailpit, the person sets the password on the stack's API with the PIN,
-// and the host's Keystone accepts it (201). A second `up` leaves it all as it was.
+// and the host's Keystone accepts it (201). A second `up` leaves it all as it was. Then the
+// faults of test/stack/faults.ts on the same stack: a worker killed, Temporal and the API
+// restarted, down and up.
 //
 // npm test runs it; alone:
 //   scripts/docker-engine.sh start && scripts/images.sh stack
@@ -97,7 +99,10 @@ describe('docker-compose.yml with the stand-ins, on the host network', () => {
       assert.ok(state, `${name} has a container`);
       assert.equal(state.restarts, 0, `${name} never restarted`);
     }
-    assert.ok(!stack!.services.includes('temporal-ui'), 'the Web UI (no stand-in) is left out');
+    assert.ok(
+      !stack!.services.includes('temporal-ui'),
+      'the Web UI and tls are left out (their test: admins-window.test.ts)',
+    );
     assert.deepEqual(overridePortNames().sort(), portNames().sort());
     assert.deepEqual(await networks(), networksBefore, 'no network was created');
     const added = (await listeners()).filter((l) => !listenersBefore.includes(l));
