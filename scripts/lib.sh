@@ -119,13 +119,26 @@ missing_search_attributes_in() {
 # services_for_this_run: starts the local services and sources their environment; at exit,
 # stops only what this run started (a demo or a developer's services are left alone).
 services_for_this_run() {
+  [[ -n ${_services_start_pid:-} ]] || services_start_early
+  if ! wait "$_services_start_pid"; then
+    cat "$STATE_DIR/services-start.log" >&2
+    die "services: start failed (above; the services' logs are in $STATE_DIR/logs)"
+  fi
+  cat "$STATE_DIR/services-start.log" >&2
+  # shellcheck source=/dev/null
+  source "$STATE_DIR/services.env"
+}
+
+# services_start_early: services_for_this_run's start, begun in the background (its output
+# shown when services_for_this_run collects it), so tests that need no service run meanwhile.
+services_start_early() {
   _services_already_up=$("$ROOT/scripts/services.sh" status 2>/dev/null | grep -c ' up' || true)
   _full_temporal_was_up=0
   "$ROOT/scripts/temporal-server.sh" status >/dev/null 2>&1 && _full_temporal_was_up=1
   trap _stop_services_of_this_run EXIT
-  "$ROOT/scripts/services.sh" start
-  # shellcheck source=/dev/null
-  source "$STATE_DIR/services.env"
+  mkdir -p "$STATE_DIR"
+  "$ROOT/scripts/services.sh" start >"$STATE_DIR/services-start.log" 2>&1 &
+  _services_start_pid=$!
 }
 
 # engine_for_this_run: starts the project's Docker engine (scripts/docker-engine.sh) and exports
@@ -139,6 +152,8 @@ engine_for_this_run() {
 }
 
 _stop_services_of_this_run() {
+  # A start still running (a suite failed before the services were needed) ends first.
+  [[ -z ${_services_start_pid:-} ]] || wait "$_services_start_pid" 2>/dev/null || true
   ((_engine_was_up)) || "$ROOT/scripts/docker-engine.sh" stop || true
   ((_full_temporal_was_up)) || "$ROOT/scripts/temporal-server.sh" stop || true
   if [[ $_services_already_up -eq 0 ]]; then "$ROOT/scripts/services.sh" stop; fi
