@@ -46,17 +46,31 @@ const canListen = (port: number): Promise<boolean> =>
  * from at any moment, and within Temporal's: it stores membership ports as a PostgreSQL
  * smallint (at most 32767).
  */
-export async function distinctFreePorts(): Promise<Record<PortName, number>> {
+export async function distinctFreePorts(
+  range: { from: number; size: number } = PORT_RANGE,
+): Promise<Record<PortName, number>> {
   const taken = new Set<number>();
   const ports = {} as Record<PortName, number>;
   for (const name of PORT_NAMES) {
     let port = 0;
     while (port === 0 || taken.has(port) || !(await canListen(port)))
-      port = 20_000 + Math.floor(Math.random() * 12_000);
+      port = range.from + Math.floor(Math.random() * range.size);
     taken.add(port);
     ports[name] = port;
   }
   return ports;
+}
+
+const PORT_RANGE = { from: 20_000, size: 12_000 };
+/** Stacks that npm test runs side by side: each picks from its own slice, so none takes another's. */
+const SLICED = ['kaizen-test', 'kaizen-admins', 'kaizen-badconfig', 'kaizen-upgrade'];
+
+/** The ports a stack of this project name picks from. */
+export function portRange(project: string): { from: number; size: number } {
+  const slice = SLICED.indexOf(project);
+  if (slice < 0) return PORT_RANGE;
+  const size = PORT_RANGE.size / SLICED.length;
+  return { from: PORT_RANGE.from + slice * size, size };
 }
 
 /** Sets `key = value` in `[section]` of an INI text; each key must be there already. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runCommand } from './run-command';
 import {
   distinctFreePorts,
+  portRange,
   PORT_NAMES,
   writeStackFolder,
   type CodecAuthSettings,
@@ -117,7 +118,8 @@ export interface StackOptions {
 
 export async function prepareStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'kaizen-stack-'));
-  const ports = await distinctFreePorts();
+  const project = options.project ?? PROJECT;
+  const ports = await distinctFreePorts(portRange(project));
   const uiOrigin = `https://127.0.0.1:${ports.UI_TLS}`;
   const codecUrl = `https://127.0.0.1:${ports.CODEC_TLS}`;
   const window = await options.adminsWindow?.({ uiOrigin, codecUrl });
@@ -140,6 +142,5 @@ export async function prepareStack(options: StackOptions = {}): Promise<Stack> {
   const images = [
     ...new Set(services.map((name) => file.services[name]!.image).filter((i) => i !== undefined)),
   ];
-  const project = options.project ?? PROJECT;
   return { project, dir, file: path, ports, ...keys, uiOrigin, codecUrl, services, images };
 }
