@@ -18,13 +18,13 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { Browser, Page, Request } from 'playwright-core';
 import { payloadToJson } from '../../codec/payload-json';
-import { connectClient } from '../../lib/temporal';
 import { type Registration, type ReminderPolicy } from '../../shared/onboarding';
 import { REDACTED } from '../../shared/secret-fields';
 import { startOnboarding } from '../../wiring/start-onboarding';
 import { launchChromium, screenshot } from '../browser/support';
 import {
   composeOk,
+  connectToStack,
   docker,
   downStack,
   listeners,
@@ -131,12 +131,9 @@ describe("the admins' window: Web UI and codec endpoint behind TLS, OIDC login",
     await composeOk(stack, ['up', '-d', '--no-build'], { timeoutMs: 240_000 });
     await waitReady(stack, 180_000);
 
-    const config = testConfig({
-      KAIZEN_TEMPORAL__ADDRESS: `127.0.0.1:${stack.ports.TEMPORAL}`,
-      KAIZEN_SECRETS__CODEC_KEY: stack.codecKey,
-      KAIZEN_SECRETS__SETPASS_KEY: stack.setpassKey,
-    });
-    client = await connectClient(config);
+    const connected = await connectToStack(stack);
+    ({ client } = connected);
+    const { config } = connected;
     const sample = JSON.parse(readFileSync('sample/registration.json', 'utf8')) as Registration;
     // The sample, with its own e-mail, project and a PIN no count on the page reads like.
     const id = uniqueName('admins');

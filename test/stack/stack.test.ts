@@ -20,10 +20,10 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../../config/schema';
-import { connectClient } from '../../lib/temporal';
 import { searchAttributes } from '../../shared/onboarding';
 import {
   composeOk,
+  connectToStack,
   docker,
   downStack,
   listeners,
@@ -74,14 +74,7 @@ describe('docker-compose.yml with the stand-ins, on the host network', () => {
     await waitReady(stack, 180_000);
     timings.readySeconds = (performance.now() - started) / 1000;
 
-    config = testConfig({
-      KAIZEN_TEMPORAL__ADDRESS: `127.0.0.1:${stack.ports.TEMPORAL}`,
-      KAIZEN_SECRETS__CODEC_KEY: stack.codecKey,
-      KAIZEN_SECRETS__SETPASS_KEY: stack.setpassKey,
-    });
-    client = await connectClient(config);
-    // The helpers of test/support read the mail from here: the stack's own Mailpit.
-    process.env.KAIZEN_MAILPIT_API = `http://127.0.0.1:${stack.ports.MAIL_HTTP}`;
+    ({ config, client } = await connectToStack(stack));
   });
 
   after(async () => {

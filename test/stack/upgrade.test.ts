@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../config/schema';
-import { connectClient } from '../../lib/temporal';
 import { statusQuery, type Registration } from '../../shared/onboarding';
 import {
   composeOk,
+  connectToStack,
   docker,
   downStack,
   prepareStack,
@@ -102,13 +102,7 @@ describe(`docker-compose.yml upgraded from ${FROM}, service by service, onboardi
     await composeOk(stack, ['down', '-v', '--remove-orphans']);
     await composeOk(stack, ['up', '-d', '--no-build'], { timeoutMs: 240_000 });
     await waitReady(stack, 180_000);
-    config = testConfig({
-      KAIZEN_TEMPORAL__ADDRESS: `127.0.0.1:${stack.ports.TEMPORAL}`,
-      KAIZEN_SECRETS__CODEC_KEY: stack.codecKey,
-      KAIZEN_SECRETS__SETPASS_KEY: stack.setpassKey,
-    });
-    client = await connectClient(config);
-    process.env.KAIZEN_MAILPIT_API = `http://127.0.0.1:${stack.ports.MAIL_HTTP}`;
+    ({ config, client } = await connectToStack(stack));
   });
 
   after(async () => {

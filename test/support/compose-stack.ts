@@ -7,7 +7,10 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, runCommand, type CommandResult, type RunOptions } from './run-command';
-import { eventually } from './services';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../config/schema';
+import { connectClient } from '../../lib/temporal';
+import { eventually, testConfig } from './services';
 import type { Stack } from './stack-render';
 
 export type { CommandResult } from './run-command';
@@ -117,4 +120,18 @@ export async function listeners(): Promise<string[]> {
     .split('\n')
     .map((line) => line.trim().split(/\s+/)[3])
     .filter((address): address is string => !!address);
+}
+
+/**
+ * The host's view of a stack: settings for its Temporal and keys, a client, and the helpers of
+ * test/support reading the mail from the stack's own Mailpit.
+ */
+export async function connectToStack(stack: Stack): Promise<{ config: Config; client: Client }> {
+  const config = testConfig({
+    KAIZEN_TEMPORAL__ADDRESS: `127.0.0.1:${stack.ports.TEMPORAL}`,
+    KAIZEN_SECRETS__CODEC_KEY: stack.codecKey,
+    KAIZEN_SECRETS__SETPASS_KEY: stack.setpassKey,
+  });
+  process.env.KAIZEN_MAILPIT_API = `http://127.0.0.1:${stack.ports.MAIL_HTTP}`;
+  return { config, client: await connectClient(config) };
 }
