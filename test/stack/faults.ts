@@ -51,7 +51,7 @@ async function parked(ctx: StackContext, prefix: string): Promise<[Registration,
  * The person sets the password from the mailed link (`link`: one read before a fault took the
  * mail away); Keystone accepts it; the workflow ends.
  */
-async function finish(
+export async function finish(
   ctx: StackContext,
   r: Registration,
   handle: WorkflowHandle,

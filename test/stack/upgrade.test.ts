@@ -8,7 +8,6 @@
 // npm test runs it; alone (with the services and engine of test/stack/stack.test.ts):
 //   scripts/release-image.sh && node --import tsx --test test/stack/upgrade.test.ts
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,11 +25,11 @@ import {
   waitReady,
   type Stack,
 } from '../support/compose-stack';
-import { setPasswordFromMail } from '../support/forms';
+import { finish } from './faults';
 import { runCommand } from '../support/run-command';
 import { git, RELEASE, releaseCommit } from '../support/release';
 import { REQUIRED_CLAIM } from '../support/stack-folder';
-import { adminToken, eventually, keystoneLogin, testConfig, uniqueName } from '../support/services';
+import { adminToken, eventually, testConfig, uniqueName } from '../support/services';
 
 const FROM = process.env.KAIZEN_UPGRADE_FROM ?? RELEASE;
 const RELEASE_IMAGE = `kaizen-onboarding:${FROM.replace(/[^\w.-]/g, '-')}`;
@@ -139,13 +138,7 @@ describe(`docker-compose.yml upgraded from ${FROM}, service by service, onboardi
     applyUpgradingNotes(join(stack!.dir, 'settings.ini'));
     const today = { KAIZEN_APP_IMAGE: TODAY_IMAGE };
     stack!.file = (await renderCompose(stack!.dir, stack!.ports, today)).path;
-    const finish = async ([r, handle]: [Registration, WorkflowHandle]) => {
-      const password = `Upgrade-${randomUUID()}`;
-      const answer = await setPasswordFromMail(r.email, r.pin!, password);
-      assert.equal(answer.status, 200, `${r.email}: ${answer.text}`);
-      assert.equal((await keystoneLogin(config, r.email, password)).status, 201, r.email);
-      assert.equal(((await handle.result()) as { outcome: string }).outcome, 'completed');
-    };
+    const ctx = { stack: stack!, config, client: client! };
     for (const service of APP_SERVICES) {
       const started = performance.now();
       await composeOk(stack!, ['up', '-d', '--no-deps', service], { timeoutMs: 120_000 });
@@ -153,7 +146,7 @@ describe(`docker-compose.yml upgraded from ${FROM}, service by service, onboardi
       assert.equal(await imageOf(stack!, service), TODAY_IMAGE, `${service} rolled`);
       t.diagnostic(`${service}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
       // Midway: today's worker, the release's API.
-      if (service === 'worker') await finish(parked[0]!);
+      if (service === 'worker') await finish(ctx, ...parked[0]!);
     }
     const states = await serviceStates(stack!);
     assert.ok(
@@ -164,6 +157,6 @@ describe(`docker-compose.yml upgraded from ${FROM}, service by service, onboardi
       parked[1]![1].query(statusQuery),
     );
     assert.equal(step.step, 'waiting-for-password');
-    await finish(parked[1]!);
+    await finish(ctx, ...parked[1]!);
   });
 });
