@@ -10,7 +10,7 @@ import {
   createQuotaIntakeActivities,
   createSetpassActivities,
 } from '../activities';
-import { loadTemplates } from '../activities/mail/render';
+import { loadTemplates } from '../mail/render';
 import { StartRefused, type StartResult } from '../activities/sheets/keyed-tab';
 import { formatDuration } from '../config/duration';
 import type { Config } from '../config/schema';

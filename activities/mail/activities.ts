@@ -3,7 +3,7 @@ import type { Transporter } from 'nodemailer';
 import { FailureType } from '../../shared/failures';
 import type { SendMailInput } from '../../shared/activities';
 import type { MailContext, TemplateName } from '../../shared/mail-templates';
-import { render, type Template } from './render';
+import { render, type Template } from '../../mail/render';
 
 export interface MailSettings {
   sender: string;

@@ -10,7 +10,7 @@ import type {
   FoundUser,
   GrantRoleInput,
 } from '../../shared/activities';
-import type { KeystoneClient } from './keystone';
+import type { KeystoneClient } from '../../clients/keystone';
 import { accountExists, findOrCreateUser, madeBy } from './users';
 
 /** Keystone tag marking a project as created by one onboarding (tags allow no "/" or ","). */

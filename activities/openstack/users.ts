@@ -3,7 +3,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Ensured, EnsureUserInput } from '../../shared/activities';
 import { FailureType } from '../../shared/failures';
-import type { KeystoneClient, KeystoneUser } from './keystone';
+import type { KeystoneClient, KeystoneUser } from '../../clients/keystone';
 
 /**
  * The Keystone attribute (kept in the user's `extra`, returned on every read) naming the

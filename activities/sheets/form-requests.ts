@@ -5,7 +5,7 @@ import { FailureType } from '../../shared/failures';
 import { locateColumns } from '../../intake/access-rows';
 import { locateQuotaColumns } from '../../intake/quota-rows';
 import { cellsAt, findRowByKey, requestKey, type Columns } from '../../intake/sheet-layout';
-import type { SheetSource } from '../../intake/sheet-source';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
 import type { RecordFormRequestInput } from '../../shared/activities';
 import { pinCellOfRequest } from '../../shared/form-requests';
 import type { ColumnMapping, QuotaColumnMapping } from '../../shared/sheet-columns';

@@ -2,7 +2,7 @@
 // write: people sort, insert and delete rows while the system runs.
 import { log } from '@temporalio/activity';
 import { findRowByKey } from '../../intake/sheet-layout';
-import type { SheetSource } from '../../intake/sheet-source';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
 import type { MarkColumn, PollReport } from '../../shared/activities';
 
 export interface KeyedTabLayout {

@@ -9,7 +9,7 @@ import {
   type QuotaRequest,
 } from '../../intake/quota-rows';
 import type { QuotaColumnMapping } from '../../shared/sheet-columns';
-import type { SheetSource } from '../../intake/sheet-source';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
 import { classified } from '../errors';
 import type { DueNotices, PollReport, StampInput } from '../../shared/activities';
 import { stamps } from './activities';

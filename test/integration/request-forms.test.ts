@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import type { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
 import { requestAnswer } from '../../api/routes/form-requests';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { messageId, setpassLink } from '../../activities/mail/activities';
-import { loadTemplates, parseTemplate, render } from '../../activities/mail/render';
+import { loadTemplates, parseTemplate, render } from '../../mail/render';
 import { MAIL_VARIABLES, type MailContext } from '../../shared/mail-templates';
 
 const context = Object.fromEntries(
