@@ -33,6 +33,7 @@ const NOT_SECRET: Record<string, string> = {
   passwordSetAt: 'when the password was set: a time',
   PASSWORD_RESET_FORM_URL: 'the public /reset page',
   TOKEN_EXPIRATION: 'how long a set-password link lives, in words',
+  pinHeader: "a sheet column's header text (the PIN cell's), never a PIN",
 };
 
 interface Field {

@@ -16,9 +16,9 @@ import {
   formRequestWorkflowId,
   pinCellOfRequest,
   requestStatusQuery,
-  type FormRequest,
   type RegistrationRequestInput,
 } from '../../shared/form-requests';
+import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import { registrationRequest } from '../../workflows';
 import {
