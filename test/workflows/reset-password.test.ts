@@ -2,13 +2,12 @@
 // waiting for an approval, and a link's life, in seconds.
 //   node --import tsx --test test/workflows/reset-password.test.ts
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import {
   ApplicationFailure,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   approveResetSignal,
   decideResetUpdate,
@@ -22,10 +21,8 @@ import {
   MINUTE,
   queryUntil,
   recorded,
-  FILE_TIMEOUT_MS,
   unique,
-  withWorker,
-  workflowTestEnv,
+  describeWorkflows,
   type Activities,
   type Recorded,
 } from './support';
@@ -35,15 +32,7 @@ const LINK_LIFETIME = 2 * DAY;
 /** One reminder when three quarters of the link's life have passed. */
 const REMIND_AFTER = 0.75 * LINK_LIFETIME;
 
-describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await workflowTestEnv();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
+describeWorkflows('resetPassword (mocked activities)', (wf) => {
   const input = (fields: Partial<ResetPasswordInput> = {}): ResetPasswordInput => ({
     email: `${unique('ada')}@example.org`,
     name: 'Ada L.',
@@ -69,7 +58,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
     });
 
   const start = (taskQueue: string, args: ResetPasswordInput) =>
-    env.client.workflow.start(resetPassword, {
+    wf.env.client.workflow.start(resetPassword, {
       taskQueue,
       workflowId: unique('reset'),
       args: [args],
@@ -97,7 +86,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
   test('no such account: ends quietly, nothing else asked', async () => {
     const rec = mocks({ findUser: async () => null });
     const args = input();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       assert.equal(await handle.result(), 'no-such-account');
       assert.deepEqual(await handle.query(resetStatusQuery), {
@@ -111,7 +100,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('refused: a denied role, the admins told, no link', async () => {
     const rec = mocks({ userRoleNames: async () => ['member', 'admin'] });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input());
       assert.equal(await handle.result(), 'refused');
       assert.equal((await handle.query(resetStatusQuery)).outcome, 'refused');
@@ -130,7 +119,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
   test('approved by signal: the link goes out, the password is set', async () => {
     const rec = mocks();
     const args = input({ approval: 'approve' });
-    const workflowId = await withWorker(env, rec.activities, async (taskQueue) => {
+    const workflowId = await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       await atStep(handle, 'waiting-for-approval');
       const [ask] = rec.inputs('sendMail');
@@ -158,7 +147,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('approved by Update: answered once under way; a second decision is refused', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ approval: 'approve' }));
       await atStep(handle, 'waiting-for-approval');
       const answer = await handle.executeUpdate(decideResetUpdate, {
@@ -180,7 +169,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('rejected by Update: answered as done, no link', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ approval: 'approve' }));
       await atStep(handle, 'waiting-for-approval');
       const answer = await handle.executeUpdate(decideResetUpdate, {
@@ -194,7 +183,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('not approved within 7 days: lapses as rejected', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ approval: 'approve' }));
       assert.equal(await handle.result(), 'rejected-by-admin');
       const { startTime, closeTime } = await handle.describe();
@@ -211,14 +200,14 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
   test('no approval needed: link, a reminder at 3/4 of its life, then the password is set', async () => {
     const rec = mocks();
     const args = input();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       await atStep(handle, 'waiting-for-password');
       await assert.rejects(
         handle.executeUpdate(decideResetUpdate, { args: [{ approved: true, by: 'ops' }] }),
         refused(/^the reset is not waiting for approval: it is at step waiting-for-password$/),
       );
-      await env.sleep(REMIND_AFTER + MINUTE);
+      await wf.env.sleep(REMIND_AFTER + MINUTE);
       await queryUntil(
         handle,
         resetStatusQuery,
@@ -244,7 +233,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('link expired unused: one reminder, then done as link-sent', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input());
       assert.equal(await handle.result(), 'link-sent');
       const { closeTime } = await handle.describe();
