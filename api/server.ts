@@ -21,11 +21,11 @@ import {
   confirmRequestUpdate,
   formRequestWorkflowId,
   type RegistrationRequestInput,
-} from '../shared/form-requests';
+} from '../shared/registration-request';
 import { requestSubject, requestSummary } from '../shared/request-kinds';
 import type { registrationRequest, resetPassword } from '../workflows';
 import { createApp } from './app';
-import type { FormRequestsDeps, ResetRequest } from './deps';
+import type { FormRequestsDeps, ResetRequest } from './route-deps';
 import { openTokenStore } from './open-token-store';
 import { PasswordSetOutbox } from './password-set-outbox';
 import { SecretBox } from './secrets';

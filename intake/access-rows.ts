@@ -2,8 +2,8 @@
 // Pure: parsing and validation only; every refusal says which column is wrong and how to fix it.
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
 import { splitAddresses, isEmail } from '../shared/text-rules';
-import type { NoticeRow } from '../shared/activities';
-import { requestIdOfPinCell } from '../shared/form-requests';
+import type { NoticeRow } from '../shared/activity-contracts';
+import { requestIdOfPinCell } from '../shared/registration-request';
 import { noticeRowsOf } from './notices';
 import { parseDataRows, rowProblems, type RowOutcome, type RowProblem } from './keyed-rows';
 import { ACCESS_FIELDS as F } from './sheet-fields';

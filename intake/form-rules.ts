@@ -6,7 +6,7 @@ import {
   QUOTA_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from '../shared/form-requests';
+} from '../shared/registration-request';
 import {
   DEFAULT_ACCESS_COLUMNS,
   DEFAULT_QUOTA_COLUMNS,

@@ -2,7 +2,7 @@
 // validation only. A row is taken whole or not at all, so nothing is ever half-applied.
 import type { QuotaValues } from '../shared/quota-keys';
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
-import type { NoticeRow } from '../shared/activities';
+import type { NoticeRow } from '../shared/activity-contracts';
 import { noticeRowsOf } from './notices';
 import { parseDataRows, rowProblems, type RowOutcome, type RowProblem } from './keyed-rows';
 import { QUOTA_FIELDS as F } from './sheet-fields';

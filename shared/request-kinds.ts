@@ -14,7 +14,7 @@ import {
   REGISTER_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from './form-requests';
+} from './registration-request';
 
 /** What each kind's form asks, as its sheet's logical columns. */
 export interface FormColumnsOf {

@@ -6,7 +6,7 @@ import type { Transporter } from 'nodemailer';
 import type { KeystoneClient } from '../clients/keystone';
 import { mailTransport } from '../clients/smtp-transport';
 import type { Config } from '../config/schema';
-import { dataConverterFor } from '../lib/encryption-codec';
+import { dataConverterFor } from '../lib/payload-encryption';
 import { connectClient } from '../lib/temporal';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
 

@@ -8,7 +8,7 @@ import type { KeystoneClient } from '../clients/keystone';
 import { heartbeatWhileRunning } from '../lib/activity-heartbeat';
 import { connectWorkerConnection } from '../lib/temporal';
 import { verifyQuotaKeys } from '../wiring/verify-quota-keys';
-import { createActivities } from './activities';
+import { createActivities } from './activities-over-clients';
 import { workerClients } from './clients';
 
 /** A refused key stops start-up; a service that cannot be asked now only earns a warning. */

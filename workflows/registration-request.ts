@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import { FailureType } from '../shared/failures';
 import { splitAddresses } from '../shared/text-rules';
 import {
@@ -19,7 +19,7 @@ import {
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
   type RegistrationRequestStatus,
-} from '../shared/form-requests';
+} from '../shared/registration-request';
 import {
   kindTable,
   requestProject,
@@ -40,8 +40,8 @@ const { sendMail, keepRequestPin, isProjectMember, findUser } =
 const { recordFormRequest } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
 
 /**
- * A permanent failure after the confirmation mails the admins and fails FormRequestFailed
- * (issue 26). Called only once a step has failed: histories without the marker failed bare.
+ * A permanent failure after the confirmation mails the admins and fails FormRequestFailed, so
+ * that a confirmed request never fails unheard. Called only once a step has failed: histories without the marker failed bare.
  */
 const FAILURE_MAILED_PATCH = 'form-request-failure-mailed';
 

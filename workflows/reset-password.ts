@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SERVICE_CALL } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import {
   approveResetSignal,
   decideResetUpdate,

@@ -4,7 +4,7 @@ import { log } from '@temporalio/activity';
 import type { RowOutcome } from '../../intake/keyed-rows';
 import { findRowByKey } from '../../intake/sheet-layout';
 import type { SheetSource } from '../../clients/sheets/sheet-source';
-import type { MarkColumn, PollReport } from '../../shared/activities';
+import type { MarkColumn, PollReport } from '../../shared/activity-contracts';
 
 export interface KeyedTabLayout {
   /** The columns of a header row (throws when a required one is missing). */

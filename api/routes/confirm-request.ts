@@ -2,10 +2,10 @@
 // the request's workflow, and changes nothing (mail scanners open links); POST /confirm confirms.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { requestIdOfToken } from '../../shared/form-requests';
+import { requestIdOfToken } from '../../shared/registration-request';
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';
-import type { RouteDeps } from '../deps';
+import type { RouteDeps } from '../route-deps';
 import { confirmPage } from '../form-pages';
 import type { RateLimiter } from '../rate-limit';
 import { respond } from '../respond';

@@ -8,7 +8,7 @@ import {
   formRequestWorkflowId,
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import type { registrationRequest } from '../../workflows';

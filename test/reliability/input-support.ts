@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
-import { claimTag } from '../../activities/openstack/activities';
+import { claimTag } from '../../activities/openstack/openstack-activities';
 import type { KeystoneClient } from '../../clients/keystone';
 import { MAIL_VARIABLES, TEMPLATE_NAMES } from '../../shared/mail-templates';
 import { DEFAULT_ACCESS_COLUMNS } from '../../shared/sheet-columns';

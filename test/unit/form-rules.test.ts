@@ -15,7 +15,7 @@ import {
   QUOTA_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,

@@ -60,7 +60,7 @@ test('imports down the layers, and tools importing anything, pass', () => {
     ['workflows/planted.ts', '../shared/onboarding'],
     ['wiring/planted.ts', '../workflows'],
     ['test/planted.ts', '../api/app'],
-    ['bench/planted.ts', '../worker/activities'],
+    ['bench/planted.ts', '../worker/activities-over-clients'],
     ['planted.ts', './worker/create-worker'],
   ];
   for (const [file, spec] of allowed) assert.deepEqual(layerErrors(file, spec), [], file);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { messageId, setpassLink } from '../../activities/mail/activities';
+import { messageId, setpassLink } from '../../activities/mail/mail-activities';
 import { loadTemplates, parseTemplate, render } from '../../mail/render';
 import { MAIL_VARIABLES, type MailContext } from '../../shared/mail-templates';
 

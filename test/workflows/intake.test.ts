@@ -11,7 +11,7 @@ import {
   type DueNotices,
   type NoticeRow,
   type PollReport,
-} from '../../shared/activities';
+} from '../../shared/activity-contracts';
 import { checkRequests, pollRegistrations } from '../../workflows';
 import {
   MINUTE,

@@ -16,7 +16,7 @@ import {
   pinCellOfRequest,
   requestStatusQuery,
   type RegistrationRequestInput,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import { registrationRequest } from '../../workflows';
@@ -213,7 +213,8 @@ describeWorkflows('registrationRequest (mocked activities)', (wf) => {
     assert.equal(refusal.to, 'ada@example.org');
     assert.match(refusal.reason ?? '', /not a member of a project named "engine"/);
   });
-  // After "confirmed, it goes to the approvers" nothing may fail unheard (issue 26).
+  // After "confirmed, it goes to the approvers" nothing may fail unheard: the requester
+  // was told it goes to the approvers, and nobody else knows of it.
   const PIN_HASH = 'a3'.repeat(32);
   const SECRET = 'Zq7'.repeat(12);
 

@@ -9,7 +9,7 @@ import { activityInfo } from '@temporalio/activity';
 import { WorkflowFailedError, type QueryDefinition, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
-import type { OnboardingActivities } from '../../shared/activities';
+import type { OnboardingActivities } from '../../shared/activity-contracts';
 import { timeSkippingEnv } from '../support/time-skipping';
 import { workflowBundle } from './bundle';
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import { FailureType } from '../../shared/failures';
-import type { SendMailInput } from '../../shared/activities';
+import type { SendMailInput } from '../../shared/activity-contracts';
 import type { MailContext, TemplateName } from '../../shared/mail-templates';
 import { render, type Template } from '../../mail/render';
 

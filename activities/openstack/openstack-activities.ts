@@ -9,7 +9,7 @@ import type {
   EnsureUserInput,
   FoundUser,
   GrantRoleInput,
-} from '../../shared/activities';
+} from '../../shared/activity-contracts';
 import type { KeystoneClient } from '../../clients/keystone';
 import { accountExists, findOrCreateUser, madeBy } from './users';
 

@@ -7,10 +7,10 @@ import type {
   EnsureUserWithLinkInput,
   IssueSetpassTokenInput,
   PinSource,
-} from '../../shared/activities';
+} from '../../shared/activity-contracts';
 import type { KeystoneClient } from '../../clients/keystone';
 import { SetpassAdmin } from '../../clients/setpass-admin';
-import { claimTag } from '../openstack/activities';
+import { claimTag } from '../openstack/openstack-activities';
 import { accountExists, findOrCreateUser, madeBy } from '../openstack/users';
 
 export interface SetpassDeps {
