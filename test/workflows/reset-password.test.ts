@@ -26,6 +26,7 @@ import {
   type Activities,
   type Recorded,
 } from './support';
+import { signalWarnings } from './warnings';
 
 const USER_ID = 'user-7';
 const LINK_LIFETIME = 2 * DAY;
@@ -131,8 +132,14 @@ describeWorkflows('resetPassword (mocked activities)', (wf) => {
       await handle.signal(approveResetSignal, { approved: true, by: 'ops' });
       const status = await atStep(handle, 'waiting-for-password');
       assert.equal(status.decidedBy, 'ops');
+      // Refused as the Update is, and ignored: nothing reads a decision any more.
+      await handle.signal(approveResetSignal, { approved: false, by: 'late' });
       await handle.signal(passwordSetSignal, { userId: USER_ID, at: new Date().toISOString() });
       assert.equal(await handle.result(), 'password-set');
+      assert.equal((await handle.query(resetStatusQuery)).decidedBy, 'ops');
+      assert.deepEqual(await signalWarnings(handle.workflowId, 1), [
+        'approveReset signal ignored: already approved by ops',
+      ]);
       return handle.workflowId;
     });
     assert.deepEqual(mails(rec), ['admins:reset-approval', 'password-reset']);

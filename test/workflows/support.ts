@@ -8,10 +8,11 @@ import { after, before, describe } from 'node:test';
 import { activityInfo } from '@temporalio/activity';
 import { WorkflowFailedError, type QueryDefinition, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import type { OnboardingActivities } from '../../shared/activity-contracts';
 import { timeSkippingEnv } from '../support/time-skipping';
 import { workflowBundle } from './bundle';
+import { keepingWarnings } from './warnings';
 
 export type Activities = OnboardingActivities;
 export type ActivityName = keyof Activities;
@@ -90,13 +91,14 @@ async function workflowTestEnv(): Promise<TestWorkflowEnvironment> {
 let runtimeInstalled = false;
 /**
  * Activities and workflows failing on purpose are what many of these tests are about: the SDK's
- * log shows errors only (KAIZEN_TEST_LOG_LEVEL=WARN or DEBUG to see more).
+ * log shows errors only (KAIZEN_TEST_LOG_LEVEL=WARN or DEBUG to see more). Workflow warnings
+ * are kept whatever is shown (warnings.ts).
  */
 function installRuntime(): void {
   if (runtimeInstalled) return;
   const level = (process.env.KAIZEN_TEST_LOG_LEVEL || 'ERROR').toUpperCase() as LogLevel;
   Runtime.install({
-    logger: new DefaultLogger(level),
+    logger: keepingWarnings(level),
     // The native side's log too (else printed on its own, e.g. the test server's capabilities).
     telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
   });
