@@ -20,9 +20,9 @@ import {
   type RegistrationRequestOutcome,
   type RegistrationRequestStatus,
 } from '../shared/registration-request';
+import { requestDetails, requester } from './form-request-details';
 import {
   kindTable,
-  requestProject,
   unknownKind,
   type FormRequest,
   type FormRequestOf,
@@ -232,30 +232,4 @@ async function withoutUnknownUsers(
       comment: values.comment ? `${values.comment} (${note})` : note,
     },
   };
-}
-
-function requester(request: FormRequest): { email: string; fullName: string; project: string } {
-  const { values } = request;
-  return {
-    email: values.email,
-    fullName: `${values.firstName} ${values.lastName}`.trim(),
-    project: requestProject(request),
-  };
-}
-
-const OUTCOME_WORDS: Record<RegistrationRequestOutcome, string> = {
-  recorded: 'confirmed and written to the request sheet; waiting for the approvers',
-  refused: 'refused: the requester is not a member of the project (they were mailed why)',
-  expired: 'not confirmed in time; nothing was written',
-};
-
-/** The request in words, for the Web UI. */
-function requestDetails(request: FormRequest, status: RegistrationRequestStatus): string {
-  const lines = [
-    `**Request:** ${kindTable(request).asksFor}`,
-    `**Step:** ${status.step.replace(/-/g, ' ')}`,
-  ];
-  if (status.outcome) lines.push(`**Outcome:** ${OUTCOME_WORDS[status.outcome]}`);
-  if (status.failure) lines.push(`**Failed** ${status.failure}`);
-  return lines.join('\n\n');
 }
