@@ -409,6 +409,32 @@ describeWorkflows('onboardUser (mocked activities)', (wf) => {
     ]);
   });
 
+  test("an existing user's onboarding takes a cancel during its steps", async () => {
+    const reg = registration({ existingUser: true, pin: undefined, sheetKey: unique('row') });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rec = mocks({
+      ensureProject: async () => {
+        await held;
+        return { id: PROJECT_ID, created: true, ours: true };
+      },
+    });
+    await wf.withWorker(rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the step');
+      const answer = handle.executeUpdate(cancelOnboardingUpdate, {
+        args: [{ by: 'ops', reason: 'asked by mistake' }],
+      });
+      await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the cancel');
+      release();
+      assert.equal((await answer).step, 'cancelled');
+      assert.equal((await handle.result()).outcome, 'cancelled');
+    });
+    assert.deepEqual(mails(rec), []);
+    assert.equal(rec.inputs('grantMemberRole').length, 0, 'no role after the cancel');
+    assert.match(rec.inputs('markRequest')[0]!.status, /^cancelled by ops: asked by mistake/);
+  });
+
   test('an Update accepted before a step fails gets its answer: the failed status', async () => {
     const reg = registration(); // no sheet row: nothing to await between the failure and the end
     let release!: () => void;
