@@ -3,7 +3,7 @@
 // logs, down.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, runCommand, type CommandResult, type RunOptions } from './run-command';
@@ -113,13 +113,30 @@ export async function downStack(stack: Stack): Promise<void> {
   rmSync(stack.dir, { recursive: true, force: true });
 }
 
-/** TCP listeners of this host (the containers' too: host network), as ADDRESS:PORT. */
+/** Whether a process runs in a container: its cgroup is one the Docker engine made. */
+function inContainer(pid: string): boolean {
+  const cgroup = readFileSync(`/proc/${pid}/cgroup`, { encoding: 'utf8', flag: 'r' });
+  return /\/docker[/-]/.test(cgroup);
+}
+
+/**
+ * TCP listeners of containers (host network: they share the host's), as ADDRESS:PORT. Only
+ * containers' own: a test server or browser elsewhere on the machine is none of the stack's.
+ */
 export async function listeners(): Promise<string[]> {
-  const { stdout } = await execFileAsync('ss', ['-ltnH']);
-  return stdout
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/)[3])
-    .filter((address): address is string => !!address);
+  const { stdout } = await execFileAsync('ss', ['-ltnpH']);
+  return stdout.split('\n').flatMap((line) => {
+    const address = line.trim().split(/\s+/)[3];
+    const pids = [...line.matchAll(/pid=(\d+)/g)].map((m) => m[1]!);
+    const ours = pids.some((pid) => {
+      try {
+        return inContainer(pid);
+      } catch {
+        return false; // the process has gone
+      }
+    });
+    return address && ours ? [address] : [];
+  });
 }
 
 /**
