@@ -256,7 +256,7 @@ describe('LocalSpreadsheetSource', () => {
 
   test('concurrent writes from two other processes and this one lose nothing', async () => {
     const file = await newFile();
-    const modulePath = resolve(__dirname, '../../intake/local-spreadsheet-source.ts');
+    const modulePath = resolve(__dirname, '../../clients/sheets/local-spreadsheet-source.ts');
     const writer = (name: string, count: number) => `
       const { LocalSpreadsheetSource } = require(${JSON.stringify(modulePath)});
       const source = new LocalSpreadsheetSource(${JSON.stringify(file)});
