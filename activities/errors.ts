@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { SheetLayoutError } from '../intake/sheet-layout';
-import { SheetSourceError } from '../intake/sheet-source';
+import { SheetSourceError } from '../clients/sheets/sheet-source';
 import { RequestRejected } from '../lib/http';
 import { FailureType } from '../shared/failures';
 

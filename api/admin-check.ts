@@ -3,7 +3,7 @@
 // is a token issuance in Keystone. A revoked admin token keeps working here for at most `ttlMs`.
 import type { Context } from 'koa';
 import { HttpError } from './body';
-import type { RouteDeps } from './deps';
+import type { RouteDeps } from './route-deps';
 import { hashToken } from './secrets';
 
 const MAX_REMEMBERED = 1000;

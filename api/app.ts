@@ -3,15 +3,15 @@
 // and kept by request (PUT /request-pin/<request_id>, routes/request-pin.ts); the person opens
 // the mailed link, proves the PIN and chooses a password (routes/set-password.ts); someone who
 // lost the link asks for a new one at /reset (routes/reset.ts); anyone may ask for an account or
-// more quota at /register and /quota-request, confirmed by a mailed link (routes/form-requests.ts).
+// more quota at /register and /quota-request, confirmed by a mailed link (routes/request-forms.ts).
 import Router from '@koa/router';
 import Koa from 'koa';
 import { adminOnly } from './admin-check';
-import type { RouteDeps, SetpassDeps } from './deps';
+import type { RouteDeps, SetpassDeps } from './route-deps';
 import { headersErrorsAndLog, limitPerClient } from './middleware';
 import { RateLimiter } from './rate-limit';
 import { requestPinRoute } from './routes/request-pin';
-import { formRequestRoutes } from './routes/form-requests';
+import { formRequestRoutes } from './routes/request-forms';
 import { resetRoutes } from './routes/reset';
 import { setPasswordRoutes } from './routes/set-password';
 import { tokenRoute } from './routes/token';

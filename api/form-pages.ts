@@ -2,7 +2,7 @@
 // Plain HTML, no JavaScript; every value escaped; each problem shown beside its field and
 // listed, as a link to it, at the top. A PIN is never written back into a page.
 import { QUOTA_LABELS, REGISTER_LABELS, type FieldProblems } from '../intake/form-rules';
-import type { QuotaFormColumn, RegisterFormColumn } from '../shared/form-requests';
+import type { QuotaFormColumn, RegisterFormColumn } from '../shared/registration-request';
 import {
   DESCRIPTION_MAX,
   EMAIL_MAX,
@@ -218,21 +218,11 @@ ${textarea(form, { name: 'comments', label: L.comments, attrs: `${LONG_TEXT} req
   );
 }
 
-/** What a request asks for, as its confirmation names it: nothing of it is secret. */
-export type RequestSubject = { kind: 'access'; email: string } | { kind: 'quota'; project: string };
-
-/** "an account for ada@example.org", "more quota in project p1". */
-export function requestSubjectText(subject: RequestSubject): string {
-  return subject.kind === 'access'
-    ? `an account for ${subject.email}`
-    : `more quota in project ${subject.project}`;
-}
-
 export function confirmPage(
   branding: PageBranding,
-  options: { token: string; csrf: string; subject?: RequestSubject },
+  options: { token: string; csrf: string; subject?: string },
 ): string {
-  const what = options.subject ? ` for ${escapeHtml(requestSubjectText(options.subject))}` : '';
+  const what = options.subject ? ` for ${escapeHtml(options.subject)}` : '';
   return layout(
     'Confirm your request',
     branding,

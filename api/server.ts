@@ -19,13 +19,13 @@ import { connectClient } from '../lib/temporal';
 import { resetSummary, resetWorkflowId, type ResetPasswordInput } from '../shared/onboarding';
 import {
   confirmRequestUpdate,
-  formRequestSummary,
   formRequestWorkflowId,
   type RegistrationRequestInput,
-} from '../shared/form-requests';
+} from '../shared/registration-request';
+import { requestSubject, requestSummary } from '../shared/request-kinds';
 import type { registrationRequest, resetPassword } from '../workflows';
 import { createApp } from './app';
-import type { FormRequestsDeps, ResetRequest } from './deps';
+import type { FormRequestsDeps, ResetRequest } from './route-deps';
 import { openTokenStore } from './open-token-store';
 import { PasswordSetOutbox } from './password-set-outbox';
 import { SecretBox } from './secrets';
@@ -167,10 +167,7 @@ export async function startSetpassServer(
       const input = await requestInput(await temporal.get(), requestId);
       // Only the holder of the mailed link learns whose request it is.
       if (!input || !sameHash(input.confirmTokenHash, tokenHash)) return undefined;
-      const { request } = input;
-      return request.kind === 'access'
-        ? { kind: 'access', email: request.values.email }
-        : { kind: 'quota', project: request.values.project };
+      return requestSubject(input.request);
     },
   };
   async function startRequestWorkflow(input: RegistrationRequestInput): Promise<void> {
@@ -179,7 +176,7 @@ export async function startSetpassServer(
       workflowId: formRequestWorkflowId(input.requestId),
       taskQueue: config.temporal.task_queue,
       args: [input],
-      staticSummary: formRequestSummary(input.request),
+      staticSummary: requestSummary(input.request),
     });
   }
   const app = createApp({

@@ -1,9 +1,9 @@
 // The floor of the onboarding benchmark: the same OpenStack and setpass calls an onboarding
 // makes, over REST without a workflow engine, and the clean-up of what a run created.
 import { randomUUID } from 'node:crypto';
-import type { KeystoneClient } from '../activities/openstack/keystone';
+import type { KeystoneClient } from '../clients/keystone';
 import { quotasByService, type QuotaValues } from '../shared/quota-keys';
-import type { QuotaEndpoints } from '../activities/openstack/quotas';
+import type { QuotaEndpoints } from '../clients/quota-endpoints';
 import type { Config } from '../config/schema';
 import type { Registration } from '../shared/onboarding';
 import { pool } from '../test/support/pool';

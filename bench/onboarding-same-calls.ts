@@ -5,9 +5,9 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Config } from '../config/schema';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import { onboardingWorkflowId, type Registration } from '../shared/onboarding';
-import { createActivities } from '../worker/activities';
+import { createActivities } from '../worker/activities-over-clients';
 import { workerClients, type WorkerClients } from '../worker/clients';
 
 const QUIET = new DefaultLogger('WARN');

@@ -5,12 +5,12 @@
 // reads the CPU every process used (bench/process-cpu.ts).
 import { randomInt, randomUUID } from 'node:crypto';
 
-import { QuotaEndpoints } from '../activities/openstack/quotas';
+import { QuotaEndpoints } from '../clients/quota-endpoints';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
 import { startOnboarding } from '../wiring/start-onboarding';
 import { onboardingWorkflowId, type Registration } from '../shared/onboarding';
 import { testConfig } from '../test/support/services';
-import { mailTransport } from '../worker/clients';
+import { mailTransport } from '../clients/smtp-transport';
 import { machineNotes, type Progress } from './machine';
 import { activityTimes, describeTimes } from './activity-times';
 import { pool } from '../test/support/pool';

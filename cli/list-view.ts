@@ -8,9 +8,11 @@ export interface ListFilter {
   project?: string;
 }
 
+/** A string as a visibility query's literal: quoted, its quotes and backslashes escaped. */
+export const quote = (v: string): string => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
 /** The visibility query of `cli list`: onboardings only. */
 export function listQuery({ step, project }: ListFilter): string {
-  const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   const clauses = [`WorkflowType = 'onboardUser'`];
   if (step) clauses.push(`${searchAttributes.step.name} = ${quote(step)}`);
   if (project) clauses.push(`${searchAttributes.project.name} = ${quote(project)}`);

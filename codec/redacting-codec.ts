@@ -9,7 +9,7 @@ import {
   EncryptionCodec,
   KEY_ID_METADATA,
   keyId,
-} from '../lib/encryption-codec';
+} from '../lib/payload-encryption';
 
 export { KEY_ID_METADATA };
 export const JSON_ENCODING = 'json/plain';

@@ -1,23 +1,12 @@
 // The access sheet ("Form Responses 1"): columns found by header name, one request per row.
 // Pure: parsing and validation only; every refusal says which column is wrong and how to fix it.
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
-import {
-  DESCRIPTION_RULE,
-  EMAIL_RULE,
-  isDescription,
-  isEmail,
-  isName,
-  isPin,
-  isTimestamp,
-  NAME_RULE,
-  PIN_RULE,
-  PROJECT_NAME,
-  splitAddresses,
-  TIMESTAMP_RULE,
-} from '../shared/text-rules';
-import type { NoticeRow } from '../shared/activities';
-import { requestIdOfPinCell } from '../shared/form-requests';
+import { splitAddresses, isEmail } from '../shared/text-rules';
+import type { NoticeRow } from '../shared/activity-contracts';
+import { requestIdOfPinCell } from '../shared/registration-request';
 import { noticeRowsOf } from './notices';
+import { parseDataRows, rowProblems, type RowOutcome, type RowProblem } from './keyed-rows';
+import { ACCESS_FIELDS as F } from './sheet-fields';
 import {
   DEFAULT_ACCESS_COLUMNS,
   type AccessColumn,
@@ -54,21 +43,14 @@ export interface AccessRequest {
 }
 
 /** One thing wrong with a row, tied to the column a person fixes (a form shows it by its field). */
-export interface AccessProblem {
-  column: AccessColumn;
-  message: string;
-}
-
-export type RowOutcome =
-  | { kind: 'request'; request: AccessRequest }
-  | { kind: 'invalid'; row: number; key: string; reason: string; problems: AccessProblem[] }
-  | { kind: 'not-approved'; row: number };
+export type AccessProblem = RowProblem<AccessColumn>;
+export type AccessRowOutcome = RowOutcome<AccessRequest, AccessColumn>;
 
 export interface ParsedSheet {
   header: string[];
   /** 1-based column of each logical column that exists. */
   columns: Columns<AccessColumn>;
-  rows: RowOutcome[];
+  rows: AccessRowOutcome[];
 }
 
 /** Finds each logical column of the access sheet by its header text. */
@@ -87,13 +69,8 @@ export function parseAccessSheet(
 ): ParsedSheet {
   const header = rows[0] ?? [];
   const columns = locateColumns(header, mapping);
-  const outcomes: RowOutcome[] = [];
-  rows.slice(1).forEach((cells, i) => {
-    const row = i + 2;
-    if (cells.every((c) => c.trim() === '')) return;
-    outcomes.push(parseAccessRow(cells, row, columns, mapping));
-  });
-  return { header, columns, rows: outcomes };
+  const parsed = parseDataRows(rows, (cells, row) => parseAccessRow(cells, row, columns, mapping));
+  return { header, columns, rows: parsed };
 }
 
 export function parseAccessRow(
@@ -101,22 +78,18 @@ export function parseAccessRow(
   row: number,
   columns: ParsedSheet['columns'],
   mapping: ColumnMapping = DEFAULT_ACCESS_COLUMNS,
-): RowOutcome {
+): AccessRowOutcome {
   const cell = cellReader(cells, columns);
   if (cell('approved').toLowerCase() !== 'approved') return { kind: 'not-approved', row };
 
   const email = cell('email').toLowerCase();
   const key = requestKey(email, cell('timestamp'));
-  const problems: AccessProblem[] = [];
-  const problem = (column: AccessColumn, message: string) => problems.push({ column, message });
-  const named = (column: AccessColumn) => `"${mapping[column]}"`;
+  const { problem, named, check, outcome } = rowProblems<AccessColumn>(mapping);
 
-  if (!isEmail(email))
-    problem('email', `${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
+  check('email', email, F.email);
   const timestamp = cell('timestamp');
   if (!timestamp) problem('timestamp', `${named('timestamp')} is empty`);
-  else if (!isTimestamp(timestamp))
-    problem('timestamp', `${named('timestamp')} must be ${TIMESTAMP_RULE}`);
+  else check('timestamp', timestamp, F.timestamp);
   const existingAnswer = cell('existingAccount').toLowerCase();
   if (!['yes', 'no'].includes(existingAnswer))
     problem('existingAccount', `${named('existingAccount')} must be Yes or No`);
@@ -129,39 +102,24 @@ export function parseAccessRow(
   if (!existingUser) {
     if (!firstName) problem('firstName', `${named('firstName')} is required for a new user`);
     if (!lastName) problem('lastName', `${named('lastName')} is required for a new user`);
-    if (!isPin(pin) && !pinRequest)
-      problem('pin', `${named('pin')} must be ${PIN_RULE} for a new user`);
+    if (!pinRequest && !F.pin.valid(pin))
+      problem('pin', `${named('pin')} ${F.pin.fault(pin)} for a new user`);
   }
-  for (const [column, value] of [
-    ['firstName', firstName],
-    ['lastName', lastName],
-  ] as const) {
-    if (!isName(value)) problem(column, `${named(column)} must be ${NAME_RULE}`);
-  }
+  check('firstName', firstName, F.firstName);
+  check('lastName', lastName, F.lastName);
 
   const newName = cell('newProjectName');
   const existingName = cell('existingProjectName');
   const description = cell('projectDescription');
-  let project: AccessRequest['project'] | undefined;
-  const projectName = newName || existingName;
-  if (!projectName) {
+  if (!newName && !existingName) {
     // Tied to the field the row's own answer points at: where the person meant to type.
     problem(
       /exist/i.test(cell('newOrExisting')) ? 'existingProjectName' : 'newProjectName',
       `give ${named('newProjectName')} (a new project) or ${named('existingProjectName')} (to join one)`,
     );
-  } else if (!PROJECT_NAME.test(projectName)) {
-    problem(
-      newName ? 'newProjectName' : 'existingProjectName',
-      `project name "${projectName.slice(0, 80)}" is not valid: 1-64 letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
-    );
-  } else {
-    project = newName
-      ? { mode: 'new', name: newName, description }
-      : { mode: 'existing', name: existingName };
-  }
-  if (!isDescription(description))
-    problem('projectDescription', `${named('projectDescription')} must be ${DESCRIPTION_RULE}`);
+  } else if (newName) check('newProjectName', newName, F.newProjectName);
+  else check('existingProjectName', existingName, F.existingProjectName);
+  check('projectDescription', description, F.projectDescription);
 
   const additionalUsers = splitAddresses(cell('additionalUsers'));
   const badUsers = additionalUsers.filter((u) => !isEmail(u));
@@ -172,27 +130,22 @@ export function parseAccessRow(
     );
   }
 
-  if (problems.length > 0 || !project) {
-    const reason = problems.map((p) => p.message).join('; ');
-    return { kind: 'invalid', row, key, reason, problems };
-  }
-  return {
-    kind: 'request',
-    request: {
-      row,
-      key,
-      email,
-      firstName,
-      lastName,
-      existingUser,
-      ...(existingUser ? {} : pinRequest ? { pinRequest } : { pin }),
-      project,
-      additionalUsers,
-      comment: cell('comment'),
-      helpdeskNotified: cell('helpdeskNotified') !== '',
-      cells,
-    },
-  };
+  return outcome(row, key, () => ({
+    row,
+    key,
+    email,
+    firstName,
+    lastName,
+    existingUser,
+    ...(existingUser ? {} : pinRequest ? { pinRequest } : { pin }),
+    project: newName
+      ? { mode: 'new' as const, name: newName, description }
+      : { mode: 'existing' as const, name: existingName },
+    additionalUsers,
+    comment: cell('comment'),
+    helpdeskNotified: cell('helpdeskNotified') !== '',
+    cells,
+  }));
 }
 
 /** Every request row (approved or not) as the helpdesk and the approvers see it. */

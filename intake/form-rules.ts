@@ -6,7 +6,7 @@ import {
   QUOTA_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from '../shared/form-requests';
+} from '../shared/registration-request';
 import {
   DEFAULT_ACCESS_COLUMNS,
   DEFAULT_QUOTA_COLUMNS,
@@ -29,11 +29,13 @@ import { cellsAt } from './sheet-layout';
 /** Form field name (a logical column, or pin / pinAgain) → what is wrong with it. */
 export type FieldProblems = Partial<Record<string, string>>;
 
+const EMAIL_LABEL = 'E-mail address';
+
 /** The labels the forms show; messages name fields by them, never by a sheet's header. */
 export const REGISTER_LABELS: Record<RegisterFormColumn | 'pin' | 'pinAgain', string> = {
   firstName: 'First name',
   lastName: 'Last name',
-  email: 'E-mail address',
+  email: EMAIL_LABEL,
   organisation: 'Organisation',
   role: 'Role',
   phone: 'Phone',
@@ -54,7 +56,7 @@ export const REGISTER_LABELS: Record<RegisterFormColumn | 'pin' | 'pinAgain', st
 export const QUOTA_LABELS: Record<QuotaFormColumn, string> = {
   firstName: 'First name',
   lastName: 'Last name',
-  email: 'E-mail address',
+  email: EMAIL_LABEL,
   organisation: 'Organisation',
   project: 'Project name',
   duration: 'Permanent or temporary?',
@@ -84,14 +86,22 @@ const QUOTA_AT = locateQuotaColumns(QUOTA_HEADER, DEFAULT_QUOTA_COLUMNS);
 const ACCESS_NAMES = { ...DEFAULT_ACCESS_COLUMNS, ...REGISTER_LABELS };
 const QUOTA_NAMES = { ...DEFAULT_QUOTA_COLUMNS, ...QUOTA_LABELS };
 
-/** Collects one message per field: the first one found is the most specific. */
-function collector() {
+/**
+ * Collects one message per field (the first one found is the most specific), starting with the
+ * address every form needs: the confirmation link goes to it.
+ */
+function collector(email: string) {
   const problems: FieldProblems = {};
   const add = (field: string, message: string) => {
     // The sheet's messages are phrases ("give …"); a form shows sentences.
     const text = message.charAt(0).toUpperCase() + message.slice(1);
     problems[field] ??= /[.!?]$/.test(text) ? text : `${text}.`;
   };
+  if (!email)
+    add(
+      'email',
+      `Give your ${EMAIL_LABEL}, like name@example.org: the confirmation link goes to it`,
+    );
   return { problems, add };
 }
 
@@ -115,10 +125,8 @@ export function registerFormProblems(
   pin: string,
   pinAgain: string,
 ): FieldProblems {
-  const { problems, add } = collector();
+  const { problems, add } = collector(values.email);
   const L = REGISTER_LABELS;
-  if (!values.email)
-    add('email', `Give your ${L.email}, like name@example.org: the confirmation link goes to it`);
   if (!['Yes', 'No'].includes(values.existingAccount))
     add('existingAccount', 'Answer Yes or No: do you already have an account?');
   if (values.newOrExisting === 'new') {
@@ -162,10 +170,8 @@ export function quotaFormProblems(
   values: Record<QuotaFormColumn, string>,
   now: Date,
 ): FieldProblems {
-  const { problems, add } = collector();
+  const { problems, add } = collector(values.email);
   const L = QUOTA_LABELS;
-  if (!values.email)
-    add('email', `Give your ${L.email}, like name@example.org: the confirmation link goes to it`);
   if (!values.project) add('project', 'Give the name of the project that needs more quota');
   checkText(add, 'organisation', L.organisation, values.organisation, NAME_MAX);
   for (const quota of REQUESTABLE_QUOTAS) {

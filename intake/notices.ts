@@ -1,7 +1,7 @@
 // Which rows of a request sheet are due a helpdesk ticket or an approver reminder. Pure: the
 // rows, the time and the policy in; the due rows out. Stamps are what make it idempotent: a
 // stamped row is not due again (tickets) or not before `intervalMs` (reminders).
-import type { NoticeRow } from '../shared/activities';
+import type { NoticeRow } from '../shared/activity-contracts';
 import { cellReader, requestKey, type Columns } from './sheet-layout';
 
 /** The columns every request sheet has under these logical names. */

@@ -2,17 +2,10 @@
 // validation only. A row is taken whole or not at all, so nothing is ever half-applied.
 import type { QuotaValues } from '../shared/quota-keys';
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
-import {
-  EMAIL_RULE,
-  isEmail,
-  isName,
-  isTimestamp,
-  NAME_RULE,
-  PROJECT_NAME,
-  TIMESTAMP_RULE,
-} from '../shared/text-rules';
-import type { NoticeRow } from '../shared/activities';
+import type { NoticeRow } from '../shared/activity-contracts';
 import { noticeRowsOf } from './notices';
+import { parseDataRows, rowProblems, type RowOutcome, type RowProblem } from './keyed-rows';
+import { QUOTA_FIELDS as F } from './sheet-fields';
 import {
   REQUESTABLE_QUOTAS,
   type QuotaColumn,
@@ -41,15 +34,8 @@ export interface QuotaRequest {
 }
 
 /** One thing wrong with a row, tied to the column a person fixes (a form shows it by its field). */
-export interface QuotaProblem {
-  column: QuotaColumn;
-  message: string;
-}
-
-export type QuotaRowOutcome =
-  | { kind: 'request'; request: QuotaRequest }
-  | { kind: 'invalid'; row: number; key: string; reason: string; problems: QuotaProblem[] }
-  | { kind: 'not-approved'; row: number };
+export type QuotaProblem = RowProblem<QuotaColumn>;
+export type QuotaRowOutcome = RowOutcome<QuotaRequest, QuotaColumn>;
 
 export function locateQuotaColumns(
   header: string[],
@@ -69,12 +55,10 @@ export function parseQuotaSheet(
   now: Date,
 ): { columns: Columns<QuotaColumn>; rows: QuotaRowOutcome[] } {
   const columns = locateQuotaColumns(rows[0] ?? [], mapping);
-  const outcomes: QuotaRowOutcome[] = [];
-  rows.slice(1).forEach((cells, i) => {
-    if (cells.every((c) => c.trim() === '')) return;
-    outcomes.push(parseQuotaRow(cells, i + 2, columns, mapping, now));
-  });
-  return { columns, rows: outcomes };
+  const parsed = parseDataRows(rows, (cells, row) =>
+    parseQuotaRow(cells, row, columns, mapping, now),
+  );
+  return { columns, rows: parsed };
 }
 
 export function parseQuotaRow(
@@ -88,29 +72,18 @@ export function parseQuotaRow(
   if (cell('approved').toLowerCase() !== 'approved') return { kind: 'not-approved', row };
   const email = cell('email').toLowerCase();
   const key = requestKey(email, cell('timestamp'));
-  const named = (column: QuotaColumn) => `"${mapping[column]}"`;
-  const problems: QuotaProblem[] = [];
-  const problem = (column: QuotaColumn, message: string) => problems.push({ column, message });
+  const { problems, problem, named, check, outcome } = rowProblems<QuotaColumn>(mapping);
 
-  if (!isEmail(email))
-    problem('email', `${named('email')} is not an e-mail address: ${EMAIL_RULE}`);
+  check('email', email, F.email);
   const timestamp = cell('timestamp');
   if (!timestamp) problem('timestamp', `${named('timestamp')} is empty`);
-  else if (!isTimestamp(timestamp))
-    problem('timestamp', `${named('timestamp')} must be ${TIMESTAMP_RULE}`);
+  else check('timestamp', timestamp, F.timestamp);
   // Names only reach mails, but a mail is no place for a control character either.
-  for (const column of ['firstName', 'lastName'] as const) {
-    if (!isName(cell(column))) problem(column, `${named(column)} must be ${NAME_RULE}`);
-  }
+  check('firstName', cell('firstName'), F.firstName);
+  check('lastName', cell('lastName'), F.lastName);
   const project = cell('project');
-  if (!PROJECT_NAME.test(project)) {
-    problem(
-      'project',
-      project
-        ? `${named('project')} "${project.slice(0, 80)}" is not a project name`
-        : `${named('project')} is empty`,
-    );
-  }
+  if (!project) problem('project', `${named('project')} is empty`);
+  else check('project', project, F.project);
 
   const changes: QuotaValues = {};
   for (const quota of REQUESTABLE_QUOTAS) {
@@ -142,24 +115,17 @@ export function parseQuotaRow(
     problem('duration', `${named('duration')} must be Temporary or Permanent`);
   }
 
-  if (problems.length > 0) {
-    const reason = problems.map((p) => p.message).join('; ');
-    return { kind: 'invalid', row, key, reason, problems };
-  }
-  return {
-    kind: 'request',
-    request: {
-      row,
-      key,
-      email,
-      firstName: cell('firstName'),
-      lastName: cell('lastName'),
-      project,
-      changes,
-      ...(endsAt ? { endsAt } : {}),
-      comment: cell('comments'),
-    },
-  };
+  return outcome(row, key, () => ({
+    row,
+    key,
+    email,
+    firstName: cell('firstName'),
+    lastName: cell('lastName'),
+    project,
+    changes,
+    ...(endsAt ? { endsAt } : {}),
+    comment: cell('comments'),
+  }));
 }
 
 /** A whole number ≥ 0, or -1 for unlimited; a string says what is wrong with it. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, ServiceError, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
-import { dataConverterFor } from './encryption-codec';
+import { dataConverterFor } from './payload-encryption';
 import type { Config } from '../config/schema';
 
 /** Address, TLS and API key of the cluster: the same for the client and the worker. */

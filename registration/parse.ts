@@ -1,18 +1,20 @@
 // Turns a registration given as JSON or as a CSV row (with the access sheet's headers) into a
 // validated Registration. Pure: every problem names the field and what would fix it.
-import { DEFAULT_ACCESS_COLUMNS } from '../shared/sheet-columns';
-import {
-  DESCRIPTION_RULE,
-  EMAIL_RULE,
-  isDescription,
-  isEmail,
-  isName,
-  isPin,
-  NAME_RULE,
-  PIN_RULE,
-  PROJECT_NAME,
-} from '../shared/text-rules';
+import { DEFAULT_ACCESS_COLUMNS, type AccessColumn } from '../shared/sheet-columns';
 import type { Registration } from '../shared/onboarding';
+import { ACCESS_FIELDS } from '../intake/sheet-fields';
+
+/** A registration's fields as the access sheet's columns: checked by that sheet's cell rules. */
+const AS_COLUMN = {
+  email: 'email',
+  firstName: 'firstName',
+  lastName: 'lastName',
+  project: 'newProjectName',
+  projectDescription: 'projectDescription',
+  pin: 'pin',
+} as const satisfies Record<string, AccessColumn & keyof typeof ACCESS_FIELDS>;
+type Field = keyof typeof AS_COLUMN;
+type Column = (typeof AS_COLUMN)[Field];
 
 export class RegistrationError extends Error {
   constructor(public readonly problems: string[]) {
@@ -32,33 +34,16 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
     }
     return String(value).trim();
   };
-  const email = text('email');
-  const firstName = text('firstName');
-  const lastName = text('lastName');
-  const project = text('project');
-  const projectDescription = text('projectDescription');
-  const pin = text('pin');
-
-  if (!isEmail(email))
-    problems.push(
-      `email ${JSON.stringify(email.slice(0, 80))} is not an e-mail address: ${EMAIL_RULE}`,
-    );
+  const value = Object.fromEntries(
+    Object.keys(AS_COLUMN).map((field) => [field, text(field)]),
+  ) as Record<Field, string>;
+  const { email, firstName, lastName, project, projectDescription, pin } = value;
   if (!firstName) problems.push('firstName is required');
   if (!lastName) problems.push('lastName is required');
-  for (const [field, value] of [
-    ['firstName', firstName],
-    ['lastName', lastName],
-  ] as const) {
-    if (!isName(value)) problems.push(`${field} must be ${NAME_RULE}`);
+  for (const [field, column] of Object.entries(AS_COLUMN) as [Field, Column][]) {
+    const rule = ACCESS_FIELDS[column];
+    if (!rule.valid(value[field])) problems.push(`${field} ${rule.fault(value[field])}`);
   }
-  if (!PROJECT_NAME.test(project)) {
-    problems.push(
-      `project ${JSON.stringify(project.slice(0, 80))} is not a valid project name: 1-64 characters, letters, digits, space, dot, dash or underscore, starting with a letter or digit`,
-    );
-  }
-  if (!isDescription(projectDescription))
-    problems.push(`projectDescription must be ${DESCRIPTION_RULE}`);
-  if (!isPin(pin)) problems.push(`pin must be ${PIN_RULE} (the PIN the person chose on the form)`);
   if (problems.length > 0) throw new RegistrationError(problems);
   return {
     email: email.toLowerCase(),
@@ -71,14 +56,9 @@ export function validateRegistration(input: Record<string, unknown>): Registrati
 }
 
 /** The access sheet's column headers (the same defaults the poller uses). */
-export const CSV_HEADERS = {
-  email: DEFAULT_ACCESS_COLUMNS.email,
-  firstName: DEFAULT_ACCESS_COLUMNS.firstName,
-  lastName: DEFAULT_ACCESS_COLUMNS.lastName,
-  project: DEFAULT_ACCESS_COLUMNS.newProjectName,
-  projectDescription: DEFAULT_ACCESS_COLUMNS.projectDescription,
-  pin: DEFAULT_ACCESS_COLUMNS.pin,
-} as const;
+export const CSV_HEADERS = Object.fromEntries(
+  Object.entries(AS_COLUMN).map(([field, column]) => [field, DEFAULT_ACCESS_COLUMNS[column]]),
+) as Record<Field, string>;
 
 /** A CSV with a header row and one registration row; columns are found by header name. */
 export function registrationFromCsv(csv: string): Registration {

@@ -137,6 +137,8 @@ Kaizen onboarding is running.
   Quotas of a project $cli quotas analytical-engine
   Logs                $LOG_DIR/{worker,api,codec}.log
   Status              $cli status $DEMO_WORKFLOW
+  Audit               $cli audit $DEMO_EMAIL
+                      everything the system did for the sample person, in time order (--json too)
   A fresh link        $cli resend $DEMO_WORKFLOW
                       mails a new link (the old one stops working); then scripts/demo.sh link prints it,
                       from Mailpit's newest set-password mail: curl -s '$(link_query)'

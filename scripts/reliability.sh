@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The reliability and security suite: scripts/reliability.sh [--long] [scenario ...]
 # The short form runs in npm test; --long is the full-size run (about an hour).
+# Like npm run test:reliability (scripts/suite.sh), after installing what is missing.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/install.sh"
-services_for_this_run
-node --import tsx test/reliability/run.ts "$@"
+exec "$ROOT/scripts/suite.sh" reliability "$@"

@@ -3,7 +3,7 @@
 // quota sheet with one approved change for the demo's project.
 // Usage: tsx scripts/sample-spreadsheet.ts ACCESS_FILE [QUOTA_FILE]
 import { existsSync } from 'node:fs';
-import { createSpreadsheet } from '../intake/create-spreadsheet';
+import { createSpreadsheet } from '../clients/sheets/create-spreadsheet';
 import { DEFAULT_ACCESS_COLUMNS } from '../shared/sheet-columns';
 import { DEFAULT_QUOTA_COLUMNS } from '../shared/sheet-columns';
 

@@ -28,8 +28,8 @@ export const SERVICE_CALL: ActivityOptions = {
 
 /**
  * A Keystone or quota step of an onboarding, run as a local activity: in the worker, inside the
- * workflow task, with no activity task for the server to match and record (issue 19 measured the
- * server's CPU per onboarding falling by about a quarter). There is no heartbeat: a dead worker's
+ * workflow task, with no activity task for the server to match and record (the server's CPU per onboarding
+ * fell by about a quarter: bench/RESULTS.md). There is no heartbeat: a dead worker's
  * workflow task times out and another worker runs the step again, which every one of these
  * steps allows (find-before-create, claim tags, a new token killing the old). Mails stay
  * activities: a mail must not be sent again because a later step was interrupted.

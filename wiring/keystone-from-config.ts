@@ -1,4 +1,4 @@
-import { KeystoneClient } from '../activities/openstack/keystone';
+import { KeystoneClient } from '../clients/keystone';
 import type { Config } from '../config/schema';
 
 export function keystoneFromConfig(config: Config): KeystoneClient {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema';
-import { GoogleSheetsSource } from '../intake/google-sheets-source';
-import { LocalSpreadsheetSource } from '../intake/local-spreadsheet-source';
-import type { SheetSource } from '../intake/sheet-source';
+import { GoogleSheetsSource } from '../clients/sheets/google-sheets-source';
+import { LocalSpreadsheetSource } from '../clients/sheets/local-spreadsheet-source';
+import type { SheetSource } from '../clients/sheets/sheet-source';
 
 /** A Google Sheet by id, read with the access sheet's service-account key. */
 function googleSheet({ intake }: Config, spreadsheetId: string, setting: string): SheetSource {

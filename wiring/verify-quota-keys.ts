@@ -1,9 +1,9 @@
 // At start-up, the configured quota keys are checked against what each live service lists for a
 // project: a key a service does not know (a typo, a key an upgrade removed) stops the worker now,
 // not at the first new project.
-import { QuotaEndpoints } from '../activities/openstack/quotas';
+import { QuotaEndpoints } from '../clients/quota-endpoints';
 import { QUOTA_KEYS, quotasByService, type QuotaValues } from '../shared/quota-keys';
-import type { KeystoneClient } from '../activities/openstack/keystone';
+import type { KeystoneClient } from '../clients/keystone';
 import { ConfigError } from '../config/load';
 import type { Config } from '../config/schema';
 

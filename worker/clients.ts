@@ -1,12 +1,12 @@
 // The worker's composition root: every client built from config once per process — Keystone,
 // the SMTP pool, the payload codec, and a Temporal client (made on first use) for the poller's
 // starts — and closed together.
-import { readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import nodemailer, { type Transporter } from 'nodemailer';
-import type { KeystoneClient } from '../activities/openstack/keystone';
+import type { Transporter } from 'nodemailer';
+import type { KeystoneClient } from '../clients/keystone';
+import { mailTransport } from '../clients/smtp-transport';
 import type { Config } from '../config/schema';
-import { dataConverterFor } from '../lib/encryption-codec';
+import { dataConverterFor } from '../lib/payload-encryption';
 import { connectClient } from '../lib/temporal';
 import { keystoneFromConfig } from '../wiring/keystone-from-config';
 
@@ -18,18 +18,6 @@ export interface WorkerClients {
   temporal(): Promise<Client>;
   /** Closes the SMTP pool and the Temporal client: they would keep the process alive. */
   close(): Promise<void>;
-}
-
-export function mailTransport({ mail }: Config): Transporter {
-  return nodemailer.createTransport({
-    host: mail.smtp_host,
-    port: mail.smtp_port,
-    secure: false,
-    requireTLS: true, // never send a password link in the clear
-    auth: mail.smtp_user ? { user: mail.smtp_user, pass: mail.smtp_password } : undefined,
-    tls: mail.ca_file ? { ca: readFileSync(mail.ca_file) } : undefined,
-    pool: true,
-  });
 }
 
 export function workerClients(config: Config): WorkerClients {

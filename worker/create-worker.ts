@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { ConfigError } from '../config/load';
 import type { Config } from '../config/schema';
-import type { KeystoneClient } from '../activities/openstack/keystone';
+import type { KeystoneClient } from '../clients/keystone';
 import { heartbeatWhileRunning } from '../lib/activity-heartbeat';
 import { connectWorkerConnection } from '../lib/temporal';
 import { verifyQuotaKeys } from '../wiring/verify-quota-keys';
-import { createActivities } from './activities';
+import { createActivities } from './activities-over-clients';
 import { workerClients } from './clients';
 
 /** A refused key stops start-up; a service that cannot be asked now only earns a warning. */

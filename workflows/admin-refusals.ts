@@ -60,7 +60,9 @@ export function refusals(
     },
     cancel(reason: string): void {
       if (reason.trim() === '') refuse('give a reason: it is written into the sheet row');
-      refuse(notAwaiting());
+      // An existing user's onboarding awaits no password, but its steps and a refused mail's
+      // wait still take a cancel: only the end and a set password are past stopping.
+      if (status.passwordSetAt || ended()) refuse(notAwaiting());
       // A refused mail's wait takes a cancel, in the old loop too.
       if (status.step !== 'mail-refused') refuse(legacy());
     },

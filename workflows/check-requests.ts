@@ -5,7 +5,7 @@ import {
   type DueNotices,
   type OnboardingActivities,
   type StampInput,
-} from '../shared/activities';
+} from '../shared/activity-contracts';
 
 const { sendMail } = proxyActivities<OnboardingActivities>(SERVICE_CALL);
 const { pendingAccessNotices, pendingQuotaNotices, stampAccessRequests, stampQuotaRequests } =

@@ -2,14 +2,8 @@
 // (never a token or the PIN's hash), what is left to do, and the row to add by hand. Workflow
 // code: pure functions of the request.
 import { workflowInfo } from '@temporalio/workflow';
-import {
-  pinCellOfRequest,
-  QUOTA_FORM_COLUMNS,
-  REGISTER_FORM_COLUMNS,
-  type FormRequest,
-  type RegistrationRequestInput,
-} from '../shared/form-requests';
-import { DEFAULT_ACCESS_COLUMNS, DEFAULT_QUOTA_COLUMNS } from '../shared/sheet-columns';
+import { pinCellOfRequest, type RegistrationRequestInput } from '../shared/registration-request';
+import { kindTable, requestCells, type FormRequest } from '../shared/request-kinds';
 
 /** Where a confirmed request stopped, in words for the admins. */
 export type Stage =
@@ -66,25 +60,20 @@ export function failureDetails(
   request: FormRequest,
   { stage, pinKept, confirmedAt }: { stage: Stage; pinKept: boolean; confirmedAt: string },
 ): string {
-  const cells: [string, string][] = [['Timestamp', confirmedAt]];
-  if (request.kind === 'access') {
-    for (const c of REGISTER_FORM_COLUMNS)
-      cells.push([DEFAULT_ACCESS_COLUMNS[c], request.values[c]]);
-    if (input.pinHash) {
-      cells.push([
-        DEFAULT_ACCESS_COLUMNS.pin,
-        pinKept
-          ? pinCellOfRequest(input.requestId)
-          : '(not kept: the person must send the form again)',
-      ]);
-    }
-  } else {
-    for (const c of QUOTA_FORM_COLUMNS) cells.push([DEFAULT_QUOTA_COLUMNS[c], request.values[c]]);
+  const table = kindTable(request);
+  const cells: [string, string][] = [['Timestamp', confirmedAt], ...requestCells(request)];
+  if (input.pinHash && table.pinHeader) {
+    cells.push([
+      table.pinHeader,
+      pinKept
+        ? pinCellOfRequest(input.requestId)
+        : '(not kept: the person must send the form again)',
+    ]);
   }
   return [
     `What to do: ${todo(stage, !!input.pinHash && !pinKept)}`,
     '',
-    `The row (${request.kind === 'access' ? 'access' : 'quota'} sheet, default headers; empty cells left out):`,
+    `The row (${request.kind} sheet, default headers; empty cells left out):`,
     ...cells.filter(([, v]) => v !== '').map(([h, v]) => `  ${h}: ${v}`),
     '',
     `Request ${input.requestId}; workflow ${workflowInfo().workflowId}.`,

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
-import type { OnboardingActivities, SendMailInput } from '../shared/activities';
+import type { OnboardingActivities, SendMailInput } from '../shared/activity-contracts';
 import { FailureType } from '../shared/failures';
 import type { TemplateName } from '../shared/mail-templates';
 import type { OnboardingStatus, OnboardUserResult, Registration } from '../shared/onboarding';

@@ -4,7 +4,11 @@
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { LOCAL_SERVICE_CALL, SERVICE_CALL } from '../shared/activity-policies';
-import type { EnsureUserInput, OnboardingActivities, PinSource } from '../shared/activities';
+import type {
+  EnsureUserInput,
+  OnboardingActivities,
+  PinSource,
+} from '../shared/activity-contracts';
 import { FailureType } from '../shared/failures';
 import type { Registration } from '../shared/onboarding';
 

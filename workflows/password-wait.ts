@@ -6,7 +6,7 @@ import { FailureType } from '../shared/failures';
 import type { TemplateName } from '../shared/mail-templates';
 import type { LegacyReminderPolicy, OnboardingStatus, ReminderPolicy } from '../shared/onboarding';
 
-/** Admin actions, set by signal handlers; `seen` counts them so a wait can wake on any. */
+/** Admin actions, set by the Update and signal handlers; `seen` counts them so a wait can wake. */
 export interface AdminActions {
   resend?: string;
   retryMail?: string;

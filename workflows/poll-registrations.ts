@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { SERVICE_CALL, SHEET_POLL } from '../shared/activity-policies';
-import type { OnboardingActivities, PollReport } from '../shared/activities';
+import type { OnboardingActivities, PollReport } from '../shared/activity-contracts';
 
 const { pollAccessSheet, pollQuotaSheet } = proxyActivities<OnboardingActivities>(SHEET_POLL);
 const { sendMail } = proxyActivities<OnboardingActivities>(SERVICE_CALL);

@@ -10,17 +10,23 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import { FailureType } from '../shared/failures';
 import { splitAddresses } from '../shared/text-rules';
 import {
   confirmRequestUpdate,
   requestStatusQuery,
-  type FormRequest,
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
   type RegistrationRequestStatus,
-} from '../shared/form-requests';
+} from '../shared/registration-request';
+import { requestDetails, requester } from './form-request-details';
+import {
+  kindTable,
+  unknownKind,
+  type FormRequest,
+  type FormRequestOf,
+} from '../shared/request-kinds';
 import {
   DOING,
   failureDetails,
@@ -34,8 +40,8 @@ const { sendMail, keepRequestPin, isProjectMember, findUser } =
 const { recordFormRequest } = proxyActivities<OnboardingActivities>(SHEET_WRITE);
 
 /**
- * A permanent failure after the confirmation mails the admins and fails FormRequestFailed
- * (issue 26). Called only once a step has failed: histories without the marker failed bare.
+ * A permanent failure after the confirmation mails the admins and fails FormRequestFailed, so
+ * that a confirmed request never fails unheard. Called only once a step has failed: histories without the marker failed bare.
  */
 const FAILURE_MAILED_PATCH = 'form-request-failure-mailed';
 
@@ -90,7 +96,7 @@ export async function registrationRequest(
 
   const who = requester(request);
   await sendMail({
-    template: request.kind === 'access' ? 'confirm-registration' : 'confirm-quota-request',
+    template: kindTable(request).confirmTemplate,
     to: who.email,
     fullName: who.fullName,
     project: who.project,
@@ -107,24 +113,32 @@ export async function registrationRequest(
   // How far it got: a later failure's mail tells the admins what is left to do.
   let stage: Stage = 'membership';
   let pinKept = false;
-  const recordConfirmed = async (): Promise<RegistrationRequestOutcome> => {
-    if (
-      request.kind === 'quota' &&
-      !(await isProjectMember({ email: who.email, project: who.project }))
-    ) {
-      stage = 'refusal-mail';
-      await sendMail({
-        template: 'quota-request-refused',
-        to: who.email,
-        fullName: who.fullName,
-        project: who.project,
-        reason: `${who.email} is not a member of a project named "${who.project}". Ask the project's contact to add you, or check the project's name.`,
-        messageKey: `${workflowId}.${runId}.refused`,
-      });
-      return 'refused';
+  // What a kind checks before its row is written: refused (mailed why), or the request to write.
+  const checked = async (): Promise<FormRequest | 'refused'> => {
+    switch (request.kind) {
+      case 'quota':
+        if (await isProjectMember({ email: who.email, project: who.project })) return request;
+        stage = 'refusal-mail';
+        await sendMail({
+          template: 'quota-request-refused',
+          to: who.email,
+          fullName: who.fullName,
+          project: who.project,
+          reason: `${who.email} is not a member of a project named "${who.project}". Ask the project's contact to add you, or check the project's name.`,
+          messageKey: `${workflowId}.${runId}.refused`,
+        });
+        return 'refused';
+      case 'access':
+        stage = 'additional-users';
+        return withoutUnknownUsers(request);
+      default:
+        return unknownKind(request);
     }
-    stage = 'additional-users';
-    if (request.kind === 'access') request = await withoutUnknownUsers(request);
+  };
+  const recordConfirmed = async (): Promise<RegistrationRequestOutcome> => {
+    const toRecord = await checked();
+    if (toRecord === 'refused') return 'refused';
+    request = toRecord;
     stage = 'pin';
     if (input.pinHash) {
       await keepRequestPin({ requestId: input.requestId, pinHash: input.pinHash });
@@ -143,7 +157,7 @@ export async function registrationRequest(
         fullName: who.fullName,
         username: who.email,
         project: who.project,
-        reason: request.kind === 'access' ? 'a request for an account' : 'a request for more quota',
+        reason: kindTable(request).described,
         messageKey: `${workflowId}.${runId}.approvers`,
       });
     }
@@ -171,8 +185,7 @@ export async function registrationRequest(
         project: who.project,
         reason: failure,
         values: {
-          REQUEST_TYPE:
-            request.kind === 'access' ? 'a request for an account' : 'a request for more quota',
+          REQUEST_TYPE: kindTable(request).described,
           REQUEST_DETAILS: failureDetails(input, request, { stage, pinKept, confirmedAt }),
         },
         messageKey: `${workflowId}.${runId}.failed`,
@@ -202,8 +215,8 @@ export async function registrationRequest(
  * for the approvers. Looked up only now, after confirmation: the form itself tells nothing.
  */
 async function withoutUnknownUsers(
-  request: Extract<FormRequest, { kind: 'access' }>,
-): Promise<FormRequest> {
+  request: FormRequestOf<'access'>,
+): Promise<FormRequestOf<'access'>> {
   const { values } = request;
   const known: string[] = [];
   const unknown: string[] = [];
@@ -219,31 +232,4 @@ async function withoutUnknownUsers(
       comment: values.comment ? `${values.comment} (${note})` : note,
     },
   };
-}
-
-function requester(request: FormRequest): { email: string; fullName: string; project: string } {
-  const { values } = request;
-  return {
-    email: values.email,
-    fullName: `${values.firstName} ${values.lastName}`.trim(),
-    project:
-      request.kind === 'quota'
-        ? request.values.project
-        : request.values.newProjectName || request.values.existingProjectName,
-  };
-}
-
-const OUTCOME_WORDS: Record<RegistrationRequestOutcome, string> = {
-  recorded: 'confirmed and written to the request sheet; waiting for the approvers',
-  refused: 'refused: the requester is not a member of the project (they were mailed why)',
-  expired: 'not confirmed in time; nothing was written',
-};
-
-/** The request in words, for the Web UI. */
-function requestDetails(request: FormRequest, status: RegistrationRequestStatus): string {
-  const what = request.kind === 'access' ? 'an account' : 'more quota';
-  const lines = [`**Request:** ${what}`, `**Step:** ${status.step.replace(/-/g, ' ')}`];
-  if (status.outcome) lines.push(`**Outcome:** ${OUTCOME_WORDS[status.outcome]}`);
-  if (status.failure) lines.push(`**Failed** ${status.failure}`);
-  return lines.join('\n\n');
 }

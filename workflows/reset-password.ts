@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { SERVICE_CALL } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import {
   approveResetSignal,
   decideResetUpdate,
@@ -19,9 +19,12 @@ import {
   type ResetPasswordInput,
   type ResetStatus,
 } from '../shared/onboarding';
+import { signalHandler } from './admin-signals';
 
 const { findUser, userRoleNames, issueSetpassToken, sendMail } =
   proxyActivities<OnboardingActivities>(SERVICE_CALL);
+
+type Decision = { approved: boolean; by: string };
 
 /** How long an admin has to approve a reset before it lapses. */
 const APPROVAL_WINDOW_MS = 7 * 24 * 3_600_000;
@@ -34,7 +37,7 @@ const APPROVAL_WINDOW_MS = 7 * 24 * 3_600_000;
 export async function resetPassword(input: ResetPasswordInput): Promise<ResetOutcome> {
   const { workflowId } = workflowInfo();
   const status: ResetStatus = { step: 'looking-up' };
-  let decision: { approved: boolean; by: string } | undefined;
+  let decision: Decision | undefined;
   let passwordSet = false;
   const setStep = (step: ResetStatus['step']) => {
     status.step = step;
@@ -42,11 +45,33 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
   };
   setStep('looking-up');
   setHandler(resetStatusQuery, () => status);
-  const decide = (d: { approved: boolean; by: string }) => {
+  // The one implementation of the decision: the Update's validator and what it sets.
+  const validate = (_decision: Decision) => {
+    if (decision)
+      throw new Error(`already ${decision.approved ? 'approved' : 'rejected'} by ${decision.by}`);
+    if (status.step !== 'waiting-for-approval')
+      throw new Error(
+        status.step === 'done'
+          ? `the reset is over: ${status.outcome ?? 'done'}`
+          : `the reset is not waiting for approval: it is at step ${status.step}`,
+      );
+  };
+  const decide = (d: Decision) => {
     decision = d;
     status.decidedBy = d.by;
   };
-  setHandler(approveResetSignal, decide);
+  // The approveReset signal of older versions (admin-signals.ts): a decision is read only while
+  // the reset looks up the account or waits for approval, and only if it asks for approval.
+  setHandler(
+    approveResetSignal,
+    signalHandler(approveResetSignal.name, {
+      validate,
+      act: decide,
+      moot: () =>
+        input.approval !== 'approve' ||
+        (status.step !== 'looking-up' && status.step !== 'waiting-for-approval'),
+    }),
+  );
   setHandler(
     decideResetUpdate,
     async (d) => {
@@ -54,20 +79,7 @@ export async function resetPassword(input: ResetPasswordInput): Promise<ResetOut
       await condition(() => status.step !== 'waiting-for-approval', UPDATE_ANSWER_WITHIN_MS);
       return { ...status };
     },
-    {
-      validator: (_decision) => {
-        if (decision)
-          throw new Error(
-            `already ${decision.approved ? 'approved' : 'rejected'} by ${decision.by}`,
-          );
-        if (status.step !== 'waiting-for-approval')
-          throw new Error(
-            status.step === 'done'
-              ? `the reset is over: ${status.outcome ?? 'done'}`
-              : `the reset is not waiting for approval: it is at step ${status.step}`,
-          );
-      },
-    },
+    { validator: validate },
   );
   setHandler(passwordSetSignal, () => {
     passwordSet = true;

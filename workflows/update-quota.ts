@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { FailureType } from '../shared/failures';
 import { SERVICE_CALL, SHEET_WRITE } from '../shared/activity-policies';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import { searchAttributes } from '../shared/onboarding';
 import { shortTime } from '../shared/onboarding-details';
 import {

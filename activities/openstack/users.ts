@@ -1,9 +1,9 @@
 // Keystone users by name: found case-insensitively, or created (with a password when one is
 // given). Shared by ensureUser and the setpass step that creates a user with its link.
 import { ApplicationFailure, log } from '@temporalio/activity';
-import type { Ensured, EnsureUserInput } from '../../shared/activities';
+import type { Ensured, EnsureUserInput } from '../../shared/activity-contracts';
 import { FailureType } from '../../shared/failures';
-import type { KeystoneClient, KeystoneUser } from './keystone';
+import type { KeystoneClient, KeystoneUser } from '../../clients/keystone';
 
 /**
  * The Keystone attribute (kept in the user's `extra`, returned on every read) naming the

@@ -1,9 +1,10 @@
 // Writes to a request tab whose rows are found by key (email + timestamp) at the moment of each
 // write: people sort, insert and delete rows while the system runs.
 import { log } from '@temporalio/activity';
+import type { RowOutcome } from '../../intake/keyed-rows';
 import { findRowByKey } from '../../intake/sheet-layout';
-import type { SheetSource } from '../../intake/sheet-source';
-import type { MarkColumn, PollReport } from '../../shared/activities';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
+import type { MarkColumn, PollReport } from '../../shared/activity-contracts';
 
 export interface KeyedTabLayout {
   /** The columns of a header row (throws when a required one is missing). */
@@ -130,11 +131,6 @@ const stillUnmarked = (current: string) => current === '' || current.startsWith(
 
 /** Starts at once per poll: enough to keep Temporal busy, few enough for a small server. */
 const START_CONCURRENCY = 8;
-
-export type RowOutcome<R extends { key: string; row: number; email: string }> =
-  | { kind: 'request'; request: R }
-  | { kind: 'invalid'; row: number; key: string; reason: string }
-  | { kind: 'not-approved'; row: number };
 
 /**
  * One read of a request tab: starts the work of each approved valid row not started before

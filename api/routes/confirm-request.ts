@@ -2,18 +2,18 @@
 // the request's workflow, and changes nothing (mail scanners open links); POST /confirm confirms.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { requestIdOfToken } from '../../shared/form-requests';
+import { requestIdOfToken } from '../../shared/registration-request';
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';
-import type { RouteDeps } from '../deps';
-import { confirmPage, requestSubjectText, type RequestSubject } from '../form-pages';
+import type { RouteDeps } from '../route-deps';
+import { confirmPage } from '../form-pages';
 import type { RateLimiter } from '../rate-limit';
 import { respond } from '../respond';
 import { hashToken } from '../secrets';
 
 /** The answer to a confirmation, naming the request when it could be read. */
-const confirmed = (subject?: RequestSubject) =>
-  `Thank you: your request${subject ? ` for ${requestSubjectText(subject)}` : ''} is confirmed and goes to the approvers. You will hear from us by e-mail.`;
+const confirmed = (subject?: string) =>
+  `Thank you: your request${subject ? ` for ${subject}` : ''} is confirmed and goes to the approvers. You will hear from us by e-mail.`;
 const LINK_NOT_VALID =
   'This confirmation link is not valid: it was used already, or the request expired unconfirmed. Fill in the form again.';
 
@@ -30,7 +30,7 @@ export function confirmRequestRoutes(
   const subjectOf = async (
     requestId: string,
     token: string,
-  ): Promise<RequestSubject | 'unknown' | undefined> => {
+  ): Promise<string | 'unknown' | undefined> => {
     try {
       return (await forms.subject(requestId, hashToken(token))) ?? 'unknown';
     } catch (err) {

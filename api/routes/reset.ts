@@ -5,7 +5,7 @@ import type { Middleware } from 'koa';
 import { isEmail, isPin, PIN_RULE } from '../../shared/text-rules';
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';
-import type { RouteDeps } from '../deps';
+import type { RouteDeps } from '../route-deps';
 import { resetPage } from '../pages';
 import { respond } from '../respond';
 

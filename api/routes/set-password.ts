@@ -1,5 +1,5 @@
 // GET / shows the set-password form for a mailed link; POST / checks the form and sets the
-// password (api/set-password.ts). Opening a link consumes and counts nothing: mail scanners
+// password (api/password-from-link.ts). Opening a link consumes and counts nothing: mail scanners
 // open links too. POST answers a bad form (400) and a dead link (404, 403) before the CSRF
 // check, as the original setpass did for callers that send no cookie; CSRF guards live links.
 import type Router from '@koa/router';
@@ -7,11 +7,11 @@ import type { Context, Middleware } from 'koa';
 import { formatDuration } from '../../config/duration';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
 import { csrfMatches } from '../csrf';
-import type { RouteDeps } from '../deps';
+import type { RouteDeps } from '../route-deps';
 import type { RateLimiter } from '../rate-limit';
 import { respond, showSetPasswordForm } from '../respond';
 import { hashToken } from '../secrets';
-import { linkProblem, setPassword } from '../set-password';
+import { linkProblem, setPassword } from '../password-from-link';
 
 const MIN_PASSWORD = 8;
 const MAX_PASSWORD = 256;

@@ -3,11 +3,11 @@
 // PIN, `pin_request` names a /register request whose PIN (PUT /request-pin) the link takes.
 // DELETE /token/<user_id>[?workflow_id=…] (admins): revoke the link (only the named workflow's).
 import type Router from '@koa/router';
-import { isRequestId, REQUEST_ID_RULE, requestPinBinding } from '../../shared/form-requests';
+import { isRequestId, REQUEST_ID_RULE, requestPinBinding } from '../../shared/registration-request';
 import { isPin, PIN_RULE } from '../../shared/text-rules';
 import type { AdminGuard } from '../admin-check';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
-import type { RouteDeps } from '../deps';
+import type { RouteDeps } from '../route-deps';
 import { hashToken, newToken } from '../secrets';
 import type { TokenRecord } from '../token-store';
 

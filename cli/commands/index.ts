@@ -1,6 +1,7 @@
 // Every command, in the order `--help` lists them.
 import type { Command } from '../command';
 import { approveReset } from './approve-reset';
+import { audit } from './audit';
 import { cancel } from './cancel';
 import { extend } from './extend';
 import { list } from './list';
@@ -17,6 +18,7 @@ export const COMMANDS: Command[] = [
   start,
   status,
   list,
+  audit,
   schedulePoller,
   pollNow,
   resend,

@@ -1,4 +1,4 @@
-import { QuotaEndpoints } from '../../activities/openstack/quotas';
+import { QuotaEndpoints } from '../../clients/quota-endpoints';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import type { Command } from '../command';
 

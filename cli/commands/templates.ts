@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTemplates, render, SAMPLE_CONTEXT } from '../../activities/mail/render';
+import { loadTemplates, render, SAMPLE_CONTEXT } from '../../mail/render';
 import { TEMPLATE_NAMES } from '../../shared/mail-templates';
 import type { Command } from '../command';
 

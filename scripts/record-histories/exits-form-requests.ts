@@ -6,10 +6,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import {
   confirmRequestUpdate,
   formRequestWorkflowId,
-  type FormRequest,
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
+import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import type { registrationRequest } from '../../workflows';
 import { uniqueName } from '../../test/support/services';

@@ -1,5 +1,5 @@
 // What a fixture may hold: only payloads under the fixtures' public key, no secret from .state.
-import { ENCRYPTED_ENCODING, keyId } from '../../lib/encryption-codec';
+import { ENCRYPTED_ENCODING, keyId } from '../../lib/payload-encryption';
 import { FIXTURE_CODEC_KEY } from '../../test/replay/fixture-key';
 
 /** The secrets of .state, raw and in base64, that must never appear in a fixture. */

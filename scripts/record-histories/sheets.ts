@@ -1,6 +1,6 @@
 // The .xlsx request sheets the recording's worker reads, for pollRegistrations and checkRequests.
 import { join } from 'node:path';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
+import { createSpreadsheet } from '../../clients/sheets/create-spreadsheet';
 import { DEFAULT_ACCESS_COLUMNS, DEFAULT_QUOTA_COLUMNS } from '../../shared/sheet-columns';
 import { uniqueName } from '../../test/support/services';
 import type { RequestSheets } from './context';

@@ -9,11 +9,11 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page, Response } from 'playwright-core';
-import type { KeystoneClient } from '../../activities/openstack/keystone';
-import { requestAnswer } from '../../api/routes/form-requests';
-import type { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import type { KeystoneClient } from '../../clients/keystone';
+import { requestAnswer } from '../../api/routes/request-forms';
+import type { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
 import { requestKey } from '../../intake/sheet-layout';
-import { PIN_SET_ON_FORM } from '../../shared/form-requests';
+import { PIN_SET_ON_FORM } from '../../shared/registration-request';
 import { quotaWorkflowId } from '../../shared/quota-change';
 import {
   DEFAULT_ACCESS_COLUMNS as A,

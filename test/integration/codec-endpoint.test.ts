@@ -13,7 +13,7 @@ import {
 import { createServer, request, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { EncryptionCodec, keyId } from '../../lib/encryption-codec';
+import { EncryptionCodec, keyId } from '../../lib/payload-encryption';
 import { payloadsFromBody, payloadToJson, type JsonPayload } from '../../codec/payload-json';
 import { MAX_BODY_BYTES, startCodecServer, type RunningCodec } from '../../codec/server';
 import { loadConfig } from '../../config/load';

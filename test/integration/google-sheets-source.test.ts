@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { columnLetters, GoogleSheetsSource } from '../../intake/google-sheets-source';
-import { SheetSourceError } from '../../intake/sheet-source';
+import { columnLetters, GoogleSheetsSource } from '../../clients/sheets/google-sheets-source';
+import { SheetSourceError } from '../../clients/sheets/sheet-source';
 import { FakeSheetsServer, SHEETS_SCOPE } from '../support/fake-sheets-server';
 import { makeServiceAccountKey, type TestServiceAccount } from '../support/service-account';
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { keyedTab } from '../../activities/sheets/keyed-tab';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { createSpreadsheet } from '../../clients/sheets/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
 import { requestKey } from '../../intake/sheet-layout';
 
 const FROM = 'Form Responses 1';

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createOpenStackActivities } from '../../activities/openstack/activities';
+import { createOpenStackActivities } from '../../activities/openstack/openstack-activities';
 import { httpRequest, RequestRejected, ServiceUnavailable } from '../../lib/http';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { testConfig, uniqueName } from '../support/services';

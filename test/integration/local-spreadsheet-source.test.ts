@@ -8,9 +8,9 @@ import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Workbook } from 'exceljs';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
-import { SheetSourceError } from '../../intake/sheet-source';
+import { createSpreadsheet } from '../../clients/sheets/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
+import { SheetSourceError } from '../../clients/sheets/sheet-source';
 
 const FORM = 'Form Responses 1';
 const USERS = 'Current Users';
@@ -256,7 +256,7 @@ describe('LocalSpreadsheetSource', () => {
 
   test('concurrent writes from two other processes and this one lose nothing', async () => {
     const file = await newFile();
-    const modulePath = resolve(__dirname, '../../intake/local-spreadsheet-source.ts');
+    const modulePath = resolve(__dirname, '../../clients/sheets/local-spreadsheet-source.ts');
     const writer = (name: string, count: number) => `
       const { LocalSpreadsheetSource } = require(${JSON.stringify(modulePath)});
       const source = new LocalSpreadsheetSource(${JSON.stringify(file)});

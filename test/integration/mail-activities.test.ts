@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import type { SendMailInput } from '../../shared/activities';
-import { createActivities } from '../../worker/activities';
-import { mailTransport } from '../../worker/clients';
+import type { SendMailInput } from '../../shared/activity-contracts';
+import { createActivities } from '../../worker/activities-over-clients';
+import { mailTransport } from '../../clients/smtp-transport';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { eventually, mailsTo, testConfig, uniqueName } from '../support/services';
 

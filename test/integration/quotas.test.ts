@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { DEFAULT_QUOTAS, quotasByService } from '../../shared/quota-keys';
-import { QuotaEndpoints } from '../../activities/openstack/quotas';
+import { QuotaEndpoints } from '../../clients/quota-endpoints';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { startOnboarding } from '../../wiring/start-onboarding';

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
-import { requestAnswer } from '../../api/routes/form-requests';
+import type { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
+import { requestAnswer } from '../../api/routes/request-forms';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { connectClient } from '../../lib/temporal';
@@ -23,7 +23,7 @@ import {
   PIN_SET_ON_FORM,
   requestIdOfToken,
   requestPinBinding,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,
@@ -404,7 +404,8 @@ for (const store of ['postgresql', 'sqlite'] as const)
   });
 
 // After "confirmed, it goes to the approvers", a sheet that refuses the row for good (here: no
-// longer shared with the service account, a 403 on every call) must reach the admins (issue 26).
+// longer shared with the service account, a 403 on every call) must reach the admins:
+// the requester was told it goes to the approvers, so nobody else would notice.
 describe('request forms: the sheet refuses a confirmed request for good', () => {
   test('the admins get the reason and the row by mail; the request fails FormRequestFailed', async () => {
     const account = makeServiceAccountKey(mkdtempSync(join(tmpdir(), 'kaizen-sa-')));

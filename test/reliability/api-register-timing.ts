@@ -5,7 +5,7 @@
 // back and paced, the same number of pairs, compared the same way and failing at the same
 // threshold. [forms] requests_per_email is lifted, as the rate limit is: every probe takes the
 // real path (a workflow started), none the quiet drop of an address over its limit.
-import { requestAnswer } from '../../api/routes/form-requests';
+import { requestAnswer } from '../../api/routes/request-forms';
 import { connectClient } from '../../lib/temporal';
 import { startProcess, type RunningProcess } from '../support/processes';
 import { registerFields } from '../support/request-forms';

@@ -1,4 +1,4 @@
-// secrets-scan (issue 9): after a full run (onboardings, passwords set from the mailed links, one
+// secrets-scan: after a full run (onboardings, passwords set from the mailed links, one
 // reset through the /reset form, one /register request confirmed by mail, approved in the sheet
 // and onboarded with the form's PIN, one /quota-request), no temporary password, PIN,
 // set-password or confirmation token or chosen password is readable in the workflow histories as
@@ -25,11 +25,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { hashToken, SecretBox } from '../../api/secrets';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { createSpreadsheet } from '../../clients/sheets/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
 import { requestKey } from '../../intake/sheet-layout';
-import { loadWorkbook } from '../../intake/xlsx-workbook';
-import { ENCRYPTED_ENCODING, EncryptionCodec } from '../../lib/encryption-codec';
+import { loadWorkbook } from '../../clients/sheets/xlsx-workbook';
+import { ENCRYPTED_ENCODING, EncryptionCodec } from '../../lib/payload-encryption';
 import type { JsonPayload } from '../../codec/payload-json';
 import { createCodecServer, startCodecServer } from '../../codec/server';
 import type { Config } from '../../config/schema';
@@ -39,7 +39,7 @@ import {
   statusQuery,
   type Registration,
 } from '../../shared/onboarding';
-import { formRequestWorkflowId, requestIdOfToken } from '../../shared/form-requests';
+import { formRequestWorkflowId, requestIdOfToken } from '../../shared/registration-request';
 import { DEFAULT_ACCESS_COLUMNS as A } from '../../shared/sheet-columns';
 import type {
   onboardUser,

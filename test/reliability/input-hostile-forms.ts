@@ -11,14 +11,14 @@
 // or a recipient beyond the requester and the approvers.
 import { randomUUID } from 'node:crypto';
 import { formatTable } from '../../bench/table';
-import { requestAnswer } from '../../api/routes/form-requests';
+import { requestAnswer } from '../../api/routes/request-forms';
 import {
   formRequestWorkflowId,
   QUOTA_FORM_COLUMNS,
   REGISTER_FORM_COLUMNS,
   requestIdOfToken,
   type RegistrationRequestOutcome,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,

@@ -1,4 +1,4 @@
-// Replay discipline (issue 26): fixture folders are append-only, every patch id a fixture carries
+// Replay discipline: fixture folders are append-only, every patch id a fixture carries
 // is still in the workflow code, and every patch and kind of command today's code has was
 // recorded. Reads git and the sources; no Temporal. See test/replay/README.md, "Checked on
 // every run".

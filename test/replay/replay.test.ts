@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { dataConverterFor } from '../../lib/encryption-codec';
+import { dataConverterFor } from '../../lib/payload-encryption';
 import * as workflows from '../../workflows';
 import { EXITS, workflowTypeOf } from './exits';
 import { FIXTURE_CODEC_KEY } from './fixture-key';

@@ -15,7 +15,7 @@ export const RETIRED: readonly Retired[] = [
   {
     path: 'test/replay/v0.1.0-26-g4deaff6/',
     commit: '645cdff',
-    // Removed before this check existed (issue 26, item 9): the deletion it now refuses.
+    // Removed before this check existed: the deletion it now refuses.
     why: "recorded for patched('keystone-steps-local'), renamed 'local-steps-user-with-link' before any release: no deployed worker wrote such a history",
   },
 ];

@@ -1,4 +1,4 @@
-// Bad configuration with the real image and docker-compose.yml (issue 27): three app services,
+// Bad configuration with the real image and docker-compose.yml: three app services,
 // each broken in its own way, in one `up` beside the stack's PostgreSQL.
 //   worker  a missing secret file (KAIZEN_SECRETS__CODEC_KEY_FILE names what is not mounted)
 //   api     a wrong database password in the setpass_database_url secret

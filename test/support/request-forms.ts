@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSpreadsheet } from '../../intake/create-spreadsheet';
-import { LocalSpreadsheetSource } from '../../intake/local-spreadsheet-source';
+import { createSpreadsheet } from '../../clients/sheets/create-spreadsheet';
+import { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,

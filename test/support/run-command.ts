@@ -46,6 +46,9 @@ export function runCommand(
       clearTimeout(timer);
       done({ code, stdout, stderr });
     });
+    // A command that exits without reading its input (docker image inspect) closes the pipe
+    // first: EPIPE here is no failure of the command, its exit code says how it went.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }

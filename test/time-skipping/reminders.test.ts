@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSetpassServer, type RunningSetpass } from '../../api/server';
-import { dataConverterFor } from '../../lib/encryption-codec';
+import { dataConverterFor } from '../../lib/payload-encryption';
 import type { Config } from '../../config/schema';
 import { startOnboarding } from '../../wiring/start-onboarding';
 import { passwordSetSignal, statusQuery, type Registration } from '../../shared/onboarding';

@@ -90,7 +90,7 @@ test('a bad row names the column and the fix; the others still parse', () => {
   assert.ok(bad?.kind === 'invalid');
   assert.match(bad.reason, /"Email" is not an e-mail address/);
   assert.match(bad.reason, /"PIN" must be exactly 4 digits/);
-  assert.match(bad.reason, /project name "-bad\/name" is not valid/);
+  assert.match(bad.reason, /"New project name" must be 1-64 letters.*\(not "-bad\/name"\)/);
   assert.equal(good!.kind, 'request');
 });
 

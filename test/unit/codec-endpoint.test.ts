@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { test } from 'node:test';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
-import { EncryptionCodec, keyId } from '../../lib/encryption-codec';
+import { EncryptionCodec, keyId } from '../../lib/payload-encryption';
 import {
   checkClaims,
   checkSignature,

@@ -1,14 +1,11 @@
 // The HTML of /register, /quota-request and /confirm: escaped, accessible, never a PIN.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  confirmPage,
-  quotaRequestPage,
-  registerPage,
-  requestSubjectText,
-} from '../../api/form-pages';
+import { confirmPage, quotaRequestPage, registerPage } from '../../api/form-pages';
+import { quotaValues, registerValues } from '../../intake/form-rules';
 import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
-import { REGISTER_FORM_COLUMNS, QUOTA_FORM_COLUMNS } from '../../shared/form-requests';
+import { REGISTER_FORM_COLUMNS, QUOTA_FORM_COLUMNS } from '../../shared/registration-request';
+import { requestSubject, requestSummary } from '../../shared/request-kinds';
 
 const BRANDING = {
   operatorName: 'Test Cloud',
@@ -169,7 +166,7 @@ test('the confirm page holds the token and csrf, and one button that posts them'
   const html = confirmPage(BRANDING, {
     token,
     csrf: 'c"srf',
-    subject: { kind: 'access', email: 'ada@example.org' },
+    subject: 'an account for ada@example.org',
   });
   assert.ok(html.includes('<form method="post" action="confirm">'));
   assert.ok(
@@ -185,16 +182,20 @@ test('the confirm page holds the token and csrf, and one button that posts them'
   const quota = confirmPage(BRANDING, {
     token: 't',
     csrf: 'c',
-    subject: { kind: 'quota', project: HOSTILE },
+    subject: `more quota in project ${HOSTILE}`,
   });
   assert.ok(quota.includes(`Confirm your request for more quota in project ${ESCAPED}:`), quota);
   assert.match(confirmPage(BRANDING, { token: 't', csrf: 'c' }), /Confirm your request:/);
 });
 
-test('what a request asks for, in words', () => {
-  assert.equal(
-    requestSubjectText({ kind: 'access', email: 'ada@example.org' }),
-    'an account for ada@example.org',
-  );
-  assert.equal(requestSubjectText({ kind: 'quota', project: 'p1' }), 'more quota in project p1');
+test('what a request asks for, in words, by its kind', () => {
+  const access = { kind: 'access' as const, values: registerValues({ email: 'ada@example.org' }) };
+  const quota = {
+    kind: 'quota' as const,
+    values: quotaValues({ email: 'ada@example.org', project: 'p1' }),
+  };
+  assert.equal(requestSubject(access), 'an account for ada@example.org');
+  assert.equal(requestSubject(quota), 'more quota in project p1');
+  assert.equal(requestSummary(access), 'Request for an account from ada@example.org');
+  assert.equal(requestSummary(quota), 'Request for more quota in p1 from ada@example.org');
 });

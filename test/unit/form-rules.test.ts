@@ -15,7 +15,7 @@ import {
   QUOTA_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,
@@ -107,7 +107,7 @@ test('names and free text: no < >, no control or invisible characters, within li
 test('project: the chosen kind, its name filled and valid', () => {
   assert.match(
     onlyOn(register({ newProjectName: 'no/slash' }), 'newProjectName').newProjectName!,
-    /^Project name "no\/slash" is not valid: 1-64 letters/,
+    /^"New project name" must be 1-64 letters.*\(not "no\/slash"\)\.$/,
   );
   onlyOn(register({ newProjectName: '' }), 'newProjectName');
   onlyOn(register({ newOrExisting: 'existing', newProjectName: '' }), 'existingProjectName');

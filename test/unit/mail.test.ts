@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { messageId, setpassLink } from '../../activities/mail/activities';
-import { loadTemplates, parseTemplate, render } from '../../activities/mail/render';
+import { messageId, setpassLink } from '../../activities/mail/mail-activities';
+import { loadTemplates, parseTemplate, render } from '../../mail/render';
 import { MAIL_VARIABLES, type MailContext } from '../../shared/mail-templates';
 
 const context = Object.fromEntries(

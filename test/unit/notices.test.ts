@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dueNotices, formatStamp, parseFormTimestamp, parseStamp } from '../../intake/notices';
-import { digestLine, type NoticeRow } from '../../shared/activities';
+import { digestLine, type NoticeRow } from '../../shared/activity-contracts';
 
 const HOUR = 3_600_000;
 const POLICY = { tickets: true, digest: true, startMs: 24 * HOUR, intervalMs: 24 * HOUR };

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  IN_PROGRESS,
-  pollTab,
-  StartRefused,
-  type RowOutcome,
-} from '../../activities/sheets/keyed-tab';
+import { IN_PROGRESS, pollTab, StartRefused } from '../../activities/sheets/keyed-tab';
+import type { RowOutcome } from '../../intake/keyed-rows';
 
 type Req = { key: string; row: number; email: string };
 const request = (row: number): RowOutcome<Req> => ({

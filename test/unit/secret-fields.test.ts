@@ -9,13 +9,13 @@ import { test } from 'node:test';
 import { defaultPayloadConverter, type Payload, type UpdateDefinition } from '@temporalio/common';
 import ts from 'typescript';
 import { createRedactingCodec } from '../../codec/redacting-codec';
-import { EncryptionCodec } from '../../lib/encryption-codec';
+import { EncryptionCodec } from '../../lib/payload-encryption';
 import {
   REGISTER_FORM_COLUMNS,
   type confirmRequestUpdate,
   type RegisterFormColumn,
   type RegistrationRequestInput,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
 import { isSecretField, REDACTED, redactSecrets } from '../../shared/secret-fields';
 
 const ROOT = join(__dirname, '..', '..');
@@ -33,6 +33,7 @@ const NOT_SECRET: Record<string, string> = {
   passwordSetAt: 'when the password was set: a time',
   PASSWORD_RESET_FORM_URL: 'the public /reset page',
   TOKEN_EXPIRATION: 'how long a set-password link lives, in words',
+  pinHeader: "a sheet column's header text (the PIN cell's), never a PIN",
 };
 
 interface Field {

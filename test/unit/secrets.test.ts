@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { SqliteTokenStore } from '../../api/token-store-sqlite';
 import { hashToken, isPinHash, newToken, RetiredKeyError, SecretBox } from '../../api/secrets';
-import { EncryptionCodec } from '../../lib/encryption-codec';
-import { temporaryPassword } from '../../activities/setpass/activities';
+import { EncryptionCodec } from '../../lib/payload-encryption';
+import { temporaryPassword } from '../../activities/setpass/setpass-activities';
 
 test('the payload codec round-trips and hides the plaintext', async () => {
   const codec = new EncryptionCodec(randomBytes(32));

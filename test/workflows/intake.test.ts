@@ -3,39 +3,28 @@
 // tickets and the approvers' digest, each stamped once mailed).
 //   node --import tsx --test test/workflows/intake.test.ts
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FailureType } from '../../shared/failures';
 import {
   digestLine,
   type DueNotices,
   type NoticeRow,
   type PollReport,
-} from '../../shared/activities';
+} from '../../shared/activity-contracts';
 import { checkRequests, pollRegistrations } from '../../workflows';
 import {
   MINUTE,
   recorded,
-  FILE_TIMEOUT_MS,
   unique,
-  withWorker,
-  workflowTestEnv,
+  describeWorkflows,
   type Activities,
   type Recorded,
 } from './support';
 
 const SHEET_LINK = 'https://docs.example.org/sheet/1';
 
-describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await workflowTestEnv();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
+describeWorkflows('intake workflows (mocked activities)', (wf) => {
   const sendMail: Activities['sendMail'] = async ({ messageKey }) => ({
     messageId: `<${messageKey}>`,
   });
@@ -52,7 +41,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
 
   describe('pollRegistrations', () => {
     const poll = (taskQueue: string) =>
-      env.client.workflow.start(pollRegistrations, { taskQueue, workflowId: unique('poll') });
+      wf.env.client.workflow.start(pollRegistrations, { taskQueue, workflowId: unique('poll') });
 
     test('both sheets read; one admin mail per sheet with new bad rows, at most 50 listed', async () => {
       const bad = Array.from({ length: 53 }, (_, i) => `row ${i + 2} (x${i}@example.org): no PIN`);
@@ -65,7 +54,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
         pollQuotaSheet: async () => quotas,
         sendMail,
       });
-      const { result, workflowId } = await withWorker(env, rec.activities, async (taskQueue) => {
+      const { result, workflowId } = await wf.withWorker(rec.activities, async (taskQueue) => {
         const handle = await poll(taskQueue);
         return { result: await handle.result(), workflowId: handle.workflowId };
       });
@@ -98,7 +87,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
         pollQuotaSheet: async () => null,
         sendMail,
       });
-      const result = await withWorker(env, rec.activities, async (taskQueue) =>
+      const result = await wf.withWorker(rec.activities, async (taskQueue) =>
         (await poll(taskQueue)).result(),
       );
       assert.deepEqual(result, { ...access, quotas: null });
@@ -117,7 +106,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
         },
         sendMail,
       });
-      const err: unknown = await withWorker(env, rec.activities, async (taskQueue) =>
+      const err: unknown = await wf.withWorker(rec.activities, async (taskQueue) =>
         (await poll(taskQueue)).result().then(
           () => assert.fail('the poll succeeded'),
           (e: unknown) => e,
@@ -165,7 +154,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
         sendMail,
       });
     const check = (taskQueue: string) =>
-      env.client.workflow.start(checkRequests, {
+      wf.env.client.workflow.start(checkRequests, {
         taskQueue,
         workflowId: unique('check'),
         args: [{ startText: '3 days' }],
@@ -175,7 +164,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
       const waiting = row('r3', { approved: false, requestType: 'Additional user' });
       const quotaRow = row('q1', { requestType: 'Quota change' });
       const rec = mocks(due([row('r1'), row('r2')], [waiting]), due([quotaRow], []));
-      const { result, startMs } = await withWorker(env, rec.activities, async (taskQueue) => {
+      const { result, startMs } = await wf.withWorker(rec.activities, async (taskQueue) => {
         const handle = await check(taskQueue);
         const result = await handle.result();
         return { result, startMs: (await handle.describe()).startTime.getTime() };
@@ -235,7 +224,7 @@ describe('intake workflows (mocked activities)', { timeout: FILE_TIMEOUT_MS }, (
 
     test('nothing due: no mail, no stamp', async () => {
       const rec = mocks(due([], []), due([], []));
-      const result = await withWorker(env, rec.activities, async (taskQueue) =>
+      const result = await wf.withWorker(rec.activities, async (taskQueue) =>
         (await check(taskQueue)).result(),
       );
       assert.deepEqual(result, { tickets: 0, waitingForApproval: 0 });

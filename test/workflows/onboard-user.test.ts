@@ -2,14 +2,13 @@
 // reminders in seconds, and no Keystone, setpass, mail or sheet behind the activities.
 //   node --import tsx --test test/workflows/onboard-user.test.ts
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import {
   ActivityFailure,
   ApplicationFailure,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FailureType } from '../../shared/failures';
 import {
   cancelOnboardingSignal,
@@ -32,11 +31,9 @@ import {
   MINUTE,
   queryUntil,
   recorded,
-  FILE_TIMEOUT_MS,
   unique,
-  withWorker,
+  describeWorkflows,
   workflowFailure,
-  workflowTestEnv,
   type Activities,
   type Recorded,
 } from './support';
@@ -50,15 +47,7 @@ const POLICY: ReminderPolicy = {
 const PROJECT_ID = 'project-1';
 const USER_ID = 'user-1';
 
-describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await workflowTestEnv();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
+describeWorkflows('onboardUser (mocked activities)', (wf) => {
   const registration = (fields: Partial<Registration> = {}): Registration => ({
     email: `${unique('ada')}@example.org`,
     firstName: 'Ada',
@@ -88,7 +77,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   };
 
   const start = (taskQueue: string, input: OnboardUserInput) =>
-    env.client.workflow.start(onboardUser, {
+    wf.env.client.workflow.start(onboardUser, {
       taskQueue,
       workflowId: unique('onboard'),
       args: [input],
@@ -132,7 +121,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('new user: project, quotas, user, roles, link mailed; completed when the password is set', async () => {
     const reg = registration({ sheetKey: unique('row'), additionalUsers: ['grace@example.org'] });
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       const status = await waiting(handle);
       const linkSentMs = rec.calls.at(-1)!.atMs;
@@ -232,7 +221,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       // A project someone else made: its quotas are not ours to set.
       ensureProject: async () => ({ id: PROJECT_ID, created: false, ours: false }),
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       assert.deepEqual(await handle.result(), {
         outcome: 'completed',
@@ -260,7 +249,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     const reg = registration({ sheetKey: unique('row') });
     const rec = mocks();
     const wallStart = Date.now();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       assert.deepEqual(await handle.result(), {
         outcome: 'abandoned',
@@ -311,10 +300,10 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('link renewed: the day-3 reminder carries a new token; completed after it', async () => {
     const reg = registration();
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       await waiting(handle);
-      await env.sleep(3 * DAY + MINUTE);
+      await wf.env.sleep(3 * DAY + MINUTE);
       const status = await queryUntil(
         handle,
         statusQuery,
@@ -339,7 +328,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('cancelled by signal: the row says who and why; no admin mail', async () => {
     const reg = registration({ sheetKey: unique('row') });
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       await waiting(handle);
       await handle.signal(cancelOnboardingSignal, { by: 'ops', reason: 'duplicate request' });
@@ -366,7 +355,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('abandoned: the link is revoked and the row says what was kept', async () => {
     const reg = registration({ sheetKey: unique('row') });
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       assert.equal((await handle.result()).outcome, 'abandoned');
       assert.equal(
@@ -388,7 +377,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         return { id: PROJECT_ID, created: true, ours: true };
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       await queryUntil(
         handle,
@@ -420,6 +409,32 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     ]);
   });
 
+  test("an existing user's onboarding takes a cancel during its steps", async () => {
+    const reg = registration({ existingUser: true, pin: undefined, sheetKey: unique('row') });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const rec = mocks({
+      ensureProject: async () => {
+        await held;
+        return { id: PROJECT_ID, created: true, ours: true };
+      },
+    });
+    await wf.withWorker(rec.activities, async (taskQueue) => {
+      const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
+      await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the step');
+      const answer = handle.executeUpdate(cancelOnboardingUpdate, {
+        args: [{ by: 'ops', reason: 'asked by mistake' }],
+      });
+      await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the cancel');
+      release();
+      assert.equal((await answer).step, 'cancelled');
+      assert.equal((await handle.result()).outcome, 'cancelled');
+    });
+    assert.deepEqual(mails(rec), []);
+    assert.equal(rec.inputs('grantMemberRole').length, 0, 'no role after the cancel');
+    assert.match(rec.inputs('markRequest')[0]!.status, /^cancelled by ops: asked by mistake/);
+  });
+
   test('an Update accepted before a step fails gets its answer: the failed status', async () => {
     const reg = registration(); // no sheet row: nothing to await between the failure and the end
     let release!: () => void;
@@ -430,7 +445,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         throw ApplicationFailure.nonRetryable('Keystone refused: HTTP 400', FailureType.rejected);
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       await queryUntil(handle, statusQuery, (s) => s.step === 'ensuring-project', 'the step');
       const answer = handle.executeUpdate(cancelOnboardingUpdate, {
@@ -462,7 +477,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         );
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       const err = await workflowFailure(handle, 'the onboarding');
       assert.ok(err.cause instanceof ApplicationFailure);
@@ -499,7 +514,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         return { messageId: `<${messageKey}>` };
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       for (const n of [1, 2]) {
         await queryUntil(
@@ -525,7 +540,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('cancelled by Update: answered with the cancelled status', async () => {
     const reg = registration();
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       await waiting(handle);
       const answer = await handle.executeUpdate(cancelOnboardingUpdate, {
@@ -547,7 +562,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('resend by Update: a new link (linksSent 2); refused Updates leave the status as it was', async () => {
     const reg = registration();
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       const before: OnboardingStatus = await waiting(handle);
 
@@ -596,7 +611,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         return { messageId: `<${messageKey}>` };
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       const stuck = await queryUntil(
         handle,
@@ -637,7 +652,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         });
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       // WorkflowFailedError → OnboardingFailed (the workflow's wrap) → ActivityFailure → 4xx.
       const err = await workflowFailure(handle, 'the onboarding');
@@ -679,7 +694,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('a new user without a PIN fails as InvalidRegistration, unwrapped, before any token', async () => {
     const reg = registration({ pin: undefined });
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { registration: reg, reminders: POLICY });
       const err = await workflowFailure(handle, 'the onboarding');
       assert.ok(err.cause instanceof ApplicationFailure);
@@ -697,7 +712,7 @@ describe('onboardUser (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('a new onboarding in the legacy reminder shape is refused before any step', async () => {
     const reg = registration({ sheetKey: unique('row') });
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, {
         registration: reg,
         reminders: { intervalMs: DAY, maxReminders: 2 },

@@ -2,23 +2,22 @@
 // day of waiting for a confirmation in seconds.
 //   node --import tsx --test test/workflows/registration-request.test.ts
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import {
   ActivityFailure,
   ApplicationFailure,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FailureType } from '../../shared/failures';
 import {
   confirmRequestUpdate,
   formRequestWorkflowId,
   pinCellOfRequest,
   requestStatusQuery,
-  type FormRequest,
   type RegistrationRequestInput,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
+import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import { registrationRequest } from '../../workflows';
 import {
@@ -26,10 +25,8 @@ import {
   MINUTE,
   queryUntil,
   recorded,
-  FILE_TIMEOUT_MS,
-  withWorker,
+  describeWorkflows,
   workflowFailure,
-  workflowTestEnv,
   type Activities,
   type Recorded,
 } from './support';
@@ -63,15 +60,7 @@ const QUOTA: FormRequest = {
   }),
 };
 
-describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await workflowTestEnv();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
+describeWorkflows('registrationRequest (mocked activities)', (wf) => {
   const input = (request: FormRequest, fields: Partial<RegistrationRequestInput> = {}) => {
     const requestId = crypto.randomUUID();
     return {
@@ -99,7 +88,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
     });
 
   const start = (taskQueue: string, args: RegistrationRequestInput) =>
-    env.client.workflow.start(registrationRequest, {
+    wf.env.client.workflow.start(registrationRequest, {
       taskQueue,
       workflowId: formRequestWorkflowId(args.requestId),
       args: [args],
@@ -126,7 +115,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
   test('confirmed: the PIN hash to setpass, the row written, once; a second link refused', async () => {
     const rec = mocks();
     const args = input(ACCOUNT, { pinHash: 'hmac-of-pin', mailApprovers: true });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       await waiting(handle);
       await assert.rejects(confirm(handle, 'wrong-hash'), refused(/not the link of this request/));
@@ -161,7 +150,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
         comment: 'hello',
       },
     };
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input(request));
       await waiting(handle);
       assert.deepEqual(rec.inputs('findUser'), [], 'nothing looked up before confirmation');
@@ -181,7 +170,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
 
   test('not confirmed within the day: ends, nothing written', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input(ACCOUNT, { pinHash: 'hmac-of-pin' }));
       assert.equal(await handle.result(), 'expired');
       const { startTime, closeTime } = await handle.describe();
@@ -195,7 +184,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
 
   test('quota, a member: written to the quota sheet, no approvers mail unless asked', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input(QUOTA));
       await waiting(handle);
       await confirm(handle, 'right-hash');
@@ -210,7 +199,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
 
   test('quota, not a member: refused after confirmation, the reason mailed, nothing written', async () => {
     const rec = mocks({ isProjectMember: async () => false });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input(QUOTA));
       await waiting(handle);
       // The confirmation's answer says nothing of the refusal: the page must not either.
@@ -224,7 +213,8 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
     assert.equal(refusal.to, 'ada@example.org');
     assert.match(refusal.reason ?? '', /not a member of a project named "engine"/);
   });
-  // After "confirmed, it goes to the approvers" nothing may fail unheard (issue 26).
+  // After "confirmed, it goes to the approvers" nothing may fail unheard: the requester
+  // was told it goes to the approvers, and nobody else knows of it.
   const PIN_HASH = 'a3'.repeat(32);
   const SECRET = 'Zq7'.repeat(12);
 
@@ -233,7 +223,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
     const rec = mocks(overrides);
     const args = input(ACCOUNT, { pinHash: PIN_HASH, mailApprovers: true });
     args.confirmToken = `${args.requestId}.${SECRET}`;
-    const failed = await withWorker(env, rec.activities, async (taskQueue) => {
+    const failed = await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       await waiting(handle);
       await confirm(handle, 'right-hash');
@@ -318,7 +308,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
         return { key: `ada@example.org|${at}` };
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input(ACCOUNT, { pinHash: PIN_HASH }));
       await waiting(handle);
       await confirm(handle, 'right-hash');
@@ -346,7 +336,7 @@ describe('registrationRequest (mocked activities)', { timeout: FILE_TIMEOUT_MS }
         return { messageId: `<${messageKey}>` };
       },
     });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input(QUOTA));
       await waiting(handle);
       await confirm(handle, 'right-hash');

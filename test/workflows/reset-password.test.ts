@@ -2,13 +2,12 @@
 // waiting for an approval, and a link's life, in seconds.
 //   node --import tsx --test test/workflows/reset-password.test.ts
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import {
   ApplicationFailure,
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   approveResetSignal,
   decideResetUpdate,
@@ -22,28 +21,19 @@ import {
   MINUTE,
   queryUntil,
   recorded,
-  FILE_TIMEOUT_MS,
   unique,
-  withWorker,
-  workflowTestEnv,
+  describeWorkflows,
   type Activities,
   type Recorded,
 } from './support';
+import { signalWarnings } from './warnings';
 
 const USER_ID = 'user-7';
 const LINK_LIFETIME = 2 * DAY;
 /** One reminder when three quarters of the link's life have passed. */
 const REMIND_AFTER = 0.75 * LINK_LIFETIME;
 
-describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await workflowTestEnv();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
+describeWorkflows('resetPassword (mocked activities)', (wf) => {
   const input = (fields: Partial<ResetPasswordInput> = {}): ResetPasswordInput => ({
     email: `${unique('ada')}@example.org`,
     name: 'Ada L.',
@@ -69,7 +59,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
     });
 
   const start = (taskQueue: string, args: ResetPasswordInput) =>
-    env.client.workflow.start(resetPassword, {
+    wf.env.client.workflow.start(resetPassword, {
       taskQueue,
       workflowId: unique('reset'),
       args: [args],
@@ -97,7 +87,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
   test('no such account: ends quietly, nothing else asked', async () => {
     const rec = mocks({ findUser: async () => null });
     const args = input();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       assert.equal(await handle.result(), 'no-such-account');
       assert.deepEqual(await handle.query(resetStatusQuery), {
@@ -111,7 +101,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('refused: a denied role, the admins told, no link', async () => {
     const rec = mocks({ userRoleNames: async () => ['member', 'admin'] });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input());
       assert.equal(await handle.result(), 'refused');
       assert.equal((await handle.query(resetStatusQuery)).outcome, 'refused');
@@ -130,7 +120,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
   test('approved by signal: the link goes out, the password is set', async () => {
     const rec = mocks();
     const args = input({ approval: 'approve' });
-    const workflowId = await withWorker(env, rec.activities, async (taskQueue) => {
+    const workflowId = await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       await atStep(handle, 'waiting-for-approval');
       const [ask] = rec.inputs('sendMail');
@@ -142,8 +132,14 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
       await handle.signal(approveResetSignal, { approved: true, by: 'ops' });
       const status = await atStep(handle, 'waiting-for-password');
       assert.equal(status.decidedBy, 'ops');
+      // Refused as the Update is, and ignored: nothing reads a decision any more.
+      await handle.signal(approveResetSignal, { approved: false, by: 'late' });
       await handle.signal(passwordSetSignal, { userId: USER_ID, at: new Date().toISOString() });
       assert.equal(await handle.result(), 'password-set');
+      assert.equal((await handle.query(resetStatusQuery)).decidedBy, 'ops');
+      assert.deepEqual(await signalWarnings(handle.workflowId, 1), [
+        'approveReset signal ignored: already approved by ops',
+      ]);
       return handle.workflowId;
     });
     assert.deepEqual(mails(rec), ['admins:reset-approval', 'password-reset']);
@@ -158,7 +154,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('approved by Update: answered once under way; a second decision is refused', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ approval: 'approve' }));
       await atStep(handle, 'waiting-for-approval');
       const answer = await handle.executeUpdate(decideResetUpdate, {
@@ -180,7 +176,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('rejected by Update: answered as done, no link', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ approval: 'approve' }));
       await atStep(handle, 'waiting-for-approval');
       const answer = await handle.executeUpdate(decideResetUpdate, {
@@ -194,7 +190,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('not approved within 7 days: lapses as rejected', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input({ approval: 'approve' }));
       assert.equal(await handle.result(), 'rejected-by-admin');
       const { startTime, closeTime } = await handle.describe();
@@ -211,14 +207,14 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
   test('no approval needed: link, a reminder at 3/4 of its life, then the password is set', async () => {
     const rec = mocks();
     const args = input();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, args);
       await atStep(handle, 'waiting-for-password');
       await assert.rejects(
         handle.executeUpdate(decideResetUpdate, { args: [{ approved: true, by: 'ops' }] }),
         refused(/^the reset is not waiting for approval: it is at step waiting-for-password$/),
       );
-      await env.sleep(REMIND_AFTER + MINUTE);
+      await wf.env.sleep(REMIND_AFTER + MINUTE);
       await queryUntil(
         handle,
         resetStatusQuery,
@@ -244,7 +240,7 @@ describe('resetPassword (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () =
 
   test('link expired unused: one reminder, then done as link-sent', async () => {
     const rec = mocks();
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, input());
       assert.equal(await handle.result(), 'link-sent');
       const { closeTime } = await handle.describe();

@@ -1,146 +1,73 @@
-// What the workflow tests share: one workflow bundle for every test file, a time-skipping test
-// environment per file, a worker per test on its own task queue, and mocked activities that
-// record their calls. No OpenStack, mail or sheets: every activity is a function of the test.
-//
-// Bundling (webpack, a few seconds) is the expensive part, and node:test runs each file in a
-// process of its own: the bundle is kept on disk under the cache directory, with the content hash
-// of every file webpack read to build it, and built again as soon as any of them differs.
+// What the workflow tests share: one workflow bundle for every test file (./bundle.ts), a
+// time-skipping test environment per file, a worker per test on its own task queue, and mocked
+// activities that record their calls. No OpenStack, mail or sheets: every activity is a function
+// of the test.
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe } from 'node:test';
 import { activityInfo } from '@temporalio/activity';
 import { WorkflowFailedError, type QueryDefinition, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type BundleOptions,
-  type LogLevel,
-} from '@temporalio/worker';
-import type { OnboardingActivities } from '../../shared/activities';
+import { Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import type { OnboardingActivities } from '../../shared/activity-contracts';
 import { timeSkippingEnv } from '../support/time-skipping';
+import { workflowBundle } from './bundle';
+import { keepingWarnings } from './warnings';
 
 export type Activities = OnboardingActivities;
 export type ActivityName = keyof Activities;
 export type InputOf<K extends ActivityName> = Parameters<Activities[K]>[0];
 
-const ROOT = resolve(__dirname, '../..');
-const WORKFLOWS = join(ROOT, 'workflows');
-
 /**
  * The limit of each file's suite (node:test `timeout`, for the whole suite): a file takes seconds,
  * and a workflow test that hangs fails the file instead of holding CI.
  */
-export const FILE_TIMEOUT_MS = 120_000;
+const FILE_TIMEOUT_MS = 120_000;
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
-// --- the bundle -------------------------------------------------------------------------------
+// --- the environment and workers -------------------------------------------------------------
 
-type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
-type WebpackPlugin = NonNullable<WebpackConfig['plugins']>[number];
-
-interface Manifest {
-  /** The bundle file, named by the hash of its code. */
-  bundle: string;
-  /** Every file webpack read for it (the workflows, shared/, the SDK) and its sha256. */
-  inputs: Record<string, string>;
+/** What a test file's tests get from describeWorkflows. */
+export interface WorkflowTests {
+  /** The file's test server; up from the first test to the last (not while tests are declared). */
+  readonly env: TestWorkflowEnvironment;
+  /**
+   * Runs `body` while a worker with these activities polls a task queue of its own; the worker
+   * stops when `body` settles.
+   */
+  withWorker<T>(
+    activities: Partial<Activities>,
+    body: (taskQueue: string) => Promise<T>,
+  ): Promise<T>;
 }
-
-const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
-function cacheDir(): string {
-  const base = process.env.KAIZEN_CACHE_DIR || join(homedir(), '.cache', 'kaizen-onboarding');
-  return join(base, 'workflow-test-bundles');
-}
-
-/** One manifest per checkout: two working trees do not overwrite each other's bundle. */
-function manifestPath(): string {
-  return join(cacheDir(), `${sha256(`v1 ${WORKFLOWS}`).slice(0, 16)}.json`);
-}
-
-function cachedBundle(): string | undefined {
-  try {
-    const manifest = JSON.parse(readFileSync(manifestPath(), 'utf8')) as Manifest;
-    const entries = Object.entries(manifest.inputs);
-    if (entries.length === 0) return undefined;
-    for (const [file, hash] of entries) if (sha256(readFileSync(file)) !== hash) return undefined;
-    return readFileSync(join(cacheDir(), manifest.bundle), 'utf8');
-  } catch {
-    return undefined; // none yet, a file gone, a half-written cache: bundle again
-  }
-}
-
-function writeAtomically(file: string, data: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
-
-async function buildBundle(): Promise<string> {
-  const inputs = new Set<string>();
-  const recordInputs: WebpackPlugin = {
-    apply(compiler) {
-      compiler.hooks.done.tap('record-inputs', (stats) => {
-        for (const file of stats.compilation.fileDependencies) inputs.add(file);
-      });
-    },
-  };
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve(WORKFLOWS),
-    logger: new DefaultLogger('WARN'),
-    webpackConfigHook: (config) => ({
-      ...config,
-      plugins: [...(config.plugins ?? []), recordInputs],
-    }),
-  });
-  try {
-    const hashes: Record<string, string> = {};
-    for (const file of inputs) {
-      try {
-        hashes[file] = sha256(readFileSync(file));
-      } catch {
-        // the generated entry point lives only in webpack's memory
-      }
-    }
-    mkdirSync(cacheDir(), { recursive: true });
-    const bundle = `bundle-${sha256(code).slice(0, 24)}.js`;
-    let previous: string | undefined;
-    try {
-      previous = (JSON.parse(readFileSync(manifestPath(), 'utf8')) as Manifest).bundle;
-    } catch {
-      previous = undefined;
-    }
-    writeAtomically(join(cacheDir(), bundle), code);
-    writeAtomically(manifestPath(), JSON.stringify({ bundle, inputs: hashes } satisfies Manifest));
-    if (previous && previous !== bundle) rmSync(join(cacheDir(), previous), { force: true });
-  } catch (err) {
-    console.error(`workflow bundle not cached (${String(err)}); the next file bundles again`);
-  }
-  return code;
-}
-
-let bundle: Promise<{ code: string }> | undefined;
 
 /**
- * The workflows of workflows/index.ts, bundled once: from the cache when nothing it was built
- * from changed. KAIZEN_TEST_BUNDLE_CACHE=0 always bundles afresh.
+ * A test file's suite: `describe` limited to FILE_TIMEOUT_MS, with a time-skipping test server of
+ * its own, started before the first test (bundle ready) and torn down after the last. Every file
+ * sets up the same way, so the set-up lives here once.
  */
-export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= (async () => {
-    const cached = process.env.KAIZEN_TEST_BUNDLE_CACHE === '0' ? undefined : cachedBundle();
-    return { code: cached ?? (await buildBundle()) };
-  })();
-  return bundle;
+export function describeWorkflows(name: string, body: (wf: WorkflowTests) => void): void {
+  describe(name, { timeout: FILE_TIMEOUT_MS }, () => {
+    let env: TestWorkflowEnvironment | undefined;
+    before(async () => {
+      env = await workflowTestEnv();
+    });
+    after(async () => {
+      await env?.teardown();
+    });
+    const started = (): TestWorkflowEnvironment =>
+      env ?? assert.fail('the test server is not up: use wf.env inside a test or hook');
+    body({
+      get env() {
+        return started();
+      },
+      withWorker: (activities, run) => withWorker(started(), activities, run),
+    });
+  });
 }
-
-// --- the environment and workers -------------------------------------------------------------
 
 /**
  * The time-skipping test server (one per test file), with plain JSON payloads: the encryption
@@ -149,7 +76,7 @@ export function workflowBundle(): Promise<{ code: string }> {
  * The server first, the bundle after: webpack's CPU would compete with the JVM's start-up, which
  * the SDK allows 5 s.
  */
-export async function workflowTestEnv(): Promise<TestWorkflowEnvironment> {
+async function workflowTestEnv(): Promise<TestWorkflowEnvironment> {
   installRuntime();
   const env = await timeSkippingEnv();
   try {
@@ -164,13 +91,14 @@ export async function workflowTestEnv(): Promise<TestWorkflowEnvironment> {
 let runtimeInstalled = false;
 /**
  * Activities and workflows failing on purpose are what many of these tests are about: the SDK's
- * log shows errors only (KAIZEN_TEST_LOG_LEVEL=WARN or DEBUG to see more).
+ * log shows errors only (KAIZEN_TEST_LOG_LEVEL=WARN or DEBUG to see more). Workflow warnings
+ * are kept whatever is shown (warnings.ts).
  */
 function installRuntime(): void {
   if (runtimeInstalled) return;
   const level = (process.env.KAIZEN_TEST_LOG_LEVEL || 'ERROR').toUpperCase() as LogLevel;
   Runtime.install({
-    logger: new DefaultLogger(level),
+    logger: keepingWarnings(level),
     // The native side's log too (else printed on its own, e.g. the test server's capabilities).
     telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
   });
@@ -182,11 +110,8 @@ export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/**
- * Runs `body` while a worker with these activities polls a task queue of its own; the worker
- * stops when `body` settles.
- */
-export async function withWorker<T>(
+/** WorkflowTests.withWorker on `env`. */
+async function withWorker<T>(
   env: TestWorkflowEnvironment,
   activities: Partial<Activities>,
   body: (taskQueue: string) => Promise<T>,

@@ -2,9 +2,8 @@
 // temporary one reverted at its end date (days in seconds), and a refusal rolled back.
 //   node --import tsx --test test/workflows/update-quota.test.ts
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FailureType } from '../../shared/failures';
 import { searchAttributes } from '../../shared/onboarding';
 import {
@@ -18,11 +17,9 @@ import {
   MINUTE,
   queryUntil,
   recorded,
-  FILE_TIMEOUT_MS,
   unique,
-  withWorker,
+  describeWorkflows,
   workflowFailure,
-  workflowTestEnv,
   type Activities,
   type Recorded,
 } from './support';
@@ -30,15 +27,7 @@ import {
 const PROJECT_ID = 'qp-1';
 const MEMBERS = ['ada@example.org', 'grace@example.org'];
 
-describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await workflowTestEnv();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
+describeWorkflows('updateQuota (mocked activities)', (wf) => {
   const request = (fields: Partial<QuotaChangeRequest> = {}): QuotaChangeRequest => ({
     email: 'ada@example.org',
     fullName: 'Ada Lovelace',
@@ -62,7 +51,7 @@ describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
     });
 
   const start = (taskQueue: string, args: UpdateQuotaInput) =>
-    env.client.workflow.start(updateQuota, {
+    wf.env.client.workflow.start(updateQuota, {
       taskQueue,
       workflowId: unique('quota'),
       args: [args],
@@ -73,7 +62,7 @@ describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   test('permanent change: read, applied (ports grow with instances), mailed, row moved', async () => {
     const req = request({ changes: { instances: 20, ram: 65536 }, sheetKey: unique('row') });
     const rec = mocks({ instances: 10, ram: 32768, network: 2, port: 50 });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { request: req, revertNoticeMs: DAY });
       const status = await handle.result();
       assert.equal(status.step, 'completed');
@@ -117,12 +106,12 @@ describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
   });
 
   test('temporary change: the members told before the end date, reverted at it', async () => {
-    const nowMs = await env.currentTimeMs();
+    const nowMs = await wf.env.currentTimeMs();
     const endsAtMs = Math.ceil((nowMs + 10 * DAY) / MINUTE) * MINUTE; // a whole minute
     const endsAt = new Date(endsAtMs).toISOString();
     const req = request({ changes: { cores: 40 }, endsAt });
     const rec = mocks({ cores: 20 });
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { request: req, revertNoticeMs: 2 * DAY });
       const waiting = await queryUntil(
         handle,
@@ -174,7 +163,7 @@ describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
         },
       },
     );
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { request: req, revertNoticeMs: DAY });
       // WorkflowFailedError → QuotaRequestFailed → ActivityFailure (setQuotas) → the 4xx.
       const err = await workflowFailure(handle, 'the change');
@@ -233,7 +222,7 @@ describe('updateQuota (mocked activities)', { timeout: FILE_TIMEOUT_MS }, () => 
       },
     );
     const reason = `${refused}; rolling back also failed: ${rollback}`;
-    await withWorker(env, rec.activities, async (taskQueue) => {
+    await wf.withWorker(rec.activities, async (taskQueue) => {
       const handle = await start(taskQueue, { request: req, revertNoticeMs: DAY });
       const err = await workflowFailure(handle, 'the change');
       assert.ok(err.cause instanceof ApplicationFailure);

@@ -6,10 +6,10 @@ import {
   type AccessRequest,
 } from '../../intake/access-rows';
 import type { ColumnMapping } from '../../shared/sheet-columns';
-import type { SheetSource } from '../../intake/sheet-source';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
 import { classified } from '../errors';
 import { dueNotices, formatStamp, type NoticePolicy } from '../../intake/notices';
-import type { DueNotices, PollReport, StampInput } from '../../shared/activities';
+import type { DueNotices, PollReport, StampInput } from '../../shared/activity-contracts';
 import { shortTime } from '../../shared/onboarding-details';
 import { keyedTab, pollTab, serialized, type StartResult } from './keyed-tab';
 

@@ -15,12 +15,12 @@ import { formatDuration } from '../../config/duration';
 import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
 import {
   requestPinBinding,
-  type FormRequest,
   type RegistrationRequestInput,
-} from '../../shared/form-requests';
+} from '../../shared/registration-request';
+import type { FormRequest } from '../../shared/request-kinds';
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';
-import type { RouteDeps } from '../deps';
+import type { RouteDeps } from '../route-deps';
 import { quotaRequestPage, registerPage } from '../form-pages';
 import { limitPerClient } from '../middleware';
 import { StoredRateLimiter, type RateLimiter } from '../rate-limit';

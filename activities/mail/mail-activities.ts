@@ -1,9 +1,9 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import { FailureType } from '../../shared/failures';
-import type { SendMailInput } from '../../shared/activities';
+import type { SendMailInput } from '../../shared/activity-contracts';
 import type { MailContext, TemplateName } from '../../shared/mail-templates';
-import { render, type Template } from './render';
+import { render, type Template } from '../../mail/render';
 
 export interface MailSettings {
   sender: string;

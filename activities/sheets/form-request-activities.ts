@@ -5,9 +5,10 @@ import { FailureType } from '../../shared/failures';
 import { locateColumns } from '../../intake/access-rows';
 import { locateQuotaColumns } from '../../intake/quota-rows';
 import { cellsAt, findRowByKey, requestKey, type Columns } from '../../intake/sheet-layout';
-import type { SheetSource } from '../../intake/sheet-source';
-import type { RecordFormRequestInput } from '../../shared/activities';
-import { pinCellOfRequest } from '../../shared/form-requests';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
+import type { RecordFormRequestInput } from '../../shared/activity-contracts';
+import { pinCellOfRequest } from '../../shared/registration-request';
+import { unknownKind, type FormValues } from '../../shared/request-kinds';
 import type { ColumnMapping, QuotaColumnMapping } from '../../shared/sheet-columns';
 import { classified } from '../errors';
 import { serialized } from './keyed-tab';
@@ -69,30 +70,36 @@ function needed<T>(sheet: T | undefined): T {
 }
 
 export function createFormRequestActivities({ access, quota }: FormRequestDeps) {
-  /** The request's row in its sheet, under the writer the poll's activities use too. */
-  function append({ requestId, request, at }: RecordFormRequestInput) {
-    if (request.kind === 'access') {
-      return serialized(access.source)(() =>
-        appendKeyedRow(access, (h) => locateColumns(h, access.mapping), {
-          ...request.values,
-          timestamp: at,
-          approved: '',
-          // A new user chose a PIN on the form: the sheet names the request, never the PIN.
-          pin:
-            request.values.existingAccount.toLowerCase() === 'no'
-              ? pinCellOfRequest(requestId)
-              : '',
-        }),
-      );
-    }
+  const writeAccess = (requestId: string, values: FormValues<'access'>, at: string) =>
+    serialized(access.source)(() =>
+      appendKeyedRow(access, (h) => locateColumns(h, access.mapping), {
+        ...values,
+        timestamp: at,
+        approved: '',
+        // A new user chose a PIN on the form: the sheet names the request, never the PIN.
+        pin: values.existingAccount.toLowerCase() === 'no' ? pinCellOfRequest(requestId) : '',
+      }),
+    );
+  const writeQuota = (values: FormValues<'quota'>, at: string) => {
     const sheet = needed(quota);
     return serialized(sheet.source)(() =>
       appendKeyedRow(sheet, (h) => locateQuotaColumns(h, sheet.mapping), {
-        ...request.values,
+        ...values,
         timestamp: at,
         approved: '',
       }),
     );
+  };
+  /** The request's row in its kind's sheet, under the writer the poll's activities use too. */
+  function append({ requestId, request, at }: RecordFormRequestInput) {
+    switch (request.kind) {
+      case 'access':
+        return writeAccess(requestId, request.values, at);
+      case 'quota':
+        return writeQuota(request.values, at);
+      default:
+        return unknownKind(request);
+    }
   }
 
   return {

@@ -9,10 +9,10 @@ import {
   type QuotaRequest,
 } from '../../intake/quota-rows';
 import type { QuotaColumnMapping } from '../../shared/sheet-columns';
-import type { SheetSource } from '../../intake/sheet-source';
+import type { SheetSource } from '../../clients/sheets/sheet-source';
 import { classified } from '../errors';
-import type { DueNotices, PollReport, StampInput } from '../../shared/activities';
-import { stamps } from './activities';
+import type { DueNotices, PollReport, StampInput } from '../../shared/activity-contracts';
+import { stamps } from './intake-activities';
 import { keyedTab, pollTab, serialized, type StartResult } from './keyed-tab';
 
 export interface QuotaIntakeDeps {

@@ -24,7 +24,7 @@ export async function loadWorkbook(file: string): Promise<Workbook> {
           `the spreadsheet ${file} does not exist: set [intake] local_file to an .xlsx ` +
             'file with the tabs of the Google Sheet ("Form Responses 1", "Current Users", ...), ' +
             'saved from LibreOffice/Excel or created with createSpreadsheet() from ' +
-            'intake/create-spreadsheet.ts',
+            'clients/sheets/create-spreadsheet.ts',
         );
       }
       throw new SheetSourceError(`cannot read the spreadsheet ${file}: ${errorText(err)}`);

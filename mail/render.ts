@@ -7,7 +7,7 @@ import {
   type MailContext,
   type MailVariable,
   type TemplateName,
-} from '../../shared/mail-templates';
+} from '../shared/mail-templates';
 
 export interface Template {
   name: string;

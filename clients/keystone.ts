@@ -1,5 +1,5 @@
 // A small Keystone v3 client: one admin token, reused until shortly before it expires.
-import { httpRequest, RequestRejected, type HttpResponse } from '../../lib/http';
+import { httpRequest, RequestRejected, type HttpResponse } from '../lib/http';
 
 export interface KeystoneSettings {
   authUrl: string;

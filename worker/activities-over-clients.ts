@@ -1,5 +1,5 @@
 // Every activity the worker registers, built over the process's clients and typed against the
-// contract the workflows see (shared/activities.ts).
+// contract the workflows see (shared/activity-contracts.ts).
 import type { WorkflowHandle } from '@temporalio/client';
 import {
   createFormRequestActivities,
@@ -10,12 +10,12 @@ import {
   createQuotaIntakeActivities,
   createSetpassActivities,
 } from '../activities';
-import { loadTemplates } from '../activities/mail/render';
+import { loadTemplates } from '../mail/render';
 import { StartRefused, type StartResult } from '../activities/sheets/keyed-tab';
 import { formatDuration } from '../config/duration';
 import type { Config } from '../config/schema';
 import { startRefusal } from '../lib/temporal';
-import type { OnboardingActivities } from '../shared/activities';
+import type { OnboardingActivities } from '../shared/activity-contracts';
 import { quotaWorkflowId } from '../shared/quota-change';
 import type { QuotaValues } from '../shared/quota-keys';
 import {

@@ -9,8 +9,8 @@ import type {
   EnsureUserInput,
   FoundUser,
   GrantRoleInput,
-} from '../../shared/activities';
-import type { KeystoneClient } from './keystone';
+} from '../../shared/activity-contracts';
+import type { KeystoneClient } from '../../clients/keystone';
 import { accountExists, findOrCreateUser, madeBy } from './users';
 
 /** Keystone tag marking a project as created by one onboarding (tags allow no "/" or ","). */

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { httpRequest } from '../../lib/http';
 import { classified } from '../errors';
 import { FailureType } from '../../shared/failures';
 import type {
@@ -8,9 +7,10 @@ import type {
   EnsureUserWithLinkInput,
   IssueSetpassTokenInput,
   PinSource,
-} from '../../shared/activities';
-import type { KeystoneClient } from '../openstack/keystone';
-import { claimTag } from '../openstack/activities';
+} from '../../shared/activity-contracts';
+import type { KeystoneClient } from '../../clients/keystone';
+import { SetpassAdmin } from '../../clients/setpass-admin';
+import { claimTag } from '../openstack/openstack-activities';
 import { accountExists, findOrCreateUser, madeBy } from '../openstack/users';
 
 export interface SetpassDeps {
@@ -38,19 +38,7 @@ export function createSetpassActivities({
   const setPassword = (userId: string, password: string) =>
     keystone.request('PATCH', `/users/${encodeURIComponent(userId)}`, { user: { password } });
 
-  /** An admin call to the setpass API. */
-  async function callSetpass(method: 'PUT' | 'DELETE', path: string, body?: object) {
-    return httpRequest({
-      service: 'setpass',
-      method,
-      url: new URL(path, setpassUrl).toString(),
-      headers: { 'x-auth-token': await keystone.token() },
-      body,
-      timeoutMs,
-    });
-  }
-  const putToSetpass = (path: string, body: Record<string, unknown>) =>
-    callSetpass('PUT', path, body);
+  const setpass = new SetpassAdmin(keystone, setpassUrl, timeoutMs);
 
   /** Registers the password with setpass under the PIN; setpass answers with the link's token. */
   async function registerLink(
@@ -58,11 +46,12 @@ export function createSetpassActivities({
     password: string,
     { pin, pinRequest, workflowId }: PinSource & { workflowId: string },
   ): Promise<string> {
-    const response = await putToSetpass(`token/${encodeURIComponent(userId)}`, {
+    const response = await setpass.registerPassword(
+      userId,
       password,
-      ...(pin !== undefined ? { pin } : { pin_request: pinRequest }),
-      workflow_id: workflowId,
-    });
+      pin !== undefined ? { pin } : { pin_request: pinRequest },
+      workflowId,
+    );
     const token = response.text.trim();
     // Never mail something that is not a token (the original once mailed an error page).
     if (!TOKEN_SHAPE.test(token)) {
@@ -98,20 +87,13 @@ export function createSetpassActivities({
       userId: string;
       workflowId: string;
     }): Promise<{ revoked: boolean }> {
-      return classified(async () => {
-        const query = new URLSearchParams({ workflow_id: workflowId });
-        const response = await callSetpass(
-          'DELETE',
-          `token/${encodeURIComponent(userId)}?${query}`,
-        );
-        return { revoked: response.json<{ revoked: boolean }>().revoked };
-      });
+      return classified(async () => ({ revoked: await setpass.revokeLink(userId, workflowId) }));
     },
 
     /** A /register PIN's HMAC, kept by setpass until the onboarding's link uses it. */
     async keepRequestPin({ requestId, pinHash }: { requestId: string; pinHash: string }) {
       await classified(async () => {
-        await putToSetpass(`request-pin/${encodeURIComponent(requestId)}`, { pin_hash: pinHash });
+        await setpass.keepRequestPin(requestId, pinHash);
       });
     },
 

@@ -1,6 +1,5 @@
 // What the setpass API is given: its stores, secrets and Keystone, the reset starter, its rules.
-import type { RegistrationRequestInput } from '../shared/form-requests';
-import type { RequestSubject } from './form-pages';
+import type { RegistrationRequestInput } from '../shared/registration-request';
 import type { PageBranding } from './pages';
 import type { SecretBox } from './secrets';
 import type { TokenStore } from './token-store';
@@ -38,7 +37,7 @@ export interface FormRequestsDeps {
    * What the request of a mailed token asks for, read without changing anything; undefined when
    * no request has that token.
    */
-  subject(requestId: string, tokenHash: string): Promise<RequestSubject | undefined>;
+  subject(requestId: string, tokenHash: string): Promise<string | undefined>;
 }
 
 export interface SetpassDeps {

@@ -1,7 +1,7 @@
 // What the workflows may ask of their activities, and what they get back: the contract between
 // workflow code (replayed, no I/O) and the activities the worker registers. The implementations
 // in activities/ are checked against it where the worker builds them.
-import type { FormRequest } from './form-requests';
+import type { FormRequest } from './request-kinds';
 import type { MailContext, TemplateName } from './mail-templates';
 import type { QuotaValues } from './quota-keys';
 

@@ -2,6 +2,7 @@
 // public API that takes them, the registrationRequest workflow that has them confirmed by e-mail,
 // and the activities that write the confirmed ones into the request sheets.
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { FormRequest } from './request-kinds';
 import { REQUESTABLE_QUOTAS, type AccessColumn, type QuotaColumn } from './sheet-columns';
 
 /** The access-sheet columns the /register form fills (the rest are the system's own). */
@@ -38,11 +39,6 @@ export const QUOTA_FORM_COLUMNS = [
   'comments',
 ] as const satisfies readonly QuotaColumn[];
 export type QuotaFormColumn = (typeof QUOTA_FORM_COLUMNS)[number];
-
-/** What the form asked for, as the sheet's logical columns. */
-export type FormRequest =
-  | { kind: 'access'; values: Record<RegisterFormColumn, string> }
-  | { kind: 'quota'; values: Record<QuotaFormColumn, string> };
 
 export interface RegistrationRequestInput {
   /** A random UUID: the workflow id is formRequestWorkflowId(requestId). */
@@ -85,13 +81,6 @@ export const confirmRequestUpdate = defineUpdate<
   [{ tokenHash: string }]
 >('confirm-request');
 export const requestStatusQuery = defineQuery<RegistrationRequestStatus>('requestStatus');
-
-/** The summary the Web UI shows for a form request, in words. */
-export function formRequestSummary({ kind, values }: FormRequest): string {
-  return kind === 'access'
-    ? `Request for an account from ${values.email}`
-    : `Request for more quota in ${values.project} from ${values.email}`;
-}
 
 export function formRequestWorkflowId(requestId: string): string {
   return `request:${requestId}`;

@@ -1,6 +1,6 @@
 // Setting a password from a link, without HTTP: the token, the PIN and the new password in, an
 // outcome out. The route around it checks the form (both passwords, length, CSRF) and renders.
-import type { RouteDeps } from './deps';
+import type { RouteDeps } from './route-deps';
 import { EXPIRED, LOCKED, NOT_FOUND, RETIRED_KEY, WITHDRAWN, type Outcome } from './respond';
 import { hashToken, RetiredKeyError } from './secrets';
 import type { TokenRecord } from './token-store';
