@@ -2,7 +2,7 @@
 // Plain HTML, no JavaScript; every value escaped; each problem shown beside its field and
 // listed, as a link to it, at the top. A PIN is never written back into a page.
 import { QUOTA_LABELS, REGISTER_LABELS, type FieldProblems } from '../intake/form-rules';
-import type { QuotaFormColumn, RegisterFormColumn } from '../shared/registration-request';
+import type { QuotaFormColumn, RegisterFormColumn } from '../shared/form-request-contract';
 import {
   DESCRIPTION_MAX,
   EMAIL_MAX,

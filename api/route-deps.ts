@@ -1,5 +1,5 @@
 // What the setpass API is given: its stores, secrets and Keystone, the reset starter, its rules.
-import type { RegistrationRequestInput } from '../shared/registration-request';
+import type { RegistrationRequestInput } from '../shared/form-request-contract';
 import type { PageBranding } from './pages';
 import type { SecretBox } from './secrets';
 import type { TokenStore } from './token-store';

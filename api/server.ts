@@ -21,7 +21,7 @@ import {
   confirmRequestUpdate,
   formRequestWorkflowId,
   type RegistrationRequestInput,
-} from '../shared/registration-request';
+} from '../shared/form-request-contract';
 import { requestSubject, requestSummary } from '../shared/request-kinds';
 import type { registrationRequest, resetPassword } from '../workflows';
 import { createApp } from './app';

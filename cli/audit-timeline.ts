@@ -18,7 +18,7 @@ import {
   retryMailSignal,
   retryMailUpdate,
 } from '../shared/onboarding';
-import { confirmRequestUpdate } from '../shared/registration-request';
+import { confirmRequestUpdate } from '../shared/form-request-contract';
 import { decodeHistory, scrubText, type AuditEvent, type DecodedHistory } from './audit-events';
 import { obj, quotaChanges, stepSaid, str, type AuditContext, type Said } from './audit-steps';
 

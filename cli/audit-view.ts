@@ -3,7 +3,7 @@
 // resets), their histories in words, merged by time. No query, no worker: closed workflows too.
 import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { resetWorkflowId, searchAttributes } from '../shared/onboarding';
-import { formRequestWorkflowId } from '../shared/registration-request';
+import { formRequestWorkflowId } from '../shared/form-request-contract';
 import { decodeHistory } from './audit-events';
 import { obj, str } from './audit-steps';
 import { mergeTimelines, timelineOf, type TimelineEntry } from './audit-timeline';

@@ -5,7 +5,7 @@ import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-wor
 import { onboardingDetails } from '../shared/onboarding-details';
 import { statusQuery, type OnboardingStatus } from '../shared/onboarding';
 import { quotaStatusQuery } from '../shared/quota-change';
-import { requestStatusQuery } from '../shared/registration-request';
+import { requestStatusQuery } from '../shared/form-request-contract';
 import { redactSecrets } from '../shared/secret-fields';
 
 /**

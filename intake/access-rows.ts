@@ -3,7 +3,7 @@
 import { cellReader, findColumns, requestKey, type Columns } from './sheet-layout';
 import { splitAddresses, isEmail } from '../shared/text-rules';
 import type { NoticeRow } from '../shared/activity-contracts';
-import { requestIdOfPinCell } from '../shared/registration-request';
+import { requestIdOfPinCell } from '../shared/form-request-contract';
 import { noticeRowsOf } from './notices';
 import { parseDataRows, rowProblems, type RowOutcome, type RowProblem } from './keyed-rows';
 import { ACCESS_FIELDS as F } from './sheet-fields';

@@ -6,7 +6,7 @@ import {
   QUOTA_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from '../shared/registration-request';
+} from '../shared/form-request-contract';
 import {
   DEFAULT_ACCESS_COLUMNS,
   DEFAULT_QUOTA_COLUMNS,

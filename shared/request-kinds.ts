@@ -14,7 +14,7 @@ import {
   REGISTER_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from './registration-request';
+} from './form-request-contract';
 
 /** What each kind's form asks, as its sheet's logical columns. */
 export interface FormColumnsOf {

@@ -3,7 +3,7 @@
 import type {
   RegistrationRequestOutcome,
   RegistrationRequestStatus,
-} from '../shared/registration-request';
+} from '../shared/form-request-contract';
 import { kindTable, requestProject, type FormRequest } from '../shared/request-kinds';
 
 export function requester(request: FormRequest): {

@@ -2,7 +2,7 @@
 // (never a token or the PIN's hash), what is left to do, and the row to add by hand. Workflow
 // code: pure functions of the request.
 import { workflowInfo } from '@temporalio/workflow';
-import { pinCellOfRequest, type RegistrationRequestInput } from '../shared/registration-request';
+import { pinCellOfRequest, type RegistrationRequestInput } from '../shared/form-request-contract';
 import { kindTable, requestCells, type FormRequest } from '../shared/request-kinds';
 
 /** Where a confirmed request stopped, in words for the admins. */

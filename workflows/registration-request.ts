@@ -19,7 +19,7 @@ import {
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
   type RegistrationRequestStatus,
-} from '../shared/registration-request';
+} from '../shared/form-request-contract';
 import { requestDetails, requester } from './form-request-details';
 import {
   kindTable,

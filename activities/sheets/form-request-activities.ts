@@ -7,7 +7,7 @@ import { locateQuotaColumns } from '../../intake/quota-rows';
 import { cellsAt, findRowByKey, requestKey, type Columns } from '../../intake/sheet-layout';
 import type { SheetSource } from '../../clients/sheets/sheet-source';
 import type { RecordFormRequestInput } from '../../shared/activity-contracts';
-import { pinCellOfRequest } from '../../shared/registration-request';
+import { pinCellOfRequest } from '../../shared/form-request-contract';
 import { unknownKind, type FormValues } from '../../shared/request-kinds';
 import type { ColumnMapping, QuotaColumnMapping } from '../../shared/sheet-columns';
 import { classified } from '../errors';

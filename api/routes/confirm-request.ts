@@ -2,7 +2,7 @@
 // the request's workflow, and changes nothing (mail scanners open links); POST /confirm confirms.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { requestIdOfToken } from '../../shared/registration-request';
+import { requestIdOfToken } from '../../shared/form-request-contract';
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';
 import type { RouteDeps } from '../route-deps';

@@ -16,7 +16,7 @@ import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
 import {
   requestPinBinding,
   type RegistrationRequestInput,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import type { FormRequest } from '../../shared/request-kinds';
 import { BODY_LIMIT, optionalString, readBody } from '../body';
 import { csrfCookie, csrfMatches } from '../csrf';

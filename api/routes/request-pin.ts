@@ -6,7 +6,7 @@ import type { AdminGuard } from '../admin-check';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';
 import type { RouteDeps } from '../route-deps';
 import { isPinHash } from '../secrets';
-import { isRequestId, REQUEST_ID_RULE } from '../../shared/registration-request';
+import { isRequestId, REQUEST_ID_RULE } from '../../shared/form-request-contract';
 
 const PIN_HASH_RULE =
   "64 lower-case hex digits (an HMAC-SHA-256), after the 8-digit key id and ':' that SecretBox.pinHash puts first";

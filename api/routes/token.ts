@@ -3,7 +3,11 @@
 // PIN, `pin_request` names a /register request whose PIN (PUT /request-pin) the link takes.
 // DELETE /token/<user_id>[?workflow_id=…] (admins): revoke the link (only the named workflow's).
 import type Router from '@koa/router';
-import { isRequestId, REQUEST_ID_RULE, requestPinBinding } from '../../shared/registration-request';
+import {
+  isRequestId,
+  REQUEST_ID_RULE,
+  requestPinBinding,
+} from '../../shared/form-request-contract';
 import { isPin, PIN_RULE } from '../../shared/text-rules';
 import type { AdminGuard } from '../admin-check';
 import { BODY_LIMIT, HttpError, optionalString, readBody } from '../body';

@@ -8,7 +8,7 @@ import {
   formRequestWorkflowId,
   type RegistrationRequestInput,
   type RegistrationRequestOutcome,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import type { registrationRequest } from '../../workflows';

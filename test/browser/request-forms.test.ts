@@ -13,7 +13,7 @@ import type { KeystoneClient } from '../../clients/keystone';
 import { requestAnswer } from '../../api/routes/request-forms';
 import type { LocalSpreadsheetSource } from '../../clients/sheets/local-spreadsheet-source';
 import { requestKey } from '../../intake/sheet-layout';
-import { PIN_SET_ON_FORM } from '../../shared/registration-request';
+import { PIN_SET_ON_FORM } from '../../shared/form-request-contract';
 import { quotaWorkflowId } from '../../shared/quota-change';
 import {
   DEFAULT_ACCESS_COLUMNS as A,

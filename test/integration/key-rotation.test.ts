@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { SecretBox } from '../../api/secrets';
-import { requestPinBinding } from '../../shared/registration-request';
+import { requestPinBinding } from '../../shared/form-request-contract';
 import {
   resendLinkUpdate,
   statusQuery,

@@ -23,7 +23,7 @@ import {
   PIN_SET_ON_FORM,
   requestIdOfToken,
   requestPinBinding,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,

@@ -9,7 +9,7 @@ import { startSetpassServer, type RunningSetpass } from '../../api/server';
 import type { Config } from '../../config/schema';
 import { keystoneFromConfig } from '../../wiring/keystone-from-config';
 import { connectClient } from '../../lib/temporal';
-import { requestPinBinding } from '../../shared/registration-request';
+import { requestPinBinding } from '../../shared/form-request-contract';
 import { resetStatusQuery, resetWorkflowId } from '../../shared/onboarding';
 import { formSession, postForm } from '../support/forms';
 import { startSystem, type TestSystem } from '../support/system';

@@ -39,7 +39,7 @@ import {
   statusQuery,
   type Registration,
 } from '../../shared/onboarding';
-import { formRequestWorkflowId, requestIdOfToken } from '../../shared/registration-request';
+import { formRequestWorkflowId, requestIdOfToken } from '../../shared/form-request-contract';
 import { DEFAULT_ACCESS_COLUMNS as A } from '../../shared/sheet-columns';
 import type {
   onboardUser,

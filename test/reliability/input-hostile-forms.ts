@@ -18,7 +18,7 @@ import {
   REGISTER_FORM_COLUMNS,
   requestIdOfToken,
   type RegistrationRequestOutcome,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,

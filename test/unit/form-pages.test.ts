@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { confirmPage, quotaRequestPage, registerPage } from '../../api/form-pages';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import { REQUESTABLE_QUOTAS } from '../../intake/quota-rows';
-import { REGISTER_FORM_COLUMNS, QUOTA_FORM_COLUMNS } from '../../shared/registration-request';
+import { REGISTER_FORM_COLUMNS, QUOTA_FORM_COLUMNS } from '../../shared/form-request-contract';
 import { requestSubject, requestSummary } from '../../shared/request-kinds';
 
 const BRANDING = {

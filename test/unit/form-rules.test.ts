@@ -15,7 +15,7 @@ import {
   QUOTA_FORM_COLUMNS,
   type QuotaFormColumn,
   type RegisterFormColumn,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import {
   DEFAULT_ACCESS_COLUMNS as A,
   DEFAULT_QUOTA_COLUMNS as Q,

@@ -15,7 +15,7 @@ import {
   type confirmRequestUpdate,
   type RegisterFormColumn,
   type RegistrationRequestInput,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import { isSecretField, REDACTED, redactSecrets } from '../../shared/secret-fields';
 
 const ROOT = join(__dirname, '..', '..');

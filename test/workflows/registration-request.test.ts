@@ -16,7 +16,7 @@ import {
   pinCellOfRequest,
   requestStatusQuery,
   type RegistrationRequestInput,
-} from '../../shared/registration-request';
+} from '../../shared/form-request-contract';
 import type { FormRequest } from '../../shared/request-kinds';
 import { quotaValues, registerValues } from '../../intake/form-rules';
 import { registrationRequest } from '../../workflows';
