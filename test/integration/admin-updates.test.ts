@@ -2,7 +2,6 @@
 // its old signal leaves, each refusal leaves the state untouched and says why, and the CLI
 // prints the answer at once. Also `cli status` (decoded, redacted) and `cli list`.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../../config/schema';
@@ -29,6 +28,7 @@ import {
 } from '../../shared/onboarding';
 import { REDACTED } from '../../shared/secret-fields';
 import type { onboardUser, resetPassword } from '../../workflows';
+import { cliProcess, type CliRun } from '../support/cli-process';
 import { startSystem, type TestSystem } from '../support/system';
 import { formSession, linkFromMail, postForm } from '../support/forms';
 import {
@@ -45,12 +45,6 @@ const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeM
 function registration(project = uniqueName('Proj-upd')): Registration {
   const id = uniqueName('upd');
   return { email: `${id}@example.org`, firstName: 'Ada', lastName: 'Admin', project, pin: PIN };
-}
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** Fields that differ between two onboardings for reasons other than the action. */
@@ -75,23 +69,7 @@ describe('admin actions as Updates', () => {
   before(async () => {
     system = await startSystem();
     ({ config, client } = system);
-    cli = (...args) =>
-      new Promise((resolve) => {
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', 'cli/main.ts', ...args],
-          {
-            env: {
-              ...process.env,
-              KAIZEN_SETTINGS: 'example_settings.ini',
-              KAIZEN_TEMPORAL__TASK_QUEUE: system.taskQueue,
-            },
-            encoding: 'utf8',
-          },
-          (err, stdout, stderr) =>
-            resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    cli = cliProcess(system.taskQueue);
   });
   after(() => system.close());
 

@@ -3,7 +3,6 @@
 // admin runs it (its own process, settings and codec key), tells what happened, in order, from
 // Temporal's visibility and history alone, and prints no PIN, token or password.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SecretBox } from '../../api/secrets';
@@ -13,17 +12,12 @@ import { statusQuery, type Registration } from '../../shared/onboarding';
 import { startOnboarding } from '../../wiring/start-onboarding';
 import { linkFromMail, setPasswordFromMail } from '../support/forms';
 import { eventually, uniqueName } from '../support/services';
+import { cliProcess, type CliRun } from '../support/cli-process';
 import { startSystem, type TestSystem } from '../support/system';
 
 const PIN = '8264';
 /** No reminder comes while the test runs. */
 const PATIENT = { afterMs: [3_600_000], abandonAfterMs: 7_200_000, linkLifetimeMs: 172_800_000 };
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('cli audit', () => {
   let system: TestSystem;
@@ -31,23 +25,7 @@ describe('cli audit', () => {
 
   before(async () => {
     system = await startSystem();
-    cli = (...args) =>
-      new Promise((resolve) => {
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', 'cli/main.ts', ...args],
-          {
-            env: {
-              ...process.env,
-              KAIZEN_SETTINGS: 'example_settings.ini',
-              KAIZEN_TEMPORAL__TASK_QUEUE: system.taskQueue,
-            },
-            encoding: 'utf8',
-          },
-          (err, stdout, stderr) =>
-            resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    cli = cliProcess(system.taskQueue);
   });
   after(() => system.close());
 
